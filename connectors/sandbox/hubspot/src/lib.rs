@@ -1,0 +1,1 @@
+//! A local simulator of the hubspot API subset handoff uses.

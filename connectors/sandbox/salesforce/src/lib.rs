@@ -1,0 +1,1 @@
+//! A local simulator of the salesforce API subset handoff uses.
