@@ -1,0 +1,19 @@
+//! The pure heart of handoff: ids, templates, projects, tasks, users, lifecycle and
+//! progress. Nothing here does I/O, so every rule is unit-tested in isolation.
+
+pub mod email;
+pub mod ids;
+pub mod lifecycle;
+pub mod people;
+pub mod progress;
+pub mod project;
+pub mod schedule;
+pub mod task;
+pub mod template;
+
+pub use email::Email;
+pub use ids::{CompanyId, Key, PhaseId, ProjectId, TaskId, UserId};
+pub use lifecycle::ProjectStatus;
+pub use progress::Progress;
+pub use task::{OwnerSide, Priority, TaskKind, TaskStatus, Visibility};
+pub use template::Template;
