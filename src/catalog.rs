@@ -9,14 +9,8 @@ use crate::domain::template::{self, Template, TemplateError};
 
 /// The shipped templates, as (name, text).
 const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "saas-onboarding",
-        include_str!("../templates/projects/saas-onboarding.toml"),
-    ),
-    (
-        "implementation",
-        include_str!("../templates/projects/implementation.toml"),
-    ),
+    ("saas-onboarding", include_str!("../templates/projects/saas-onboarding.toml")),
+    ("implementation", include_str!("../templates/projects/implementation.toml")),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,13 +28,8 @@ pub struct Catalog {
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "{path}: the file name must be a template name: lowercase letters, digits and `-`, ending in .toml"
-    )]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: the file name must be a template name: lowercase letters, digits and `-`, ending in .toml")]
     BadName { path: PathBuf },
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<TemplateError>),
@@ -54,13 +43,9 @@ impl Catalog {
     /// would make projects silently depend on which file happened to be broken.
     pub fn load(dir: &Path) -> Result<Self, CatalogError> {
         if !dir.exists() {
-            let files = BUILT_IN.iter().map(|(name, text)| {
-                (
-                    (*name).to_owned(),
-                    format!("(built in) {name}.toml"),
-                    (*text).to_owned(),
-                )
-            });
+            let files = BUILT_IN
+                .iter()
+                .map(|(name, text)| ((*name).to_owned(), format!("(built in) {name}.toml"), (*text).to_owned()));
             return Self::parse_all(Source::BuiltIn, files.collect());
         }
         let read_err = |source| CatalogError::Read {
@@ -76,11 +61,7 @@ impl Catalog {
             let name = path
                 .file_stem()
                 .and_then(|s| s.to_str())
-                .filter(|s| {
-                    !s.is_empty()
-                        && s.chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                })
+                .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
                 .ok_or_else(|| CatalogError::BadName { path: path.clone() })?
                 .to_owned();
             let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Read {
@@ -95,10 +76,7 @@ impl Catalog {
         Self::parse_all(Source::Folder(dir.to_owned()), files)
     }
 
-    fn parse_all(
-        source: Source,
-        files: Vec<(String, String, String)>,
-    ) -> Result<Self, CatalogError> {
+    fn parse_all(source: Source, files: Vec<(String, String, String)>) -> Result<Self, CatalogError> {
         let mut templates = BTreeMap::new();
         let mut errors = Vec::new();
         for (name, shown_path, text) in files {
@@ -141,28 +119,15 @@ mod tests {
         assert_eq!(catalog.names(), ["implementation", "saas-onboarding"]);
         for (name, t) in catalog.iter() {
             assert!(t.phases.len() >= 5, "{name}: {} phases", t.phases.len());
-            assert!(
-                t.tasks().count() >= 25,
-                "{name}: {} tasks",
-                t.tasks().count()
-            );
+            assert!(t.tasks().count() >= 25, "{name}: {} tasks", t.tasks().count());
             assert!(t.welcome_message.is_some(), "{name}");
             let kinds: std::collections::BTreeSet<_> = t.tasks().map(|t| t.kind.name()).collect();
             assert_eq!(kinds.len(), 6, "{name} must use every task type: {kinds:?}");
-            assert!(
-                t.tasks()
-                    .any(|t| t.visibility == crate::domain::Visibility::Internal),
-                "{name}"
-            );
-            assert!(
-                t.tasks()
-                    .any(|t| t.owner == crate::domain::OwnerSide::Customer),
-                "{name}"
-            );
+            assert!(t.tasks().any(|t| t.visibility == crate::domain::Visibility::Internal), "{name}");
+            assert!(t.tasks().any(|t| t.owner == crate::domain::OwnerSide::Customer), "{name}");
             assert!(t.tasks().any(|t| !t.depends_on.is_empty()), "{name}");
             assert!(
-                t.tasks()
-                    .any(|t| matches!(&t.kind, TaskKind::Form { fields } if fields.len() > 2)),
+                t.tasks().any(|t| matches!(&t.kind, TaskKind::Form { fields } if fields.len() > 2)),
                 "{name}"
             );
         }
@@ -172,10 +137,7 @@ mod tests {
     fn the_shipped_folder_matches_the_built_in_set() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/projects");
         let from_folder = Catalog::load(&dir).unwrap();
-        assert_eq!(
-            from_folder.names(),
-            Catalog::load(Path::new("/nonexistent")).unwrap().names()
-        );
+        assert_eq!(from_folder.names(), Catalog::load(Path::new("/nonexistent")).unwrap().names());
     }
 
     #[test]
@@ -192,9 +154,6 @@ mod tests {
     fn file_names_must_be_usable_template_names() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("My Template.toml"), BUILT_IN[0].1).unwrap();
-        assert!(matches!(
-            Catalog::load(dir.path()),
-            Err(CatalogError::BadName { .. })
-        ));
+        assert!(matches!(Catalog::load(dir.path()), Err(CatalogError::BadName { .. })));
     }
 }

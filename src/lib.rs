@@ -3,6 +3,11 @@
 //! The binary (`src/main.rs`) only parses the command line; everything lives here so
 //! tests drive the real application.
 
+pub mod app;
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -70,14 +70,8 @@ impl Stack {
         Ok(())
     }
 
-    pub fn merge_env(
-        &mut self,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<(), ConfigError> {
-        let mut env: Vec<(String, String)> = env
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("HANDOFF_"))
-            .collect();
+    pub fn merge_env(&mut self, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
+        let mut env: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with("HANDOFF_")).collect();
         // Plain variables win over their _FILE twins when both are set: apply files first.
         env.sort_by_key(|(k, _)| !k.ends_with("_FILE"));
         for (name, value) in env {
@@ -95,8 +89,7 @@ impl Stack {
             } else if let Some((_, key)) = ENV_KEYS.iter().find(|(n, _)| *n == name) {
                 (*key, value)
             } else {
-                self.warnings
-                    .push(format!("unknown environment variable {name} is ignored"));
+                self.warnings.push(format!("unknown environment variable {name} is ignored"));
                 continue;
             };
             set_dotted(&mut self.table, key, Value::String(value));
@@ -116,21 +109,16 @@ impl Stack {
         let mut unknown: Vec<String> = Vec::new();
         let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
         let de = serde_ignored::Deserializer::new(Value::Table(table), &mut note_unknown);
-        let raw: T = serde_path_to_error::deserialize(de).map_err(
-            |e: serde_path_to_error::Error<toml::de::Error>| {
-                let key = e.path().to_string();
-                ConfigError::Invalid {
-                    origin: origins.of(&key),
-                    message: e.into_inner().message().to_owned(),
-                    key,
-                }
-            },
-        )?;
+        let raw: T = serde_path_to_error::deserialize(de).map_err(|e: serde_path_to_error::Error<toml::de::Error>| {
+            let key = e.path().to_string();
+            ConfigError::Invalid {
+                origin: origins.of(&key),
+                message: e.into_inner().message().to_owned(),
+                key,
+            }
+        })?;
         for key in unknown {
-            warnings.push(format!(
-                "unknown key `{key}` in {} is ignored",
-                origins.of(&key)
-            ));
+            warnings.push(format!("unknown key `{key}` in {} is ignored", origins.of(&key)));
         }
         Ok((raw, origins, warnings))
     }
@@ -139,11 +127,7 @@ impl Stack {
 /// Merges `over` into `base`; tables merge key by key, anything else replaces.
 fn merge(base: &mut Table, over: Table, prefix: &str, origin: &Origin, origins: &mut Origins) {
     for (k, v) in over {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         match (base.get_mut(&k), v) {
             (Some(Value::Table(b)), Value::Table(o)) => merge(b, o, &key, origin, origins),
             (_, v) => {
@@ -169,9 +153,7 @@ fn set_dotted(table: &mut Table, key: &str, value: Value) {
     let Some(last) = parts.pop() else { return };
     let mut t = table;
     for part in parts {
-        let entry = t
-            .entry(part.to_owned())
-            .or_insert_with(|| Value::Table(Table::new()));
+        let entry = t.entry(part.to_owned()).or_insert_with(|| Value::Table(Table::new()));
         if !entry.is_table() {
             *entry = Value::Table(Table::new());
         }

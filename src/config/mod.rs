@@ -115,27 +115,17 @@ pub struct Loaded {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("invalid value for `{key}` (from {origin}): {message}")]
-    Invalid {
-        key: String,
-        origin: Origin,
-        message: String,
-    },
+    Invalid { key: String, origin: Origin, message: String },
 }
 
 impl Config {
     /// Reads the layers. `env` is passed in (usually `std::env::vars()`) so tests can
     /// give their own.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Loaded, ConfigError> {
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Loaded, ConfigError> {
         let mut stack = layers::Stack::defaults()?;
         if let Some(path) = file {
             stack.merge_file(path)?;
@@ -221,10 +211,7 @@ impl RawConfig {
             ));
         }
         if self.database.max_connections == 0 {
-            return Err(invalid(
-                "database.max_connections",
-                "must be at least 1".into(),
-            ));
+            return Err(invalid("database.max_connections", "must be at least 1".into()));
         }
 
         let base_url = if self.server.base_url.trim().is_empty() {
@@ -232,39 +219,28 @@ impl RawConfig {
         } else {
             self.server.base_url.trim().trim_end_matches('/').to_owned()
         };
-        let base_url =
-            url::Url::parse(&base_url).map_err(|e| invalid("server.base_url", e.to_string()))?;
+        let base_url = url::Url::parse(&base_url).map_err(|e| invalid("server.base_url", e.to_string()))?;
         if !matches!(base_url.scheme(), "http" | "https") {
-            return Err(invalid(
-                "server.base_url",
-                "must be an http:// or https:// URL".into(),
-            ));
+            return Err(invalid("server.base_url", "must be an http:// or https:// URL".into()));
         }
 
         let master_key = match self.secrets.master_key.trim() {
             "" => None,
-            encoded => {
-                Some(decode_master_key(encoded).map_err(|m| invalid("secrets.master_key", m))?)
-            }
+            encoded => Some(decode_master_key(encoded).map_err(|m| invalid("secrets.master_key", m))?),
         };
 
         let smtp_url = match self.smtp.url.trim() {
             "" => None,
             url => {
-                let parsed =
-                    url::Url::parse(url).map_err(|e| invalid("smtp.url", e.to_string()))?;
+                let parsed = url::Url::parse(url).map_err(|e| invalid("smtp.url", e.to_string()))?;
                 if !matches!(parsed.scheme(), "smtp" | "smtps") {
-                    return Err(invalid(
-                        "smtp.url",
-                        "must be an smtp:// or smtps:// URL".into(),
-                    ));
+                    return Err(invalid("smtp.url", "must be an smtp:// or smtps:// URL".into()));
                 }
                 Some(SecretString::from(url.to_owned()))
             }
         };
 
-        tracing_subscriber::EnvFilter::try_new(&self.log.filter)
-            .map_err(|e| invalid("log.filter", e.to_string()))?;
+        tracing_subscriber::EnvFilter::try_new(&self.log.filter).map_err(|e| invalid("log.filter", e.to_string()))?;
 
         Ok(Config {
             database: DatabaseConfig {
@@ -285,9 +261,7 @@ impl RawConfig {
                 filter: self.log.filter,
                 format: self.log.format,
             },
-            templates: TemplatesConfig {
-                dir: self.templates.dir,
-            },
+            templates: TemplatesConfig { dir: self.templates.dir },
         })
     }
 }
@@ -296,18 +270,14 @@ fn decode_master_key(encoded: &str) -> Result<MasterKey, String> {
     // The message never includes the value: it is a secret even when it is wrong.
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded)
-        .map_err(|_| {
-            "is not valid base64 (generate one with: openssl rand -base64 32)".to_owned()
-        })?;
+        .map_err(|_| "is not valid base64 (generate one with: openssl rand -base64 32)".to_owned())?;
     let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
         format!(
             "must decode to 32 bytes, not {} (generate one with: openssl rand -base64 32)",
             b.len()
         )
     })?;
-    Ok(MasterKey(std::sync::Arc::new(SecretBox::new(Box::new(
-        key,
-    )))))
+    Ok(MasterKey(std::sync::Arc::new(SecretBox::new(Box::new(key)))))
 }
 
 #[cfg(test)]

@@ -3,10 +3,7 @@ use std::io::Write;
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 fn file(text: &str) -> tempfile::NamedTempFile {
@@ -29,9 +26,7 @@ fn the_defaults_alone_make_a_working_configuration() {
 
 #[test]
 fn a_file_overrides_defaults_and_the_environment_overrides_the_file() {
-    let f = file(
-        "[server]\nlisten = \"0.0.0.0:9000\"\nbase_url = \"https://onboard.example.com/\"\n[log]\nformat = \"json\"\n",
-    );
+    let f = file("[server]\nlisten = \"0.0.0.0:9000\"\nbase_url = \"https://onboard.example.com/\"\n[log]\nformat = \"json\"\n");
     let c = Config::load(Some(f.path()), env(&[("HANDOFF_LISTEN", "127.0.0.1:9100")]))
         .unwrap()
         .config;
@@ -43,11 +38,7 @@ fn a_file_overrides_defaults_and_the_environment_overrides_the_file() {
 #[test]
 fn unknown_file_keys_and_variables_are_warnings() {
     let f = file("[server]\nlisen = \"0.0.0.0:9000\"\n[colour]\nname = \"red\"\n");
-    let loaded = Config::load(
-        Some(f.path()),
-        env(&[("HANDOFF_LISTN", "x"), ("HANDOFF_CONFIG", "y")]),
-    )
-    .unwrap();
+    let loaded = Config::load(Some(f.path()), env(&[("HANDOFF_LISTN", "x"), ("HANDOFF_CONFIG", "y")])).unwrap();
     let w = loaded.warnings.join("\n");
     assert!(w.contains("unknown key `server.lisen`"), "{w}");
     assert!(w.contains("unknown key `colour`"), "{w}");
@@ -57,21 +48,14 @@ fn unknown_file_keys_and_variables_are_warnings() {
 
 #[test]
 fn a_bad_value_names_the_key_and_the_variable_it_came_from() {
-    let err = Config::load(None, env(&[("HANDOFF_LISTEN", "localhost")]))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with("invalid value for `server.listen` (from HANDOFF_LISTEN)"),
-        "{err}"
-    );
+    let err = Config::load(None, env(&[("HANDOFF_LISTEN", "localhost")])).unwrap_err().to_string();
+    assert!(err.starts_with("invalid value for `server.listen` (from HANDOFF_LISTEN)"), "{err}");
 }
 
 #[test]
 fn a_bad_value_in_a_file_names_the_key_and_the_file() {
     let f = file("[database]\nmax_connections = \"many\"\n");
-    let err = Config::load(Some(f.path()), env(&[]))
-        .unwrap_err()
-        .to_string();
+    let err = Config::load(Some(f.path()), env(&[])).unwrap_err().to_string();
     assert!(err.contains("`database.max_connections`"), "{err}");
     assert!(err.contains(&f.path().display().to_string()), "{err}");
 }
@@ -88,10 +72,7 @@ fn a_missing_file_says_so() {
     let err = Config::load(Some(Path::new("/nonexistent/handoff.toml")), env(&[]))
         .unwrap_err()
         .to_string();
-    assert!(
-        err.contains("cannot read /nonexistent/handoff.toml"),
-        "{err}"
-    );
+    assert!(err.contains("cannot read /nonexistent/handoff.toml"), "{err}");
 }
 
 #[test]
@@ -103,13 +84,8 @@ fn the_master_key_must_be_32_bytes_of_base64_and_is_never_printed() {
     assert!(!err.contains("c2hvcnQ"), "{err}");
 
     let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-    let c = Config::load(None, env(&[("HANDOFF_MASTER_KEY", key)]))
-        .unwrap()
-        .config;
-    assert_eq!(
-        c.secrets.master_key.as_ref().unwrap().bytes(),
-        b"0123456789abcdef0123456789abcdef"
-    );
+    let c = Config::load(None, env(&[("HANDOFF_MASTER_KEY", key)])).unwrap().config;
+    assert_eq!(c.secrets.master_key.as_ref().unwrap().bytes(), b"0123456789abcdef0123456789abcdef");
     assert!(!format!("{c:?}").contains(key));
 }
 
@@ -117,9 +93,7 @@ fn the_master_key_must_be_32_bytes_of_base64_and_is_never_printed() {
 fn secrets_can_come_from_files() {
     let f = file("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n");
     let path = f.path().display().to_string();
-    let c = Config::load(None, env(&[("HANDOFF_MASTER_KEY_FILE", &path)]))
-        .unwrap()
-        .config;
+    let c = Config::load(None, env(&[("HANDOFF_MASTER_KEY_FILE", &path)])).unwrap().config;
     assert!(c.secrets.master_key.is_some());
 }
 
@@ -135,10 +109,7 @@ fn secrets_print_redacted() {
     .unwrap()
     .config;
     let shown = format!("{c:?}");
-    assert!(
-        !shown.contains("hunter2") && !shown.contains("s3cret"),
-        "{shown}"
-    );
+    assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
 }
 
 #[test]
@@ -150,12 +121,7 @@ fn other_bad_values_are_refused() {
         ("HANDOFF_LOG_FORMAT", "xml", "log.format"),
         ("HANDOFF_LOG", "[[[", "log.filter"),
     ] {
-        let err = Config::load(None, env(&[(var, value)]))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains(&format!("`{key}` (from {var})")),
-            "{var}={value}: {err}"
-        );
+        let err = Config::load(None, env(&[(var, value)])).unwrap_err().to_string();
+        assert!(err.contains(&format!("`{key}` (from {var})")), "{var}={value}: {err}");
     }
 }

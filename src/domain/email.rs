@@ -36,10 +36,7 @@ impl Email {
             return Err(fail("it has more than one `@`"));
         }
         let labels_ok = domain.split('.').all(|label| {
-            !label.is_empty()
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+            !label.is_empty() && !label.starts_with('-') && !label.ends_with('-') && label.chars().all(|c| c.is_alphanumeric() || c == '-')
         });
         if !domain.contains('.') || !labels_ok {
             return Err(fail("the domain must look like example.com"));
@@ -79,10 +76,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        assert_eq!(
-            Email::parse("  Ana.Silva@Example.COM ").unwrap().as_str(),
-            "ana.silva@example.com"
-        );
+        assert_eq!(Email::parse("  Ana.Silva@Example.COM ").unwrap().as_str(), "ana.silva@example.com");
     }
 
     #[test]

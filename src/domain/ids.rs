@@ -62,9 +62,7 @@ uuid_id!(UserId, "user id");
 
 /// An id that did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`{input}` is not a valid {what} (expected a UUID such as 0192f6a4-5c1e-7abc-8def-0123456789ab)"
-)]
+#[error("`{input}` is not a valid {what} (expected a UUID such as 0192f6a4-5c1e-7abc-8def-0123456789ab)")]
 pub struct IdError {
     pub what: &'static str,
     pub input: String,
@@ -83,9 +81,7 @@ pub enum KeyError {
     Empty,
     #[error("`{0}` is longer than 64 characters")]
     TooLong(String),
-    #[error(
-        "`{0}` may contain only lowercase letters, digits, `-` and `_`, and must start with a letter"
-    )]
+    #[error("`{0}` may contain only lowercase letters, digits, `-` and `_`, and must start with a letter")]
     BadCharacters(String),
 }
 
@@ -99,8 +95,7 @@ impl Key {
         }
         let mut chars = s.chars();
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
-        let rest_ok =
-            chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if !(first_ok && rest_ok) {
             return Err(KeyError::BadCharacters(s.to_owned()));
         }

@@ -31,13 +31,7 @@ pub struct TransitionError {
 }
 
 impl ProjectStatus {
-    pub const ALL: [ProjectStatus; 5] = [
-        Self::Draft,
-        Self::Active,
-        Self::Completed,
-        Self::Converted,
-        Self::Archived,
-    ];
+    pub const ALL: [ProjectStatus; 5] = [Self::Draft, Self::Active, Self::Completed, Self::Converted, Self::Archived];
 
     /// Where a project in this status may go next.
     pub fn next(self) -> &'static [ProjectStatus] {
@@ -57,17 +51,9 @@ impl ProjectStatus {
         }
         let allowed = match self.next() {
             [] => "nowhere (it is final)".to_owned(),
-            next => next
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" or "),
+            next => next.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or "),
         };
-        Err(TransitionError {
-            from: self,
-            to,
-            allowed,
-        })
+        Err(TransitionError { from: self, to, allowed })
     }
 
     /// Customers see a project (and get invitations) only once it is live.

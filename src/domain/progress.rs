@@ -10,12 +10,10 @@ pub struct Progress {
 
 impl Progress {
     pub fn of<I: IntoIterator<Item = bool>>(completed_flags: I) -> Self {
-        completed_flags
-            .into_iter()
-            .fold(Self::default(), |p, done| Progress {
-                completed: p.completed + usize::from(done),
-                total: p.total + 1,
-            })
+        completed_flags.into_iter().fold(Self::default(), |p, done| Progress {
+            completed: p.completed + usize::from(done),
+            total: p.total + 1,
+        })
     }
 
     /// Whole percent, rounded down, so a project shows 100% only when every task is done.
@@ -41,10 +39,7 @@ mod tests {
     fn progress_rounds_down_and_reaches_100_only_when_done() {
         let p = Progress::of([true, true, false]);
         assert_eq!((p.completed, p.total, p.percent()), (2, 3, 66));
-        assert_eq!(
-            Progress::of(vec![true; 199].into_iter().chain([false])).percent(),
-            99
-        );
+        assert_eq!(Progress::of(vec![true; 199].into_iter().chain([false])).percent(), 99);
         assert_eq!(Progress::of([true, true]).percent(), 100);
     }
 

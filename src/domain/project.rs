@@ -7,9 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::schedule::DueOffset;
-use super::task::{
-    DefaultAssignee, OwnerSide, Priority, TaskKind, TaskStatus, Visibility, effective_status,
-};
+use super::task::{DefaultAssignee, OwnerSide, Priority, TaskKind, TaskStatus, Visibility, effective_status};
 use super::template::Template;
 use super::{CompanyId, Key, PhaseId, Progress, ProjectId, ProjectStatus, TaskId, UserId};
 
@@ -75,10 +73,7 @@ pub enum ProjectSpecError {
 
 /// Instantiates `template` as a Draft project. The goal date defaults to the latest due
 /// date in the template, so a project always says when it is expected to finish.
-pub fn plan_project(
-    template: &Template,
-    spec: ProjectSpec,
-) -> Result<NewProject, ProjectSpecError> {
+pub fn plan_project(template: &Template, spec: ProjectSpec) -> Result<NewProject, ProjectSpecError> {
     let name = spec.name.trim().to_owned();
     if name.is_empty() {
         return Err(ProjectSpecError::EmptyName);
@@ -108,11 +103,7 @@ pub fn plan_project(
                 default_assignee: t.assignee,
                 due: t.due,
                 due_date,
-                depends_on: t
-                    .depends_on
-                    .iter()
-                    .filter_map(|k| ids.get(k).copied())
-                    .collect(),
+                depends_on: t.depends_on.iter().filter_map(|k| ids.get(k).copied()).collect(),
             });
         }
         phases.push(NewPhase {
@@ -123,11 +114,7 @@ pub fn plan_project(
             tasks,
         });
     }
-    let last_due = phases
-        .iter()
-        .flat_map(|p| &p.tasks)
-        .filter_map(|t| t.due_date)
-        .max();
+    let last_due = phases.iter().flat_map(|p| &p.tasks).filter_map(|t| t.due_date).max();
     let goal_date = spec.goal_date.or(last_due);
     if let Some(goal) = goal_date
         && goal < spec.start_date
@@ -207,11 +194,10 @@ pub struct ProjectDetails {
 impl ProjectDetails {
     /// The status a person sees, with Blocked derived from the dependencies.
     pub fn status_of(&self, task: &Task) -> TaskStatus {
-        let met = task.depends_on.iter().all(|dep| {
-            self.tasks
-                .iter()
-                .any(|t| t.id == *dep && t.status == TaskStatus::Completed)
-        });
+        let met = task
+            .depends_on
+            .iter()
+            .all(|dep| self.tasks.iter().any(|t| t.id == *dep && t.status == TaskStatus::Completed));
         effective_status(task.status, met)
     }
 
@@ -224,10 +210,7 @@ impl ProjectDetails {
     }
 
     pub fn phase_progress(&self, phase: &Phase) -> Progress {
-        Progress::of(
-            self.tasks_in(phase)
-                .map(|t| t.status == TaskStatus::Completed),
-        )
+        Progress::of(self.tasks_in(phase).map(|t| t.status == TaskStatus::Completed))
     }
 
     pub fn task_by_key(&self, key: &str) -> Option<&Task> {
@@ -285,10 +268,7 @@ mod tests {
         let tasks = &p.phases[0].tasks;
         assert_eq!(tasks[0].due_date, Some("2026-11-26".parse().unwrap()));
         assert_eq!(tasks[1].due_date, Some("2026-12-07".parse().unwrap()));
-        assert_eq!(
-            tasks[2].due_date, None,
-            "no offset means no due date, not a made-up one"
-        );
+        assert_eq!(tasks[2].due_date, None, "no offset means no due date, not a made-up one");
         assert_eq!(tasks[1].depends_on, vec![tasks[0].id]);
     }
 
@@ -312,9 +292,6 @@ mod tests {
     fn a_blank_name_is_refused() {
         let mut s = spec("2026-11-23");
         s.name = "  ".into();
-        assert_eq!(
-            plan_project(&template(), s),
-            Err(ProjectSpecError::EmptyName)
-        );
+        assert_eq!(plan_project(&template(), s), Err(ProjectSpecError::EmptyName));
     }
 }

@@ -75,47 +75,26 @@ mod tests {
     #[test]
     fn calendar_days_include_weekends() {
         // 2026-11-20 is a Friday.
-        assert_eq!(
-            DueOffset::CalendarDays(1).due_date(date("2026-11-20")),
-            Some(date("2026-11-21"))
-        );
-        assert_eq!(
-            DueOffset::CalendarDays(0).due_date(date("2026-11-20")),
-            Some(date("2026-11-20"))
-        );
+        assert_eq!(DueOffset::CalendarDays(1).due_date(date("2026-11-20")), Some(date("2026-11-21")));
+        assert_eq!(DueOffset::CalendarDays(0).due_date(date("2026-11-20")), Some(date("2026-11-20")));
     }
 
     #[test]
     fn business_days_skip_weekends() {
-        assert_eq!(
-            DueOffset::BusinessDays(1).due_date(date("2026-11-20")),
-            Some(date("2026-11-23"))
-        );
-        assert_eq!(
-            DueOffset::BusinessDays(5).due_date(date("2026-11-16")),
-            Some(date("2026-11-23"))
-        );
+        assert_eq!(DueOffset::BusinessDays(1).due_date(date("2026-11-20")), Some(date("2026-11-23")));
+        assert_eq!(DueOffset::BusinessDays(5).due_date(date("2026-11-16")), Some(date("2026-11-23")));
     }
 
     #[test]
     fn a_weekend_start_counts_business_days_from_monday() {
         // 2026-11-21 is a Saturday.
-        assert_eq!(
-            DueOffset::BusinessDays(0).due_date(date("2026-11-21")),
-            Some(date("2026-11-23"))
-        );
-        assert_eq!(
-            DueOffset::BusinessDays(1).due_date(date("2026-11-21")),
-            Some(date("2026-11-24"))
-        );
+        assert_eq!(DueOffset::BusinessDays(0).due_date(date("2026-11-21")), Some(date("2026-11-23")));
+        assert_eq!(DueOffset::BusinessDays(1).due_date(date("2026-11-21")), Some(date("2026-11-24")));
     }
 
     #[test]
     fn offsets_describe_their_unit() {
-        assert_eq!(
-            DueOffset::BusinessDays(3).to_string(),
-            "start + 3 business days"
-        );
+        assert_eq!(DueOffset::BusinessDays(3).to_string(), "start + 3 business days");
         assert_eq!(DueOffset::CalendarDays(1).to_string(), "start + 1 day");
     }
 }

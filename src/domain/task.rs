@@ -142,10 +142,7 @@ pub enum TaskKind {
     /// Something to review and approve (or reject with a reason).
     Approval { subject: String },
     /// A meeting to hold.
-    Meeting {
-        duration_minutes: u32,
-        agenda: Option<String>,
-    },
+    Meeting { duration_minutes: u32, agenda: Option<String> },
 }
 
 impl TaskKind {
@@ -167,34 +164,19 @@ mod tests {
 
     #[test]
     fn unmet_dependencies_block_a_pending_or_started_task() {
-        assert_eq!(
-            effective_status(TaskStatus::Pending, false),
-            TaskStatus::Blocked
-        );
-        assert_eq!(
-            effective_status(TaskStatus::InProgress, false),
-            TaskStatus::Blocked
-        );
+        assert_eq!(effective_status(TaskStatus::Pending, false), TaskStatus::Blocked);
+        assert_eq!(effective_status(TaskStatus::InProgress, false), TaskStatus::Blocked);
     }
 
     #[test]
     fn met_dependencies_leave_the_stored_status() {
-        assert_eq!(
-            effective_status(TaskStatus::Pending, true),
-            TaskStatus::Pending
-        );
-        assert_eq!(
-            effective_status(TaskStatus::InProgress, true),
-            TaskStatus::InProgress
-        );
+        assert_eq!(effective_status(TaskStatus::Pending, true), TaskStatus::Pending);
+        assert_eq!(effective_status(TaskStatus::InProgress, true), TaskStatus::InProgress);
     }
 
     #[test]
     fn completed_work_stays_completed() {
-        assert_eq!(
-            effective_status(TaskStatus::Completed, false),
-            TaskStatus::Completed
-        );
+        assert_eq!(effective_status(TaskStatus::Completed, false), TaskStatus::Completed);
     }
 
     #[test]

@@ -11,9 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Key;
 use super::schedule::DueOffset;
-use super::task::{
-    DefaultAssignee, FieldType, FormField, OwnerSide, Priority, TaskKind, Visibility,
-};
+use super::task::{DefaultAssignee, FieldType, FormField, OwnerSide, Priority, TaskKind, Visibility};
 
 /// A validated template.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -188,11 +186,7 @@ fn parse_toml(text: &str) -> Result<RawTemplate, Problem> {
         let key = e.path().to_string();
         let inner = e.into_inner();
         Problem {
-            key: if key == "." {
-                String::from("(top level)")
-            } else {
-                key
-            },
+            key: if key == "." { String::from("(top level)") } else { key },
             line: inner.span().map(|s| line_of(s.start)),
             message: inner.message().to_owned(),
         }
@@ -227,10 +221,7 @@ impl Validator {
             if let Some(first) = phase_keys.insert(raw_phase.key.clone(), p) {
                 self.problem(
                     format!("{at}.key"),
-                    format!(
-                        "duplicate phase key `{}` (also phases[{first}])",
-                        raw_phase.key
-                    ),
+                    format!("duplicate phase key `{}` (also phases[{first}])", raw_phase.key),
                 );
             }
             if raw_phase.tasks.is_empty() {
@@ -277,10 +268,7 @@ impl Validator {
         }
         let due = match (raw.due_in_days, raw.due_in_business_days) {
             (Some(_), Some(_)) => {
-                self.problem(
-                    format!("{at}.due_in_days"),
-                    "give due_in_days or due_in_business_days, not both",
-                );
+                self.problem(format!("{at}.due_in_days"), "give due_in_days or due_in_business_days, not both");
                 None
             }
             (Some(d), None) => Some(DueOffset::CalendarDays(d)),
@@ -311,11 +299,7 @@ impl Validator {
             ("max_files", raw.max_files.is_some(), RawKind::Upload),
             ("prompt", raw.prompt.is_some(), RawKind::Question),
             ("subject", raw.subject.is_some(), RawKind::Approval),
-            (
-                "duration_minutes",
-                raw.duration_minutes.is_some(),
-                RawKind::Meeting,
-            ),
+            ("duration_minutes", raw.duration_minutes.is_some(), RawKind::Meeting),
             ("agenda", raw.agenda.is_some(), RawKind::Meeting),
         ];
         for (name, present, belongs_to) in settings {
@@ -335,7 +319,10 @@ impl Validator {
             RawKind::Upload => {
                 let accept = raw.accept.clone().unwrap_or_default();
                 if accept.is_empty() {
-                    self.problem(format!("{at}.accept"), "an upload task must list the file types it accepts, e.g. [\"pdf\", \"png\"]");
+                    self.problem(
+                        format!("{at}.accept"),
+                        "an upload task must list the file types it accepts, e.g. [\"pdf\", \"png\"]",
+                    );
                 }
                 TaskKind::Upload {
                     accept,
@@ -355,10 +342,7 @@ impl Validator {
             RawKind::Meeting => {
                 let duration_minutes = raw.duration_minutes.unwrap_or(30);
                 if duration_minutes == 0 {
-                    self.problem(
-                        format!("{at}.duration_minutes"),
-                        "a meeting lasts at least one minute",
-                    );
+                    self.problem(format!("{at}.duration_minutes"), "a meeting lasts at least one minute");
                 }
                 TaskKind::Meeting {
                     duration_minutes,
@@ -370,28 +354,18 @@ impl Validator {
 
     fn fields(&mut self, at: &str, raw: &[RawField]) -> Vec<FormField> {
         if raw.is_empty() {
-            self.problem(
-                format!("{at}.fields"),
-                "a form task needs at least one field",
-            );
+            self.problem(format!("{at}.fields"), "a form task needs at least one field");
         }
         let mut seen = HashSet::new();
         let mut fields = Vec::with_capacity(raw.len());
         for (i, f) in raw.iter().enumerate() {
             let fat = format!("{at}.fields[{i}]");
             if !seen.insert(f.key.clone()) {
-                self.problem(
-                    format!("{fat}.key"),
-                    format!("duplicate field key `{}`", f.key),
-                );
+                self.problem(format!("{fat}.key"), format!("duplicate field key `{}`", f.key));
             }
             match (f.field_type, f.options.is_empty()) {
-                (FieldType::Select, true) => {
-                    self.problem(format!("{fat}.options"), "a select field needs options")
-                }
-                (t, false) if t != FieldType::Select => {
-                    self.problem(format!("{fat}.options"), "only select fields have options")
-                }
+                (FieldType::Select, true) => self.problem(format!("{fat}.options"), "a select field needs options"),
+                (t, false) if t != FieldType::Select => self.problem(format!("{fat}.options"), "only select fields have options"),
                 _ => {}
             }
             fields.push(FormField {
@@ -415,10 +389,7 @@ impl Validator {
                 if let Some((fp, ft)) = index.insert(&task.key, (p, t)) {
                     self.problem(
                         format!("phases[{p}].tasks[{t}].key"),
-                        format!(
-                            "duplicate task key `{}` (also phases[{fp}].tasks[{ft}])",
-                            task.key
-                        ),
+                        format!("duplicate task key `{}` (also phases[{fp}].tasks[{ft}])", task.key),
                     );
                 }
             }
@@ -431,17 +402,17 @@ impl Validator {
                     match by_key.get(dep) {
                         None => self.problem(
                             &at,
-                            format!(
-                                "`{}` depends on `{dep}`, which no task in this template has",
-                                task.key
-                            ),
+                            format!("`{}` depends on `{dep}`, which no task in this template has", task.key),
                         ),
                         Some(d) => {
                             if let (Some(mine), Some(theirs)) = (task.due, d.due)
                                 && same_unit(mine, theirs)
                                 && mine.approx_calendar_days() < theirs.approx_calendar_days()
                             {
-                                self.problem(&at, format!("`{}` is due ({mine}) before `{dep}`, which it waits for ({theirs})", task.key));
+                                self.problem(
+                                    &at,
+                                    format!("`{}` is due ({mine}) before `{dep}`, which it waits for ({theirs})", task.key),
+                                );
                             }
                         }
                     }
@@ -482,10 +453,7 @@ fn find_cycle(template: &Template) -> Option<Vec<Key>> {
         OnPath,
         Done,
     }
-    let deps: HashMap<&Key, &[Key]> = template
-        .tasks()
-        .map(|t| (&t.key, t.depends_on.as_slice()))
-        .collect();
+    let deps: HashMap<&Key, &[Key]> = template.tasks().map(|t| (&t.key, t.depends_on.as_slice())).collect();
     let mut marks: HashMap<&Key, Mark> = deps.keys().map(|k| (*k, Mark::New)).collect();
     // Iterative depth-first search, so a long chain cannot overflow the stack.
     for start in template.tasks().map(|t| &t.key) {
@@ -505,8 +473,7 @@ fn find_cycle(template: &Template) -> Option<Vec<Key>> {
             match marks.get(dep) {
                 Some(Mark::OnPath) => {
                     let from = path.iter().position(|(k, _)| *k == dep).unwrap_or(0);
-                    let mut cycle: Vec<Key> =
-                        path[from..].iter().map(|(k, _)| (*k).clone()).collect();
+                    let mut cycle: Vec<Key> = path[from..].iter().map(|(k, _)| (*k).clone()).collect();
                     cycle.push(dep.clone());
                     return Some(cycle);
                 }

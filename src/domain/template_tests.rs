@@ -31,11 +31,7 @@ fields = [
 fn problems(text: &str) -> Vec<String> {
     match parse("t.toml", text) {
         Ok(_) => vec![],
-        Err(e) => e
-            .problems
-            .iter()
-            .map(|p| format!("{}: {}", p.key, p.message))
-            .collect(),
+        Err(e) => e.problems.iter().map(|p| format!("{}: {}", p.key, p.message)).collect(),
     }
 }
 
@@ -49,21 +45,12 @@ fn a_valid_template_parses_with_defaults_filled_in() {
     assert_eq!(details.priority, Priority::Normal);
     assert_eq!(details.due, Some(DueOffset::BusinessDays(5)));
     assert!(matches!(&details.kind, TaskKind::Form { fields } if fields.len() == 2));
-    assert!(matches!(
-        t.phases[0].tasks[0].kind,
-        TaskKind::Meeting {
-            duration_minutes: 45,
-            ..
-        }
-    ));
+    assert!(matches!(t.phases[0].tasks[0].kind, TaskKind::Meeting { duration_minutes: 45, .. }));
 }
 
 #[test]
 fn unknown_keys_are_refused_with_their_path_and_line() {
-    let text = MINIMAL.replace(
-        "duration_minutes = 45",
-        "duration_minutes = 45\ncolour = \"red\"",
-    );
+    let text = MINIMAL.replace("duration_minutes = 45", "duration_minutes = 45\ncolour = \"red\"");
     let err = parse("t.toml", &text).unwrap_err();
     let p = &err.problems[0];
     assert!(p.message.contains("colour"), "{err}");
@@ -76,10 +63,7 @@ fn unknown_keys_are_refused_with_their_path_and_line() {
 fn wrong_types_are_refused_with_their_path() {
     let err = problems(&MINIMAL.replace("duration_minutes = 45", "duration_minutes = \"long\""));
     assert_eq!(err.len(), 1);
-    assert!(
-        err[0].starts_with("phases[0].tasks[0].duration_minutes: invalid type"),
-        "{err:?}"
-    );
+    assert!(err[0].starts_with("phases[0].tasks[0].duration_minutes: invalid type"), "{err:?}");
 }
 
 #[test]
@@ -98,22 +82,16 @@ fn duplicate_task_keys_are_refused() {
 
 #[test]
 fn dependencies_on_missing_tasks_are_refused() {
-    let err =
-        problems(&MINIMAL.replace("depends_on = [\"kickoff\"]", "depends_on = [\"nowhere\"]"));
+    let err = problems(&MINIMAL.replace("depends_on = [\"kickoff\"]", "depends_on = [\"nowhere\"]"));
     assert_eq!(
         err,
-        [
-            "phases[0].tasks[1].depends_on: `details` depends on `nowhere`, which no task in this template has"
-        ]
+        ["phases[0].tasks[1].depends_on: `details` depends on `nowhere`, which no task in this template has"]
     );
 }
 
 #[test]
 fn dependency_cycles_are_refused_with_the_cycle_spelled_out() {
-    let text = MINIMAL.replace(
-        "due_in_business_days = 2",
-        "due_in_business_days = 2\ndepends_on = [\"details\"]",
-    );
+    let text = MINIMAL.replace("due_in_business_days = 2", "due_in_business_days = 2\ndepends_on = [\"details\"]");
     let err = problems(&text);
     assert!(
         err.iter()
@@ -124,55 +102,32 @@ fn dependency_cycles_are_refused_with_the_cycle_spelled_out() {
 
 #[test]
 fn a_task_depending_on_itself_is_a_cycle() {
-    let err =
-        problems(&MINIMAL.replace("depends_on = [\"kickoff\"]", "depends_on = [\"details\"]"));
-    assert!(
-        err.iter()
-            .any(|e| e.contains("dependency cycle: `details` → `details`")),
-        "{err:?}"
-    );
+    let err = problems(&MINIMAL.replace("depends_on = [\"kickoff\"]", "depends_on = [\"details\"]"));
+    assert!(err.iter().any(|e| e.contains("dependency cycle: `details` → `details`")), "{err:?}");
 }
 
 #[test]
 fn settings_of_another_task_type_are_refused() {
-    let err = problems(&MINIMAL.replace(
-        "duration_minutes = 45",
-        "duration_minutes = 45\nprompt = \"Why?\"",
-    ));
-    assert_eq!(
-        err,
-        ["phases[0].tasks[0].prompt: `prompt` applies only to tasks of type question"]
-    );
+    let err = problems(&MINIMAL.replace("duration_minutes = 45", "duration_minutes = 45\nprompt = \"Why?\""));
+    assert_eq!(err, ["phases[0].tasks[0].prompt: `prompt` applies only to tasks of type question"]);
 }
 
 #[test]
 fn a_task_due_before_what_it_waits_for_is_refused() {
     let err = problems(&MINIMAL.replace("due_in_business_days = 5", "due_in_business_days = 1"));
-    assert!(
-        err[0].contains("is due (start + 1 business day) before `kickoff`"),
-        "{err:?}"
-    );
+    assert!(err[0].contains("is due (start + 1 business day) before `kickoff`"), "{err:?}");
 }
 
 #[test]
 fn a_customer_owned_internal_task_is_refused() {
-    let err = problems(&MINIMAL.replace(
-        "owner = \"customer\"",
-        "owner = \"customer\"\nvisibility = \"internal\"",
-    ));
-    assert!(
-        err[0].contains("internal task cannot be owned by the customer"),
-        "{err:?}"
-    );
+    let err = problems(&MINIMAL.replace("owner = \"customer\"", "owner = \"customer\"\nvisibility = \"internal\""));
+    assert!(err[0].contains("internal task cannot be owned by the customer"), "{err:?}");
 }
 
 #[test]
 fn select_fields_need_options_and_others_must_not_have_them() {
     let err = problems(&MINIMAL.replace("options = [\"1-10\", \"11-50\"]", "options = []"));
-    assert_eq!(
-        err,
-        ["phases[0].tasks[1].fields[1].options: a select field needs options"]
-    );
+    assert_eq!(err, ["phases[0].tasks[1].fields[1].options: a select field needs options"]);
 }
 
 #[test]

@@ -1,0 +1,77 @@
+//! Builds the application state from a configuration, serves HTTP and shuts down cleanly.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::store::Store;
+
+/// What every request handler and job can reach; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub catalog: Arc<Catalog>,
+}
+
+impl AppState {
+    /// Opens the database, applies migrations and loads the templates.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database).await?;
+        let applied = store.migrate().await?;
+        if applied > 0 {
+            tracing::info!(applied, "applied database migrations");
+        }
+        let catalog = Catalog::load(&config.templates.dir).context("cannot load the project templates")?;
+        Ok(Self {
+            config: Arc::new(config),
+            store,
+            catalog: Arc::new(catalog),
+        })
+    }
+}
+
+/// Serves HTTP on `listener` until `shutdown` resolves, then lets requests in flight
+/// finish. Taking a bound listener lets tests run the real app on port 0.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let app = crate::web::router(state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("HTTP server failed")?;
+    state.store.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

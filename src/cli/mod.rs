@@ -1,0 +1,153 @@
+//! The command line. Each command is a small function over the library; output meant
+//! for scripts (ids, tables) goes to stdout, logs and errors to stderr.
+
+mod demo;
+mod project;
+mod templates;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, AppState};
+use crate::catalog::Catalog;
+use crate::config::Config;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "handoff",
+    version,
+    about = "Turns won CRM deals into customer onboarding projects.",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// A configuration file layered over the built-in defaults (see config/default.toml).
+    #[arg(long, global = true, env = "HANDOFF_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Try handoff: a fresh demo database (data/demo.db) with realistic projects, then the server.
+    Demo,
+    /// Run the HTTP server until Ctrl-C or SIGTERM.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Check the configuration and the project templates; exit 1 on any problem.
+    Check,
+    /// List and inspect project templates.
+    #[command(subcommand)]
+    Templates(templates::TemplatesCommand),
+    /// Create, list and inspect projects.
+    #[command(subcommand)]
+    Project(project::ProjectCommand),
+    /// Work on tasks.
+    #[command(subcommand)]
+    Task(project::TaskCommand),
+}
+
+/// Runs the command line and turns any failure into a message and exit status 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    crate::telemetry::init(&loaded.config.log);
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, loaded.config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo => demo::run(config).await,
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::Check => Ok(check(&config)),
+        Command::Templates(cmd) => templates::run(cmd, &config),
+        Command::Project(cmd) => project::run_project(cmd, AppState::build(config).await?).await,
+        Command::Task(cmd) => project::run_task(cmd, AppState::build(config).await?).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    let listen = config.server.listen;
+    let state = AppState::build(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr().context("the listener has no address")?;
+    tracing::info!(%address, base_url = %state.config.server.base_url, "handoff is serving");
+    app::serve(listener, state, app::shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
+    let store = crate::store::Store::connect(&config.database).await?;
+    let applied = store.migrate().await?;
+    println!("{applied} migration(s) applied; the database is up to date.");
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Validates what can be validated without side effects: the configuration (already
+/// loaded to get here) and every template.
+fn check(config: &Config) -> ExitCode {
+    use secrecy::ExposeSecret;
+    println!("configuration: ok");
+    println!("  database   {}", crate::store::redact_url(config.database.url.expose_secret()));
+    println!("  listen     {}", config.server.listen);
+    println!("  base URL   {}", config.server.base_url);
+    println!(
+        "  master key {}",
+        if config.secrets.master_key.is_some() {
+            "set"
+        } else {
+            "not set (needed once CRM connections store secrets)"
+        }
+    );
+    println!(
+        "  SMTP       {}",
+        if config.smtp.url.is_some() {
+            "set"
+        } else {
+            "not set (invitations cannot be emailed)"
+        }
+    );
+    match Catalog::load(&config.templates.dir) {
+        Ok(catalog) => {
+            println!("templates: ok ({})", templates::describe_source(&catalog));
+            for (name, t) in catalog.iter() {
+                println!("  {name:<20} {} phases, {} tasks", t.phases.len(), t.tasks().count());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("templates: invalid\n{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Projects, their phases and tasks.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use serde::Serialize;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::rows::{PhaseRow, ProjectRow, TaskRow, project_columns, task_columns};
+use super::{Store, StoreError, activity, on_pool, on_tx};
+use crate::domain::people::{Actor, NewActivity};
+use crate::domain::project::{NewProject, Project, ProjectDetails};
+use crate::domain::{Progress, ProjectId, ProjectStatus, TaskId, TaskStatus};
+
+/// A line of the project list: the project and how far along it is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProjectSummary {
+    pub project: Project,
+    pub progress: Progress,
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    #[sqlx(flatten)]
+    project: ProjectRow,
+    total_tasks: i64,
+    completed_tasks: i64,
+}
+
+/// What completing a task did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    Completed,
+    /// It was already completed; nothing changed and no activity was written.
+    AlreadyCompleted,
+}
+
+impl Store {
+    /// Saves a planned project with its phases, tasks and dependencies, and a
+    /// `project.created` activity entry, in one transaction.
+    pub async fn create_project(&self, p: &NewProject, actor: Actor, source: &str) -> Result<ProjectId, StoreError> {
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => {
+            sqlx::query(
+                "INSERT INTO projects (id, name, template_key, company_id, status, start_date, goal_date, welcome_message, self_service, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            )
+            .bind(p.id.as_uuid())
+            .bind(&p.name)
+            .bind(&p.template_key)
+            .bind(p.company_id.map(|c| c.as_uuid()))
+            .bind(p.status.as_str())
+            .bind(p.start_date)
+            .bind(p.goal_date)
+            .bind(&p.welcome_message)
+            .bind(p.self_service)
+            .bind(now)
+            .execute(&mut **c)
+            .await?;
+            let mut position = 0i32;
+            for (phase_position, phase) in (0i32..).zip(&p.phases) {
+                sqlx::query("INSERT INTO phases (id, project_id, position, key, name, description) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(phase.id.as_uuid())
+                    .bind(p.id.as_uuid())
+                    .bind(phase_position)
+                    .bind(phase.key.as_str())
+                    .bind(&phase.name)
+                    .bind(&phase.description)
+                    .execute(&mut **c)
+                    .await?;
+                for t in &phase.tasks {
+                    position += 1;
+                    sqlx::query(
+                        "INSERT INTO tasks (id, project_id, phase_id, position, key, title, description, kind, visibility, owner_side, \
+                         priority, status, due_date, due_rule, default_assignee) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $14)",
+                    )
+                    .bind(t.id.as_uuid())
+                    .bind(p.id.as_uuid())
+                    .bind(phase.id.as_uuid())
+                    .bind(position)
+                    .bind(t.key.as_str())
+                    .bind(&t.title)
+                    .bind(&t.description)
+                    .bind(Json(&t.kind))
+                    .bind(t.visibility.as_str())
+                    .bind(t.owner.as_str())
+                    .bind(t.priority.as_str())
+                    .bind(t.due_date)
+                    .bind(t.due.map(|d| d.to_string()))
+                    .bind(t.default_assignee.map(|a| a.as_str()))
+                    .execute(&mut **c)
+                    .await?;
+                }
+            }
+            for t in p.phases.iter().flat_map(|ph| &ph.tasks) {
+                for dep in &t.depends_on {
+                    sqlx::query("INSERT INTO task_dependencies (task_id, depends_on_id) VALUES ($1, $2)")
+                        .bind(t.id.as_uuid())
+                        .bind(dep.as_uuid())
+                        .execute(&mut **c)
+                        .await?;
+                }
+            }
+            Ok::<(), StoreError>(())
+        })?;
+        let details = serde_json::json!({ "name": p.name, "template": p.template_key, "tasks": p.phases.iter().map(|ph| ph.tasks.len()).sum::<usize>() });
+        activity::record(
+            &mut tx,
+            &NewActivity {
+                project_id: Some(p.id),
+                actor,
+                action: "project.created".into(),
+                source: source.into(),
+                details,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(p.id)
+    }
+
+    /// A project with its phases and tasks, or `None` if there is no such project.
+    pub async fn project_details(&self, id: ProjectId) -> Result<Option<ProjectDetails>, StoreError> {
+        const PROJECT: &str = concat!(
+            "SELECT ",
+            project_columns!(),
+            " FROM projects p LEFT JOIN companies c ON c.id = p.company_id WHERE p.id = $1"
+        );
+        const PHASES: &str = "SELECT id, key, name, description, position FROM phases WHERE project_id = $1 ORDER BY position";
+        const TASKS: &str = concat!("SELECT ", task_columns!(), " FROM tasks WHERE project_id = $1 ORDER BY position");
+        const DEPS: &str = "SELECT d.task_id, d.depends_on_id FROM task_dependencies d JOIN tasks dt ON dt.id = d.depends_on_id \
+                            WHERE dt.project_id = $1 ORDER BY dt.position";
+        let id = id.as_uuid();
+        let (project, phases, tasks, deps) = on_pool!(self, pool => {
+            let Some(project) = sqlx::query_as::<_, ProjectRow>(PROJECT).bind(id).fetch_optional(pool).await? else {
+                return Ok(None);
+            };
+            let phases: Vec<PhaseRow> = sqlx::query_as(PHASES).bind(id).fetch_all(pool).await?;
+            let tasks: Vec<TaskRow> = sqlx::query_as(TASKS).bind(id).fetch_all(pool).await?;
+            let deps: Vec<(Uuid, Uuid)> = sqlx::query_as(DEPS).bind(id).fetch_all(pool).await?;
+            (project, phases, tasks, deps)
+        });
+        let mut deps_of: HashMap<Uuid, Vec<TaskId>> = HashMap::new();
+        for (task, dep) in deps {
+            deps_of.entry(task).or_default().push(TaskId::from_uuid(dep));
+        }
+        let tasks = tasks
+            .into_iter()
+            .map(|t| {
+                let deps = deps_of.remove(&t.id).unwrap_or_default();
+                t.into_task(deps)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Some(ProjectDetails {
+            project: project.try_into()?,
+            phases: phases.into_iter().map(TryInto::try_into).collect::<Result<_, _>>()?,
+            tasks,
+        }))
+    }
+
+    /// Every project, newest first, with its progress.
+    pub async fn list_projects(&self) -> Result<Vec<ProjectSummary>, StoreError> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            project_columns!(),
+            ", (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id) AS total_tasks, \
+             (SELECT COUNT(*) FROM tasks t WHERE t.project_id = p.id AND t.status = 'completed') AS completed_tasks \
+             FROM projects p LEFT JOIN companies c ON c.id = p.company_id ORDER BY p.created_at DESC, p.id DESC"
+        );
+        let rows: Vec<SummaryRow> = on_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
+        rows.into_iter()
+            .map(|r| {
+                let progress = Progress {
+                    completed: count(r.completed_tasks),
+                    total: count(r.total_tasks),
+                };
+                Ok(ProjectSummary {
+                    project: r.project.try_into()?,
+                    progress,
+                })
+            })
+            .collect()
+    }
+
+    /// Moves a project through its lifecycle, refusing transitions the domain does not
+    /// allow. The check and the change happen in one transaction, so two concurrent
+    /// changes cannot both pass the check.
+    pub async fn set_project_status(
+        &self,
+        id: ProjectId,
+        to: ProjectStatus,
+        actor: Actor,
+        source: &str,
+    ) -> Result<ProjectStatus, StoreError> {
+        let mut tx = self.begin().await?;
+        let current: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT status FROM projects WHERE id = $1").bind(id.as_uuid()).fetch_optional(&mut **c).await)?;
+        let current: ProjectStatus = super::rows::parse("projects.status", &current.ok_or_else(|| StoreError::not_found("project", id))?)?;
+        current.transition(to).map_err(|e| StoreError::Refused(e.to_string()))?;
+        on_tx!(&mut tx, c => sqlx::query("UPDATE projects SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(to.as_str())
+            .bind(Utc::now())
+            .bind(id.as_uuid())
+            .execute(&mut **c)
+            .await.map(|r| r.rows_affected()))?;
+        let details = serde_json::json!({ "from": current, "to": to });
+        activity::record(
+            &mut tx,
+            &NewActivity {
+                project_id: Some(id),
+                actor,
+                action: "project.status_changed".into(),
+                source: source.into(),
+                details,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(to)
+    }
+
+    /// Completes a task, if every task it depends on is completed. Completing a
+    /// completed task changes nothing, so a retried request is harmless.
+    pub async fn complete_task(&self, project: ProjectId, key: &str, actor: Actor, source: &str) -> Result<Completion, StoreError> {
+        const TASK: &str = "SELECT id, status FROM tasks WHERE project_id = $1 AND key = $2";
+        const OPEN_DEPS: &str = "SELECT t.key FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id \
+                                 WHERE d.task_id = $1 AND t.status <> 'completed' ORDER BY t.position";
+        const COMPLETE: &str = "UPDATE tasks SET status = 'completed', completed_at = $1, completed_by = $2 WHERE id = $3";
+        let mut tx = self.begin().await?;
+        let task: Option<(Uuid, String)> =
+            on_tx!(&mut tx, c => sqlx::query_as(TASK).bind(project.as_uuid()).bind(key).fetch_optional(&mut **c).await)?;
+        let (task_id, status) = task.ok_or_else(|| StoreError::not_found("task", format!("`{key}` in project {project}")))?;
+        if super::rows::parse_task_status(&status)? == TaskStatus::Completed {
+            return Ok(Completion::AlreadyCompleted);
+        }
+        let open: Vec<String> = on_tx!(&mut tx, c => sqlx::query_scalar(OPEN_DEPS).bind(task_id).fetch_all(&mut **c).await)?;
+        if !open.is_empty() {
+            return Err(StoreError::Refused(format!(
+                "task `{key}` is blocked: it waits for {}",
+                open.join(", ")
+            )));
+        }
+        let by = match actor {
+            Actor::User(u) => Some(u.as_uuid()),
+            Actor::System => None,
+        };
+        on_tx!(&mut tx, c => sqlx::query(COMPLETE).bind(Utc::now()).bind(by).bind(task_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        on_tx!(&mut tx, c => sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2").bind(Utc::now()).bind(project.as_uuid()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        let details = serde_json::json!({ "task": key });
+        activity::record(
+            &mut tx,
+            &NewActivity {
+                project_id: Some(project),
+                actor,
+                action: "task.completed".into(),
+                source: source.into(),
+                details,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Completion::Completed)
+    }
+}
+
+fn count(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
+}

@@ -1,0 +1,16 @@
+//! HTTP: each area exposes a `router()`, merged here with the shared layers.
+
+pub mod error;
+mod health;
+
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

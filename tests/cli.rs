@@ -1,0 +1,315 @@
+//! The `handoff` binary as a user runs it: exit statuses, messages, and that bad input
+//! changes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::TestDb;
+
+/// Runs handoff in `cwd` with only the given HANDOFF_* variables set.
+fn handoff(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_handoff"));
+    cmd.current_dir(cwd).args(args);
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("HANDOFF_")) {
+        cmd.env_remove(k);
+    }
+    cmd.env("HANDOFF_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const CYCLE: &str = r#"
+name = "Loops"
+[[phases]]
+key = "one"
+name = "One"
+[[phases.tasks]]
+key = "a"
+title = "A"
+type = "todo"
+depends_on = ["b"]
+[[phases.tasks]]
+key = "b"
+title = "B"
+type = "todo"
+depends_on = ["a"]
+"#;
+
+#[test]
+fn check_passes_on_the_shipped_templates() {
+    let out = handoff(Path::new(env!("CARGO_MANIFEST_DIR")), &[], &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("templates: ok (from templates/projects)"), "{text}");
+    assert!(text.contains("saas-onboarding") && text.contains("implementation"), "{text}");
+}
+
+#[test]
+fn check_fails_on_a_dependency_cycle_naming_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("loops.toml"), CYCLE).unwrap();
+    let out = handoff(dir.path(), &[("HANDOFF_TEMPLATES_DIR", dir.path().to_str().unwrap())], &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("loops.toml"), "{err}");
+    assert!(err.contains("phases[0].tasks[0].depends_on"), "{err}");
+    assert!(err.contains("dependency cycle: `a` → `b` → `a`"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_bad_environment_value_stops_start_up_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(dir.path(), &[("HANDOFF_LISTEN", "everywhere")], &["project", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("invalid value for `server.listen` (from HANDOFF_LISTEN)"), "{err}");
+    assert!(!dir.path().join("data").exists(), "nothing may be written");
+}
+
+#[test]
+fn a_broken_config_file_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("handoff.toml");
+    std::fs::write(&file, "[database]\nmax_connections = -1\n").unwrap();
+    let out = handoff(dir.path(), &[], &["--config", file.to_str().unwrap(), "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("`database.max_connections`") && err.contains("handoff.toml"), "{err}");
+}
+
+#[test]
+fn unknown_variables_are_warned_about_but_do_not_stop_handoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(dir.path(), &[("HANDOFF_LISTN", "x")], &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unknown environment variable HANDOFF_LISTN"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(
+        dir.path(),
+        &[("HANDOFF_DATABASE_URL", "postgres://u:pw@127.0.0.1:1/none")],
+        &["project", "list"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("cannot open the database postgres://u:***@127.0.0.1:1/none"), "{err}");
+}
+
+#[tokio::test]
+async fn project_create_then_show_prints_a_realistic_project() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("HANDOFF_DATABASE_URL", db.url())];
+    let created = handoff(
+        dir.path(),
+        &env,
+        &[
+            "project",
+            "create",
+            "--template",
+            "saas-onboarding",
+            "--name",
+            "Acme onboarding",
+            "--company",
+            "Acme Corp",
+            "--start",
+            "2026-11-23",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let id = stdout(&created).trim().to_owned();
+    assert_eq!(id.len(), 36, "create prints just the id: {id}");
+    assert!(stderr(&created).contains("6 phases, 27 tasks"), "{}", stderr(&created));
+
+    let done = handoff(dir.path(), &env, &["task", "complete", &id, "review-deal"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    let blocked = handoff(dir.path(), &env, &["task", "complete", &id, "enable-sso"]);
+    assert_eq!(blocked.status.code(), Some(1));
+    assert!(
+        stderr(&blocked).contains("blocked: it waits for provision-tenant, sso-config"),
+        "{}",
+        stderr(&blocked)
+    );
+
+    let shown = handoff(dir.path(), &env, &["project", "show", &id]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let text = stdout(&shown);
+    for expected in [
+        "Acme onboarding (draft)",
+        "company   Acme Corp",
+        "start     2026-11-23 Mon",
+        "progress  3% (1 of 27 tasks completed)",
+        "1. Sales handoff  [1/4 · 25%]",
+        "[x] review-deal",
+        "[!] enable-sso",
+        "Blocked",
+        "due 2026-11-30 Mon",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+
+    let listed = stdout(&handoff(dir.path(), &env, &["project", "list"]));
+    assert!(listed.contains(&id) && listed.contains("  3%"), "{listed}");
+}
+
+#[test]
+fn project_show_of_an_unknown_id_or_a_malformed_one_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(dir.path(), &[], &["project", "show", "not-a-uuid"]);
+    assert_eq!(out.status.code(), Some(2), "clap rejects it as a usage error");
+    assert!(stderr(&out).contains("is not a valid project id"), "{}", stderr(&out));
+    let out = handoff(dir.path(), &[], &["project", "show", "0192f6a4-5c1e-7abc-8def-0123456789ab"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no project with id"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_unknown_template_lists_the_available_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(dir.path(), &[], &["templates", "show", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("available: implementation, saas-onboarding"),
+        "{}",
+        stderr(&out)
+    );
+    let shown = handoff(dir.path(), &[], &["templates", "show", "implementation"]);
+    assert!(stdout(&shown).contains("Enterprise implementation"), "{}", stdout(&shown));
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["check", "--help"],
+        &["templates", "--help"],
+        &["templates", "list", "--help"],
+        &["templates", "show", "--help"],
+        &["project", "--help"],
+        &["project", "create", "--help"],
+        &["project", "list", "--help"],
+        &["project", "show", "--help"],
+        &["project", "set-status", "--help"],
+        &["task", "complete", "--help"],
+    ] {
+        let out = handoff(dir.path(), &[], cmd);
+        assert!(out.status.success(), "{cmd:?}: {}", stderr(&out));
+        assert!(stdout(&out).contains("Usage: handoff"), "{cmd:?}");
+    }
+}
+
+#[tokio::test]
+async fn migrate_reports_what_it_applied() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(dir.path(), &[("HANDOFF_DATABASE_URL", db.url())], &["migrate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let applied: usize = stdout(&out).split_whitespace().next().unwrap().parse().unwrap();
+    assert!(applied >= 1, "{}", stdout(&out));
+    let again = handoff(dir.path(), &[("HANDOFF_DATABASE_URL", db.url())], &["migrate"]);
+    assert!(stdout(&again).starts_with("0 migration(s) applied"), "{}", stdout(&again));
+}
+
+#[tokio::test]
+async fn serve_answers_health_checks_and_exits_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .current_dir(dir.path())
+        .arg("serve")
+        .env("HANDOFF_DATABASE_URL", db.url())
+        .env("HANDOFF_LISTEN", "127.0.0.1:0")
+        .env("HANDOFF_LOG", "info")
+        .env("HANDOFF_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("handoff exited before serving").unwrap();
+        let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if entry["fields"]["message"] == "handoff is serving" {
+            break entry["fields"]["address"].as_str().unwrap().to_owned();
+        }
+    };
+    let health = reqwest::get(format!("http://{address}/readyz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    assert!(lines.any(|l| l.unwrap().contains("shutting down")));
+}
+
+#[tokio::test]
+async fn demo_prints_realistic_projects_and_serves_until_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .current_dir(dir.path())
+        .arg("demo")
+        .env("HANDOFF_LISTEN", "127.0.0.1:0")
+        .env("HANDOFF_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut printed = String::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("demo exited before serving").unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.strip_prefix("serving on http://") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    for expected in [
+        "Acme Analytics onboarding (active)",
+        "Globex Logistics implementation (active)",
+        "progress  22% (6 of 27 tasks completed)",
+        "customer_admin   dana.whitfield@acme-analytics.example",
+        "Decision Maker",
+        "[!]",
+    ] {
+        assert!(printed.contains(expected), "missing {expected:?} in:\n{printed}");
+    }
+    assert!(dir.path().join("data/demo.db").exists());
+    assert_eq!(reqwest::get(format!("http://{address}/healthz")).await.unwrap().status(), 200);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(child.wait().unwrap().success());
+}

@@ -1,0 +1,339 @@
+//! The storage suite. It runs against SQLite by default and against PostgreSQL when
+//! HANDOFF_TEST_DATABASE_URL names one (see tests/common); CI runs it both ways.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestDb;
+use handoff::catalog::Catalog;
+use handoff::domain::people::{Actor, ProjectRole, UserKind};
+use handoff::domain::project::{ProjectSpec, plan_project};
+use handoff::domain::{Email, ProjectId, ProjectStatus, TaskStatus};
+use handoff::store::{Completion, NewUser, Store, StoreError};
+
+fn catalog() -> Catalog {
+    Catalog::load(&common::repo_path("templates/projects")).unwrap()
+}
+
+async fn new_project(store: &Store, template: &str, name: &str, company: Option<&str>) -> ProjectId {
+    let catalog = catalog();
+    let company_id = match company {
+        Some(c) => Some(store.find_or_create_company(c).await.unwrap().id),
+        None => None,
+    };
+    let spec = ProjectSpec {
+        name: name.into(),
+        template_key: template.into(),
+        company_id,
+        start_date: "2026-11-23".parse().unwrap(),
+        goal_date: None,
+    };
+    let planned = plan_project(catalog.get(template).unwrap(), spec).unwrap();
+    store.create_project(&planned, Actor::System, "test").await.unwrap()
+}
+
+#[tokio::test]
+async fn migrations_apply_once_and_then_are_a_no_op() {
+    let db = TestDb::new().await;
+    let store = Store::connect(&db.config().database).await.unwrap();
+    assert!(store.migrate().await.unwrap() >= 1);
+    assert_eq!(store.migrate().await.unwrap(), 0);
+    store.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_project_round_trips_with_phases_tasks_dependencies_and_due_dates() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let id = new_project(&store, "saas-onboarding", "Acme onboarding", Some("Acme Corp")).await;
+
+    let d = store.project_details(id).await.unwrap().expect("project exists");
+    let template = catalog();
+    let template = template.get("saas-onboarding").unwrap();
+    assert_eq!(d.project.name, "Acme onboarding");
+    assert_eq!(d.project.company_name.as_deref(), Some("Acme Corp"));
+    assert_eq!(d.project.status, ProjectStatus::Draft);
+    assert_eq!(d.phases.len(), template.phases.len());
+    assert_eq!(d.tasks.len(), template.tasks().count());
+    assert_eq!(d.phases[0].key.as_str(), template.phases[0].key.as_str());
+
+    // Task order, types and dependencies survive the trip.
+    let keys: Vec<_> = d.tasks.iter().map(|t| t.key.as_str().to_owned()).collect();
+    let expected: Vec<_> = template.tasks().map(|t| t.key.as_str().to_owned()).collect();
+    assert_eq!(keys, expected);
+    let form = d.task_by_key("company-profile").unwrap();
+    assert_eq!(
+        form.kind,
+        template.tasks().find(|t| t.key.as_str() == "company-profile").unwrap().kind
+    );
+    let enable_sso = d.task_by_key("enable-sso").unwrap();
+    let dep_keys: Vec<_> = enable_sso
+        .depends_on
+        .iter()
+        .map(|id| d.tasks.iter().find(|t| t.id == *id).unwrap().key.as_str())
+        .collect();
+    assert_eq!(dep_keys, ["provision-tenant", "sso-config"], "in project order");
+    assert_eq!(form.due_date, Some("2026-11-30".parse().unwrap()));
+
+    // Derived statuses: nothing done yet, so dependants are blocked.
+    assert_eq!(d.status_of(d.task_by_key("review-deal").unwrap()), TaskStatus::Pending);
+    assert_eq!(d.status_of(enable_sso), TaskStatus::Blocked);
+    assert_eq!(d.progress().completed, 0);
+}
+
+#[tokio::test]
+async fn an_unknown_project_is_none_not_an_error() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    assert!(store.project_details(ProjectId::new()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn completing_tasks_respects_dependencies_and_is_idempotent() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let id = new_project(&store, "saas-onboarding", "Acme", None).await;
+
+    let err = store
+        .complete_task(id, "provision-tenant", Actor::System, "test")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Refused(m) if m.contains("waits for review-deal")),
+        "{err}"
+    );
+
+    assert_eq!(
+        store.complete_task(id, "review-deal", Actor::System, "test").await.unwrap(),
+        Completion::Completed
+    );
+    assert_eq!(
+        store.complete_task(id, "review-deal", Actor::System, "test").await.unwrap(),
+        Completion::AlreadyCompleted
+    );
+    assert_eq!(
+        store.complete_task(id, "provision-tenant", Actor::System, "test").await.unwrap(),
+        Completion::Completed
+    );
+
+    let d = store.project_details(id).await.unwrap().unwrap();
+    assert_eq!(d.progress().completed, 2);
+    assert!(d.task_by_key("review-deal").unwrap().completed_at.is_some());
+    assert_eq!(
+        d.status_of(d.task_by_key("sales-handoff-call").unwrap()),
+        TaskStatus::Pending,
+        "unblocked by review-deal"
+    );
+
+    let completions = store
+        .project_activity(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.entry.action == "task.completed")
+        .count();
+    assert_eq!(completions, 2, "the repeated completion wrote no second entry");
+
+    let missing = store.complete_task(id, "no-such-task", Actor::System, "test").await.unwrap_err();
+    assert!(matches!(missing, StoreError::NotFound { .. }), "{missing}");
+}
+
+#[tokio::test]
+async fn lifecycle_changes_follow_the_allowed_transitions() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let id = new_project(&store, "implementation", "Globex rollout", None).await;
+
+    let err = store
+        .set_project_status(id, ProjectStatus::Completed, Actor::System, "test")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Refused(_)), "{err}");
+    assert_eq!(
+        store.project_details(id).await.unwrap().unwrap().project.status,
+        ProjectStatus::Draft,
+        "a refused change changes nothing"
+    );
+
+    store
+        .set_project_status(id, ProjectStatus::Active, Actor::System, "test")
+        .await
+        .unwrap();
+    store
+        .set_project_status(id, ProjectStatus::Completed, Actor::System, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.project_details(id).await.unwrap().unwrap().project.status,
+        ProjectStatus::Completed
+    );
+
+    let err = store
+        .set_project_status(ProjectId::new(), ProjectStatus::Active, Actor::System, "test")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }));
+
+    let actions: Vec<_> = store
+        .project_activity(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.entry.action)
+        .collect();
+    assert_eq!(actions, ["project.created", "project.status_changed", "project.status_changed"]);
+}
+
+#[tokio::test]
+async fn the_project_list_shows_progress_newest_first() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let first = new_project(&store, "saas-onboarding", "First", None).await;
+    let second = new_project(&store, "implementation", "Second", None).await;
+    store.complete_task(first, "review-deal", Actor::System, "test").await.unwrap();
+
+    let list = store.list_projects().await.unwrap();
+    assert_eq!(list.iter().map(|s| s.project.id).collect::<Vec<_>>(), [second, first]);
+    assert_eq!(list[1].progress.completed, 1);
+    assert_eq!(list[1].progress.total, 27);
+}
+
+#[tokio::test]
+async fn companies_are_matched_by_name_ignoring_case() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let a = store.find_or_create_company("Acme Corp").await.unwrap();
+    let b = store.find_or_create_company("  acme corp ").await.unwrap();
+    assert_eq!(a.id, b.id);
+    assert_eq!(store.company(a.id).await.unwrap().unwrap().name, "Acme Corp");
+    assert!(store.find_or_create_company("   ").await.is_err());
+}
+
+#[tokio::test]
+async fn users_are_unique_by_email_whatever_its_case() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let company = store.find_or_create_company("Acme").await.unwrap();
+    let mut new = NewUser::new(UserKind::Customer, Email::parse("Ana.Silva@Acme.com").unwrap());
+    new.first_name = Some("Ana".into());
+    new.company_id = Some(company.id);
+    let (ana, created) = store.upsert_user(&new).await.unwrap();
+    assert!(created);
+
+    let again = NewUser::new(UserKind::Customer, Email::parse("ana.silva@ACME.com").unwrap());
+    let (same, created) = store.upsert_user(&again).await.unwrap();
+    assert!(!created);
+    assert_eq!(same.id, ana.id);
+    assert_eq!(same.first_name.as_deref(), Some("Ana"), "an existing user is not overwritten");
+    assert_eq!(store.user(ana.id).await.unwrap().unwrap().company_id, Some(company.id));
+}
+
+#[tokio::test]
+async fn concurrent_upserts_of_one_email_make_one_user() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let email = Email::parse("race@example.com").unwrap();
+    let attempts = (0..8).map(|_| {
+        let store = store.clone();
+        let new = NewUser::new(UserKind::Customer, email.clone());
+        tokio::spawn(async move { store.upsert_user(&new).await.unwrap() })
+    });
+    let mut created = 0;
+    let mut ids = std::collections::HashSet::new();
+    for a in attempts {
+        let (user, was_created) = a.await.unwrap();
+        created += usize::from(was_created);
+        ids.insert(user.id);
+    }
+    assert_eq!((created, ids.len()), (1, 1));
+}
+
+#[tokio::test]
+async fn memberships_are_added_once_with_roles_that_fit_the_person() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let project = new_project(&store, "saas-onboarding", "Acme", Some("Acme")).await;
+    let (staff, _) = store
+        .upsert_user(&NewUser::new(UserKind::Internal, Email::parse("owner@handoff.example").unwrap()))
+        .await
+        .unwrap();
+    let (customer, _) = store
+        .upsert_user(&NewUser::new(UserKind::Customer, Email::parse("cto@acme.com").unwrap()))
+        .await
+        .unwrap();
+
+    assert!(
+        store
+            .add_member(project, staff.id, ProjectRole::Owner, None, Actor::System, "test")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .add_member(
+                project,
+                customer.id,
+                ProjectRole::CustomerAdmin,
+                Some("Decision Maker"),
+                Actor::System,
+                "test"
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_member(
+                project,
+                customer.id,
+                ProjectRole::CustomerAdmin,
+                Some("Decision Maker"),
+                Actor::System,
+                "test"
+            )
+            .await
+            .unwrap()
+    );
+
+    let err = store
+        .add_member(project, customer.id, ProjectRole::Owner, None, Actor::System, "test")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Refused(_)), "{err}");
+    let err = store
+        .add_member(
+            ProjectId::new(),
+            customer.id,
+            ProjectRole::CustomerMember,
+            None,
+            Actor::System,
+            "test",
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+
+    let members = store.project_members(project).await.unwrap();
+    assert_eq!(members.len(), 2);
+    assert_eq!(members[0].1.id, staff.id, "staff are listed first");
+    assert_eq!(members[1].0.contact_role.as_deref(), Some("Decision Maker"));
+    let added = store
+        .project_activity(project)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.entry.action == "member.added")
+        .count();
+    assert_eq!(added, 2);
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_be_opened_says_so() {
+    let config = handoff::config::Config::with_database("postgres://nobody:secret@127.0.0.1:1/none").unwrap();
+    let err = Store::connect(&config.database).await.unwrap_err().to_string();
+    assert!(
+        err.starts_with("cannot open the database postgres://nobody:***@127.0.0.1:1/none"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "{err}");
+}
