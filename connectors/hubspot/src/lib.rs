@@ -1,0 +1,1 @@
+//! A typed hubspot API client.
