@@ -258,7 +258,7 @@ async fn serve_answers_health_checks_and_exits_cleanly_on_sigterm() {
             break entry["fields"]["address"].as_str().unwrap().to_owned();
         }
     };
-    let health = reqwest::get(format!("http://{address}/readyz")).await.unwrap();
+    let health = common::http_client().get(format!("http://{address}/readyz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
 
     let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
@@ -303,7 +303,15 @@ async fn demo_prints_realistic_projects_and_serves_until_sigterm() {
         assert!(printed.contains(expected), "missing {expected:?} in:\n{printed}");
     }
     assert!(dir.path().join("data/demo.db").exists());
-    assert_eq!(reqwest::get(format!("http://{address}/healthz")).await.unwrap().status(), 200);
+    assert_eq!(
+        common::http_client()
+            .get(format!("http://{address}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     assert!(
         Command::new("kill")
             .args(["-TERM", &child.id().to_string()])

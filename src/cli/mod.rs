@@ -53,6 +53,8 @@ enum Command {
 
 /// Runs the command line and turns any failure into a message and exit status 1.
 pub fn main() -> ExitCode {
+    // Before any HTTP client exists: reqwest is built without a default TLS provider.
+    crm_http::install_crypto_provider();
     let cli = Cli::parse();
     let loaded = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(loaded) => loaded,

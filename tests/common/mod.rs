@@ -109,6 +109,13 @@ pub fn repo_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// An HTTP client for tests. reqwest is built without a default TLS provider (see
+/// connectors/http), so the provider is installed first.
+pub fn http_client() -> reqwest::Client {
+    crm_http::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 pub fn init_test_log() {
     if let Ok(filter) = std::env::var("TEST_LOG") {
         let filter = if filter == "1" || filter.is_empty() {
@@ -147,7 +154,7 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         address,
         base_url: format!("http://{address}"),
-        client: reqwest::Client::new(),
+        client: http_client(),
         state,
         db,
         shutdown: Some(tx),
