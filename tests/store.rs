@@ -337,3 +337,121 @@ async fn a_database_that_cannot_be_opened_says_so() {
     );
     assert!(!err.contains("secret"), "{err}");
 }
+
+#[tokio::test]
+async fn inbound_events_are_stored_once_per_dedupe_key() {
+    use handoff::store::inbound::{EventSource, NewInboundEvent};
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let event = |key: &str| NewInboundEvent {
+        connection: "hs".into(),
+        source: EventSource::Webhook,
+        dedupe_key: key.into(),
+        event_type: "deal.creation".into(),
+        object_type: "deal".into(),
+        external_id: "42".into(),
+        occurred_at: Some(chrono::Utc::now()),
+        payload: serde_json::json!({ "objectId": 42 }),
+    };
+    let first = store.record_inbound_events(&[event("a"), event("b")]).await.unwrap();
+    assert_eq!((first.new, first.duplicates), (2, 0));
+    let again = store.record_inbound_events(&[event("b"), event("c")]).await.unwrap();
+    assert_eq!((again.new, again.duplicates), (1, 1));
+    let pending = store.pending_inbound_events(10).await.unwrap();
+    assert_eq!(pending.iter().map(|e| e.dedupe_key.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(pending[0].payload.0["objectId"], 42);
+    // Pending events are never purged, however old.
+    assert_eq!(
+        store
+            .purge_inbound_events(chrono::Utc::now() + chrono::Duration::days(30))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_token_write_loses_to_a_newer_one() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    assert!(store.connection_token("hs").await.unwrap().is_none());
+    assert!(store.put_connection_token("hs", "sealed-1", None, None).await.unwrap());
+    assert!(
+        !store.put_connection_token("hs", "sealed-x", None, None).await.unwrap(),
+        "a second first write loses"
+    );
+    let t = store.connection_token("hs").await.unwrap().unwrap();
+    assert_eq!((t.sealed.as_str(), t.version), ("sealed-1", 1));
+    assert!(store.put_connection_token("hs", "sealed-2", None, Some(1)).await.unwrap());
+    assert!(
+        !store.put_connection_token("hs", "stale", None, Some(1)).await.unwrap(),
+        "written against an old version"
+    );
+    assert_eq!(store.connection_token("hs").await.unwrap().unwrap().sealed, "sealed-2");
+}
+
+#[tokio::test]
+async fn a_lease_has_one_holder_until_it_expires_or_is_released() {
+    use chrono::Duration;
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    assert!(store.acquire_lease("refresh:hs", "node-a", Duration::seconds(30)).await.unwrap());
+    assert!(!store.acquire_lease("refresh:hs", "node-b", Duration::seconds(30)).await.unwrap());
+    assert!(
+        store.acquire_lease("refresh:hs", "node-a", Duration::seconds(30)).await.unwrap(),
+        "the holder extends it"
+    );
+    store.release_lease("refresh:hs", "node-b").await.unwrap();
+    assert!(
+        !store.acquire_lease("refresh:hs", "node-b", Duration::seconds(30)).await.unwrap(),
+        "only the holder releases"
+    );
+    store.release_lease("refresh:hs", "node-a").await.unwrap();
+    assert!(store.acquire_lease("refresh:hs", "node-b", Duration::seconds(30)).await.unwrap());
+    // An expired lease is free for the taking.
+    assert!(store.acquire_lease("poll:hs", "node-a", Duration::seconds(-1)).await.unwrap());
+    assert!(store.acquire_lease("poll:hs", "node-b", Duration::seconds(30)).await.unwrap());
+}
+
+#[tokio::test]
+async fn concurrent_lease_attempts_have_exactly_one_winner() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let attempts: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .acquire_lease("poll:sf", &format!("node-{i}"), chrono::Duration::seconds(30))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for a in attempts {
+        winners += usize::from(a.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}
+
+#[tokio::test]
+async fn poll_cursors_are_kept_per_connection_and_object() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    assert_eq!(store.poll_cursor("sf", "Opportunity").await.unwrap(), None);
+    store
+        .set_poll_cursor("sf", "Opportunity", "2026-11-23T10:00:00Z|006A")
+        .await
+        .unwrap();
+    store
+        .set_poll_cursor("sf", "Opportunity", "2026-11-23T11:00:00Z|006B")
+        .await
+        .unwrap();
+    store.set_poll_cursor("hs", "deals", "1764000000000|77").await.unwrap();
+    assert_eq!(
+        store.poll_cursor("sf", "Opportunity").await.unwrap().as_deref(),
+        Some("2026-11-23T11:00:00Z|006B")
+    );
+    assert_eq!(store.poll_cursor("hs", "deals").await.unwrap().as_deref(), Some("1764000000000|77"));
+}

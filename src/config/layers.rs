@@ -78,22 +78,26 @@ impl Stack {
             if ENV_NOT_SETTINGS.contains(&name.as_str()) {
                 continue;
             }
+            let read = |path: &str| {
+                std::fs::read_to_string(path)
+                    .map(|t| t.trim().to_owned())
+                    .map_err(|source| ConfigError::Read { path: path.into(), source })
+            };
             let (key, value) = if let Some(base) = name.strip_suffix("_FILE")
                 && let Some((_, key)) = ENV_KEYS.iter().find(|(n, _)| *n == base)
             {
-                let text = std::fs::read_to_string(&value).map_err(|source| ConfigError::Read {
-                    path: value.clone().into(),
-                    source,
-                })?;
-                (*key, text.trim().to_owned())
+                ((*key).to_owned(), read(&value)?)
             } else if let Some((_, key)) = ENV_KEYS.iter().find(|(n, _)| *n == name) {
-                (*key, value)
+                ((*key).to_owned(), value)
+            } else if let Some((key, from_file)) = super::connections::secret_variable(&name) {
+                let value = if from_file { read(&value)? } else { value };
+                (key, value)
             } else {
                 self.warnings.push(format!("unknown environment variable {name} is ignored"));
                 continue;
             };
-            set_dotted(&mut self.table, key, Value::String(value));
-            self.origins.0.insert(key.to_owned(), Origin::Env(name));
+            set_dotted(&mut self.table, &key, Value::String(value));
+            self.origins.0.insert(key, Origin::Env(name));
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! environment variables. Unknown keys and variables are warnings; a bad value is an
 //! error naming the key and where it came from.
 
+pub mod connections;
 mod layers;
 
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde::Deserialize;
 
+pub use connections::ConnectionConfig;
 pub use layers::Origin;
 
 /// The defaults, embedded so handoff works from any directory.
@@ -41,6 +43,14 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub log: LogConfig,
     pub templates: TemplatesConfig,
+    /// CRM connections, by name.
+    pub connections: Vec<ConnectionConfig>,
+}
+
+impl Config {
+    pub fn connection(&self, name: &str) -> Option<&ConnectionConfig> {
+        self.connections.iter().find(|c| c.name == name)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +165,8 @@ struct RawConfig {
     smtp: RawSmtp,
     log: LogRaw,
     templates: RawTemplates,
+    #[serde(default)]
+    connections: std::collections::BTreeMap<String, connections::RawConnection>,
 }
 
 #[derive(Deserialize)]
@@ -242,6 +254,8 @@ impl RawConfig {
 
         tracing_subscriber::EnvFilter::try_new(&self.log.filter).map_err(|e| invalid("log.filter", e.to_string()))?;
 
+        let connections = connections::validate_all(self.connections).map_err(|(key, message)| invalid(&key, message))?;
+
         Ok(Config {
             database: DatabaseConfig {
                 url: SecretString::from(self.database.url),
@@ -262,6 +276,7 @@ impl RawConfig {
                 format: self.log.format,
             },
             templates: TemplatesConfig { dir: self.templates.dir },
+            connections,
         })
     }
 }

@@ -125,3 +125,54 @@ fn other_bad_values_are_refused() {
         assert!(err.contains(&format!("`{key}` (from {var})")), "{var}={value}: {err}");
     }
 }
+
+#[test]
+fn connections_are_read_with_secrets_from_the_environment() {
+    let f = file(
+        "[connections.hubspot-main]\ncrm = \"hubspot\"\nbase_url = \"http://127.0.0.1:8702\"\nportal_id = 42\n\
+         [connections.sf]\ncrm = \"salesforce\"\nclient_id = \"cid\"\nusername = \"admin@sandbox.example.com\"\n\
+         organization_id = \"00D000000000001AAA\"\nlogin_url = \"http://127.0.0.1:8701\"\n",
+    );
+    let key = file("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n");
+    let key_path = key.path().display().to_string();
+    let env = env(&[
+        ("HANDOFF_CONNECTION_HUBSPOT_MAIN_PRIVATE_APP_TOKEN", "pat-sandbox-handoff"),
+        ("HANDOFF_CONNECTION_HUBSPOT_MAIN_CLIENT_SECRET", "handoff-sandbox-secret"),
+        ("HANDOFF_CONNECTION_SF_PRIVATE_KEY_FILE", &key_path),
+        ("HANDOFF_CONNECTION_SF_WEBHOOK_SECRET", "s3cret-path"),
+    ]);
+    let loaded = Config::load(Some(f.path()), env).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let c = loaded.config;
+    assert_eq!(c.connections.len(), 2);
+    let hs = c.connection("hubspot-main").unwrap();
+    let connections::CrmSettings::Hubspot(h) = &hs.crm else {
+        panic!("not hubspot")
+    };
+    assert_eq!(h.portal_id, Some(42));
+    assert!(matches!(&h.auth, connections::HubspotAuth::PrivateApp { token } if token.expose_secret() == "pat-sandbox-handoff"));
+    let sf = c.connection("sf").unwrap();
+    let connections::CrmSettings::Salesforce(s) = &sf.crm else {
+        panic!("not salesforce")
+    };
+    assert!(
+        matches!(&s.auth, connections::SalesforceAuth::JwtBearer { private_key, .. } if private_key.expose_secret().starts_with("-----BEGIN"))
+    );
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("pat-sandbox-handoff") && !shown.contains("s3cret-path"), "{shown}");
+}
+
+#[test]
+fn a_connection_missing_a_secret_says_which_variable_to_set() {
+    let f = file("[connections.hubspot-main]\ncrm = \"hubspot\"\n");
+    let err = Config::load(Some(f.path()), env(&[])).unwrap_err().to_string();
+    assert!(err.contains("`connections.hubspot-main.private_app_token`"), "{err}");
+    assert!(err.contains("HANDOFF_CONNECTION_HUBSPOT_MAIN_PRIVATE_APP_TOKEN"), "{err}");
+}
+
+#[test]
+fn a_connection_of_an_unknown_crm_is_refused() {
+    let f = file("[connections.pd]\ncrm = \"pipedrive\"\n");
+    let err = Config::load(Some(f.path()), env(&[])).unwrap_err().to_string();
+    assert!(err.contains("`connections.pd.crm`") && err.contains("pipedrive"), "{err}");
+}

@@ -9,15 +9,18 @@
 
 mod activity;
 mod connect;
+pub mod inbound;
 mod people;
 mod projects;
 mod rows;
+mod sync_state;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use connect::redact_url;
 pub use people::NewUser;
 pub use projects::{Completion, ProjectSummary};
+pub use sync_state::StoredToken;
 
 /// Runs `$body` with `$p` bound to the backend's pool.
 macro_rules! on_pool {

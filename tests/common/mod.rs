@@ -142,11 +142,20 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], letting the test adjust the configuration first (connections, …).
+/// The base URL is the bound address, as a deployment's public URL would be.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     init_test_log();
     let db = TestDb::new().await;
-    let state = AppState::build(db.config()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
+    let mut config = db.config();
+    config.server.base_url = format!("http://{address}").parse().unwrap();
+    customize(&mut config);
+    let state = AppState::build(config).await.unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app::serve(listener, state.clone(), async move {
         let _ = rx.await;
