@@ -10,5 +10,6 @@ pub mod config;
 pub mod domain;
 pub mod sealed;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod web;

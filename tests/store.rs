@@ -455,3 +455,99 @@ async fn poll_cursors_are_kept_per_connection_and_object() {
     );
     assert_eq!(store.poll_cursor("hs", "deals").await.unwrap().as_deref(), Some("1764000000000|77"));
 }
+
+fn change(id: &str, modified: &str, source: handoff::sync::ChangeSource) -> handoff::sync::RecordChange {
+    use handoff::sync::{ContactRole, ObjectKind, RecordChange};
+    let mut fields = serde_json::Map::new();
+    fields.insert("StageName".into(), serde_json::json!("Closed Won"));
+    RecordChange {
+        connection: "sf".into(),
+        object: ObjectKind::Deal,
+        external_id: id.into(),
+        fields,
+        contacts: vec![ContactRole {
+            external_id: "003000000000001AAA".into(),
+            email: Some("dana@acme.example".into()),
+            first_name: Some("Dana".into()),
+            last_name: None,
+            title: None,
+            roles: vec!["Decision Maker".into()],
+            is_primary: true,
+        }],
+        company: None,
+        modified_at: modified.parse().unwrap(),
+        deleted: false,
+        source,
+    }
+}
+
+#[tokio::test]
+async fn the_same_change_by_webhook_and_by_poll_is_stored_once() {
+    use handoff::store::inbound::{EventSource, NewInboundEvent};
+    use handoff::sync::ChangeSource;
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let inbound = NewInboundEvent {
+        connection: "sf".into(),
+        source: EventSource::Webhook,
+        dedupe_key: "om:04l000000000001AAA".into(),
+        event_type: "outbound_message".into(),
+        object_type: "Opportunity".into(),
+        external_id: "006A".into(),
+        occurred_at: None,
+        payload: serde_json::json!({}),
+    };
+    store.record_inbound_events(&[inbound]).await.unwrap();
+    let event = store.pending_inbound_events(10).await.unwrap().remove(0);
+
+    let by_webhook = change("006A", "2026-11-23T10:00:00Z", ChangeSource::Webhook);
+    let r = store.resolve_inbound_events(&[by_webhook], &[event.id]).await.unwrap();
+    assert_eq!(r.new, 1);
+    assert!(store.pending_inbound_events(10).await.unwrap().is_empty(), "the event is processed");
+
+    let by_poll = change("006A", "2026-11-23T10:00:00Z", ChangeSource::Poll);
+    let later_edit = change("006A", "2026-11-23T10:05:00Z", ChangeSource::Poll);
+    let r = store
+        .record_poll_page("sf", "deal", &[by_poll, later_edit], "2026-11-23T10:05:00Z|006A")
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.new, r.duplicates),
+        (1, 1),
+        "a repeated edit is a new change; the same edit is not"
+    );
+    assert_eq!(
+        store.poll_cursor("sf", "deal").await.unwrap().as_deref(),
+        Some("2026-11-23T10:05:00Z|006A")
+    );
+
+    let pending = store.pending_record_changes(10).await.unwrap();
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pending[0].change.0.contacts[0].roles, ["Decision Maker"]);
+    assert_eq!(pending[0].change.0.source, ChangeSource::Webhook);
+}
+
+#[tokio::test]
+async fn an_inbound_event_that_keeps_failing_is_set_aside() {
+    use handoff::store::inbound::{EventSource, NewInboundEvent};
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let e = NewInboundEvent {
+        connection: "hs".into(),
+        source: EventSource::Webhook,
+        dedupe_key: "k".into(),
+        event_type: "deal.creation".into(),
+        object_type: "deal".into(),
+        external_id: "1".into(),
+        occurred_at: None,
+        payload: serde_json::json!({}),
+    };
+    store.record_inbound_events(&[e]).await.unwrap();
+    let id = store.pending_inbound_events(1).await.unwrap()[0].id;
+    store.fail_inbound_event(id, "CRM unavailable", 2).await.unwrap();
+    assert_eq!(store.pending_inbound_events(1).await.unwrap().len(), 1, "retried after one failure");
+    store.fail_inbound_event(id, "CRM unavailable", 2).await.unwrap();
+    assert!(store.pending_inbound_events(1).await.unwrap().is_empty());
+    let all = store.inbound_events_for("hs").await.unwrap();
+    assert_eq!((all[0].status.as_str(), all[0].attempts), ("failed", 2));
+}

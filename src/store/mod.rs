@@ -12,6 +12,7 @@ mod connect;
 pub mod inbound;
 mod people;
 mod projects;
+mod record_changes;
 mod rows;
 mod sync_state;
 
@@ -20,6 +21,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 pub use connect::redact_url;
 pub use people::NewUser;
 pub use projects::{Completion, ProjectSummary};
+pub use record_changes::StoredChange;
 pub use sync_state::StoredToken;
 
 /// Runs `$body` with `$p` bound to the backend's pool.

@@ -1,0 +1,8 @@
+//! The CRM inside the hub: normalized record changes, the `Crm` seam, and the work that
+//! turns inbound events and polls into one stream of changes.
+
+pub mod change;
+pub mod crm;
+
+pub use change::{ChangeSource, ContactRole, ObjectKind, RecordChange};
+pub use crm::{Budget, ChangePage, Crm, CrmError};
