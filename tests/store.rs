@@ -521,8 +521,17 @@ async fn the_same_change_by_webhook_and_by_poll_is_stored_once() {
         Some("2026-11-23T10:05:00Z|006A")
     );
 
+    // A contact's role changed; the deal's own stamp did not.
+    let mut role_change = change("006A", "2026-11-23T10:05:00Z", ChangeSource::Poll);
+    role_change.contacts[0].roles.push("Technical Buyer".into());
+    let r = store
+        .record_poll_page("sf", "deal", &[role_change], "2026-11-23T10:05:00Z|006A")
+        .await
+        .unwrap();
+    assert_eq!(r.new, 1, "a role change is a change even with the same stamp");
+
     let pending = store.pending_record_changes(10).await.unwrap();
-    assert_eq!(pending.len(), 2);
+    assert_eq!(pending.len(), 3);
     assert_eq!(pending[0].change.0.contacts[0].roles, ["Decision Maker"]);
     assert_eq!(pending[0].change.0.source, ChangeSource::Webhook);
 }

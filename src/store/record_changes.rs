@@ -18,8 +18,9 @@ pub struct StoredChange {
 }
 
 async fn insert_changes(tx: &mut Tx, changes: &[RecordChange]) -> Result<Recorded, StoreError> {
-    const SQL: &str = "INSERT INTO record_changes (id, connection, object, external_id, modified_at, source, change, received_at) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (connection, object, external_id, modified_at) DO NOTHING";
+    const SQL: &str = "INSERT INTO record_changes (id, connection, object, external_id, fingerprint, modified_at, source, change, received_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                       ON CONFLICT (connection, object, external_id, modified_at, fingerprint) DO NOTHING";
     let now = Utc::now();
     let mut new = 0;
     for c in changes {
@@ -28,6 +29,7 @@ async fn insert_changes(tx: &mut Tx, changes: &[RecordChange]) -> Result<Recorde
             .bind(&c.connection)
             .bind(c.object.as_str())
             .bind(&c.external_id)
+            .bind(c.fingerprint())
             .bind(c.modified_at)
             .bind(c.source.as_str())
             .bind(Json(c))

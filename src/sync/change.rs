@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The kinds of record the hub follows, named the hub's way (Salesforce's Opportunity
 /// and HubSpot's deal are both a `Deal`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectKind {
     Deal,
@@ -87,4 +87,88 @@ pub struct RecordChange {
     pub modified_at: DateTime<Utc>,
     pub deleted: bool,
     pub source: ChangeSource,
+}
+
+impl RecordChange {
+    /// A digest of what the record *is* (fields, contacts with their roles, company,
+    /// deletion), independent of how it arrived. Part of the change's identity with the
+    /// modification stamp, because a contact-role or association change often leaves
+    /// the deal's own stamp alone and must still count as a change.
+    pub fn fingerprint(&self) -> String {
+        let mut contacts = self.contacts.clone();
+        contacts.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+        for c in &mut contacts {
+            c.roles.sort();
+        }
+        // serde_json's Map is ordered by key, so this serialization is canonical.
+        let canonical = serde_json::json!([self.fields, contacts, self.company, self.deleted]).to_string();
+        let digest = ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes());
+        digest.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change() -> RecordChange {
+        let mut fields = serde_json::Map::new();
+        fields.insert("dealstage".into(), "closedwon".into());
+        fields.insert("amount".into(), "1000".into());
+        RecordChange {
+            connection: "hs".into(),
+            object: ObjectKind::Deal,
+            external_id: "1".into(),
+            fields,
+            contacts: vec![
+                ContactRole {
+                    external_id: "b".into(),
+                    email: None,
+                    first_name: None,
+                    last_name: None,
+                    title: None,
+                    roles: vec!["Y".into(), "X".into()],
+                    is_primary: false,
+                },
+                ContactRole {
+                    external_id: "a".into(),
+                    email: None,
+                    first_name: None,
+                    last_name: None,
+                    title: None,
+                    roles: vec![],
+                    is_primary: true,
+                },
+            ],
+            company: None,
+            modified_at: "2026-11-23T10:00:00Z".parse().unwrap(),
+            deleted: false,
+            source: ChangeSource::Webhook,
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_ignores_how_and_in_what_order_a_change_arrived() {
+        let a = change();
+        let mut b = change();
+        b.source = ChangeSource::Poll;
+        b.contacts.reverse();
+        b.contacts[1].roles.reverse();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn a_role_change_changes_the_fingerprint() {
+        let a = change();
+        let mut b = change();
+        b.contacts[0].roles.push("Champion".into());
+        assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn crm_object_names_map_to_the_hubs() {
+        assert_eq!(ObjectKind::from_crm("Opportunity"), Some(ObjectKind::Deal));
+        assert_eq!(ObjectKind::from_crm("companies"), Some(ObjectKind::Company));
+        assert_eq!(ObjectKind::from_crm("line_item"), None);
+    }
 }

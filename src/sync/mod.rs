@@ -3,6 +3,7 @@
 
 pub mod change;
 pub mod crm;
+pub mod process;
 
 pub use change::{ChangeSource, ContactRole, ObjectKind, RecordChange};
 pub use crm::{Budget, ChangePage, Crm, CrmError};
