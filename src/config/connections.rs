@@ -183,8 +183,11 @@ impl RawConnection {
                     }
                 };
                 let organization_id = need("organization_id", &self.organization_id)?;
-                if organization_id.len() != 18 || !organization_id.starts_with("00D") {
-                    return Err(bad("organization_id", "must be the 18-character org id (starts with 00D)".into()));
+                if !organization_id.starts_with("00D") || !crm_salesforce::id::is_valid_18(&organization_id) {
+                    return Err(bad(
+                        "organization_id",
+                        "must be the 18-character org id (00D…, as Setup → Company Information shows it)".into(),
+                    ));
                 }
                 let api_version = self.api_version.unwrap_or_else(|| "67.0".into());
                 if !api_version.ends_with(".0") || api_version.trim_end_matches(".0").parse::<u16>().is_err() {

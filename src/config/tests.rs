@@ -131,7 +131,7 @@ fn connections_are_read_with_secrets_from_the_environment() {
     let f = file(
         "[connections.hubspot-main]\ncrm = \"hubspot\"\nbase_url = \"http://127.0.0.1:8702\"\nportal_id = 42\n\
          [connections.sf]\ncrm = \"salesforce\"\nclient_id = \"cid\"\nusername = \"admin@sandbox.example.com\"\n\
-         organization_id = \"00D000000000001AAA\"\nlogin_url = \"http://127.0.0.1:8701\"\n",
+         organization_id = \"00D000000000001EAA\"\nlogin_url = \"http://127.0.0.1:8701\"\n",
     );
     let key = file("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n");
     let key_path = key.path().display().to_string();
@@ -175,4 +175,14 @@ fn a_connection_of_an_unknown_crm_is_refused() {
     let f = file("[connections.pd]\ncrm = \"pipedrive\"\n");
     let err = Config::load(Some(f.path()), env(&[])).unwrap_err().to_string();
     assert!(err.contains("`connections.pd.crm`") && err.contains("pipedrive"), "{err}");
+}
+
+#[test]
+fn an_org_id_with_a_bad_checksum_is_refused() {
+    let f = file(
+        "[connections.sf]\ncrm = \"salesforce\"\nauth = \"client_credentials\"\nclient_id = \"c\"\nclient_secret = \"s\"\nwebhook_secret = \"w\"\n\
+         organization_id = \"00D000000000001AAA\"\n",
+    );
+    let err = Config::load(Some(f.path()), env(&[])).unwrap_err().to_string();
+    assert!(err.contains("`connections.sf.organization_id`"), "{err}");
 }

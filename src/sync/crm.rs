@@ -8,13 +8,20 @@ use super::change::{ObjectKind, RecordChange};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// One page of a poll: the changes, where to continue, and whether there is more.
+/// One page of a poll run.
+///
+/// A run starts from the stored cursor and goes on page by page with the CRM's own
+/// continuation (Salesforce's nextRecordsUrl, HubSpot's `after`), never by re-querying
+/// from a moved cursor: that would re-read the overlap window on every page and, when
+/// thousands of records share one timestamp, never finish.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChangePage {
     pub changes: Vec<RecordChange>,
-    /// The cursor after this page; store it only once `changes` are stored.
+    /// The cursor that is safe to store once `changes` are stored: a later run that
+    /// starts there misses nothing of this page or the ones before it.
     pub cursor: String,
-    pub more: bool,
+    /// Where the next page of this run starts; `None` when the run is complete.
+    pub continuation: Option<String>,
 }
 
 /// What is left of the CRM's API allowance, as its last response said.
@@ -59,8 +66,23 @@ pub trait Crm: Send + Sync {
     /// calls as the CRM allows. Records that no longer exist come back `deleted`.
     fn fetch<'a>(&'a self, object: ObjectKind, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<RecordChange>, CrmError>>;
 
-    /// The next page of records changed since `cursor` (`None`: from the beginning).
-    fn changed_since<'a>(&'a self, object: ObjectKind, cursor: Option<&'a str>) -> BoxFuture<'a, Result<ChangePage, CrmError>>;
+    /// A page of the records changed since `cursor` (`None`: from the beginning, a
+    /// backfill): the first page of a run with `continuation` `None`, the following
+    /// ones with the continuation the previous page returned.
+    fn changed_since<'a>(
+        &'a self,
+        object: ObjectKind,
+        cursor: Option<&'a str>,
+        continuation: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ChangePage, CrmError>>;
+
+    /// Records deleted since `since`, as deleted changes. CRMs without a delete log
+    /// report deletions through webhooks only and return none here.
+    fn deleted_since<'a>(
+        &'a self,
+        object: ObjectKind,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'a, Result<Vec<RecordChange>, CrmError>>;
 
     fn budget(&self) -> Budget;
 

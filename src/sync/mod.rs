@@ -3,7 +3,9 @@
 
 pub mod change;
 pub mod crm;
+pub mod poll;
 pub mod process;
+pub mod salesforce;
 
 pub use change::{ChangeSource, ContactRole, ObjectKind, RecordChange};
 pub use crm::{Budget, ChangePage, Crm, CrmError};

@@ -2,6 +2,7 @@
 
 pub mod error;
 mod health;
+pub mod webhooks;
 
 use axum::Router;
 use tower_http::trace::TraceLayer;
@@ -11,6 +12,7 @@ use crate::app::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(webhooks::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,0 +1,269 @@
+//! Salesforce adapted to the hub's `Crm` seam: Opportunities (deals) with their
+//! OpportunityContactRoles in the same query, Accounts (companies), Contacts.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use crm_salesforce::poll::{CONTACT_ROLES_RELATIONSHIP, PollQuery};
+use crm_salesforce::{Client, Error as SfError, QueryOptions, Record};
+use serde_json::{Map, Value};
+
+use super::change::{ChangeSource, CompanyRef, ContactRole, ObjectKind, RecordChange};
+use super::crm::{BoxFuture, Budget, ChangePage, Crm, CrmError};
+
+/// Fields read for every opportunity; workflows add the ones their mappings use.
+pub const DEFAULT_DEAL_FIELDS: &[&str] = &[
+    "Name",
+    "StageName",
+    "Amount",
+    "CloseDate",
+    "Type",
+    "AccountId",
+    "Account.Name",
+    "OwnerId",
+    "Owner.Email",
+];
+const COMPANY_FIELDS: &[&str] = &["Name", "Website", "Industry"];
+const CONTACT_FIELDS: &[&str] = &["Email", "FirstName", "LastName", "Title", "AccountId"];
+/// One SOQL page: Salesforce's maximum, so a backfill costs one call per 2,000 records.
+const PAGE: u32 = 2000;
+/// Ids per `WHERE Id IN (…)` query: 200 × 21 characters keeps SOQL far below its length limit.
+const IDS_PER_QUERY: usize = 200;
+
+pub struct SalesforceCrm {
+    connection: String,
+    client: Client,
+    deal_fields: Vec<String>,
+}
+
+impl SalesforceCrm {
+    pub fn new(connection: &str, client: Client, extra_deal_fields: &[String]) -> Self {
+        let mut deal_fields: Vec<String> = DEFAULT_DEAL_FIELDS.iter().map(|f| (*f).to_owned()).collect();
+        for f in extra_deal_fields {
+            if !deal_fields.iter().any(|d| d.eq_ignore_ascii_case(f)) {
+                deal_fields.push(f.clone());
+            }
+        }
+        Self {
+            connection: connection.to_owned(),
+            client,
+            deal_fields,
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn sobject(object: ObjectKind) -> &'static str {
+        match object {
+            ObjectKind::Deal => "Opportunity",
+            ObjectKind::Company => "Account",
+            ObjectKind::Contact => "Contact",
+        }
+    }
+
+    fn poll_query(&self, object: ObjectKind) -> PollQuery {
+        match object {
+            ObjectKind::Deal => {
+                let fields: Vec<&str> = self.deal_fields.iter().map(String::as_str).collect();
+                PollQuery::new("Opportunity", &fields).with_contact_roles()
+            }
+            ObjectKind::Company => PollQuery::new("Account", COMPANY_FIELDS),
+            ObjectKind::Contact => PollQuery::new("Contact", CONTACT_FIELDS),
+        }
+    }
+
+    /// `SELECT … FROM O WHERE Id IN (…)`, with the same columns a poll reads.
+    fn by_ids_soql(&self, object: ObjectKind, ids: &[String]) -> Result<String, CrmError> {
+        let base = self.poll_query(object).soql().map_err(map_error)?;
+        // The poll query is `SELECT … FROM O ORDER BY …`; ids are checked to be plain
+        // record ids, so nothing a sender controls reaches the query text.
+        let Some((select, _order)) = base.split_once(" ORDER BY ") else {
+            return Err(CrmError::Rejected(format!("unexpected poll query shape: {base}")));
+        };
+        if let Some(bad) = ids
+            .iter()
+            .find(|id| !(id.len() == 15 || id.len() == 18) || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            return Err(CrmError::Rejected(format!("`{bad}` is not a Salesforce record id")));
+        }
+        let list: Vec<String> = ids.iter().map(|id| format!("'{id}'")).collect();
+        Ok(format!("{select} WHERE Id IN ({})", list.join(", ")))
+    }
+
+    fn to_change(&self, object: ObjectKind, record: Record) -> Option<RecordChange> {
+        let external_id = record.id()?.to_owned();
+        let modified_at = record.get_str("SystemModstamp").and_then(crm_salesforce::datetime::parse)?;
+        let contacts = if object == ObjectKind::Deal {
+            contact_roles(&record)
+        } else {
+            Vec::new()
+        };
+        let company = record.get_str("AccountId").map(|id| CompanyRef {
+            external_id: id.to_owned(),
+            name: record.get_str("Account.Name").map(str::to_owned),
+        });
+        let mut fields = record.fields;
+        fields.remove(CONTACT_ROLES_RELATIONSHIP);
+        Some(RecordChange {
+            connection: self.connection.clone(),
+            object,
+            external_id,
+            fields: without_attributes(fields),
+            contacts,
+            company,
+            modified_at,
+            deleted: false,
+            source: ChangeSource::Poll,
+        })
+    }
+}
+
+/// The opportunity's contact roles, one entry per contact with all its roles.
+fn contact_roles(record: &Record) -> Vec<ContactRole> {
+    let Ok(children) = record.children(CONTACT_ROLES_RELATIONSHIP) else {
+        return Vec::new();
+    };
+    let mut by_contact: BTreeMap<String, ContactRole> = BTreeMap::new();
+    for row in children.records {
+        let Some(contact_id) = row.get_str("ContactId") else { continue };
+        let entry = by_contact.entry(contact_id.to_owned()).or_insert_with(|| ContactRole {
+            external_id: contact_id.to_owned(),
+            email: row.get_str("Contact.Email").map(str::to_owned),
+            first_name: row.get_str("Contact.FirstName").map(str::to_owned),
+            last_name: row.get_str("Contact.LastName").map(str::to_owned),
+            title: None,
+            roles: Vec::new(),
+            is_primary: false,
+        });
+        if let Some(role) = row.get_str("Role")
+            && !entry.roles.iter().any(|r| r == role)
+        {
+            entry.roles.push(role.to_owned());
+        }
+        entry.is_primary |= row.get("IsPrimary").and_then(Value::as_bool).unwrap_or(false);
+    }
+    by_contact.into_values().collect()
+}
+
+/// Drops SOQL's `attributes` blocks (type and URL of each record), which are noise to
+/// mappings and would make two reads of one record look different.
+fn without_attributes(mut fields: Map<String, Value>) -> Map<String, Value> {
+    fields.remove("attributes");
+    for value in fields.values_mut() {
+        if let Value::Object(inner) = value {
+            *inner = without_attributes(std::mem::take(inner));
+        }
+    }
+    fields
+}
+
+fn map_error(e: SfError) -> CrmError {
+    match e {
+        SfError::RequestLimitExceeded { .. } => CrmError::RateLimited(e.to_string()),
+        SfError::Unauthorized { .. } | SfError::Token(crm_http::TokenError::Rejected(_)) => CrmError::Unauthorized(e.to_string()),
+        SfError::Token(_) | SfError::Server { .. } | SfError::Timeout | SfError::Transport(_) => CrmError::Unavailable(e.to_string()),
+        other => CrmError::Rejected(other.to_string()),
+    }
+}
+
+impl Crm for SalesforceCrm {
+    fn connection(&self) -> &str {
+        &self.connection
+    }
+
+    fn fetch<'a>(&'a self, object: ObjectKind, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<RecordChange>, CrmError>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(IDS_PER_QUERY) {
+                let soql = self.by_ids_soql(object, chunk)?;
+                let records = self
+                    .client
+                    .query_all_records(
+                        &soql,
+                        QueryOptions {
+                            batch_size: Some(PAGE),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(map_error)?;
+                out.extend(records.into_iter().filter_map(|r| self.to_change(object, r)));
+            }
+            Ok(out)
+        })
+    }
+
+    fn changed_since<'a>(
+        &'a self,
+        object: ObjectKind,
+        cursor: Option<&'a str>,
+        continuation: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ChangePage, CrmError>> {
+        Box::pin(async move {
+            let options = QueryOptions {
+                batch_size: Some(PAGE),
+                ..Default::default()
+            };
+            let since = cursor
+                .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+                .map(|c| c.with_timezone(&Utc));
+            let result = match continuation {
+                Some(next) => self.client.query_more(next, options).await,
+                None => {
+                    let mut q = self.poll_query(object);
+                    if let Some(since) = since {
+                        q = q.since(since);
+                    }
+                    self.client.query_with(&q.soql().map_err(map_error)?, options).await
+                }
+            }
+            .map_err(map_error)?;
+            let changes: Vec<RecordChange> = result.records.into_iter().filter_map(|r| self.to_change(object, r)).collect();
+            // Rows come ordered by SystemModstamp, so the largest stamp so far is safe.
+            let newest = changes.iter().map(|c| c.modified_at).max().into_iter().chain(since).max();
+            Ok(ChangePage {
+                changes,
+                cursor: newest.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                continuation: result.next_records_url.filter(|_| !result.done),
+            })
+        })
+    }
+
+    fn deleted_since<'a>(&'a self, object: ObjectKind, since: DateTime<Utc>) -> BoxFuture<'a, Result<Vec<RecordChange>, CrmError>> {
+        Box::pin(async move {
+            let deleted = self
+                .client
+                .get_deleted(Self::sobject(object), since, Utc::now())
+                .await
+                .map_err(map_error)?;
+            Ok(deleted
+                .deleted_records
+                .into_iter()
+                .map(|d| RecordChange {
+                    connection: self.connection.clone(),
+                    object,
+                    external_id: d.id,
+                    fields: Map::new(),
+                    contacts: Vec::new(),
+                    company: None,
+                    modified_at: d.deleted_date,
+                    deleted: true,
+                    source: ChangeSource::Poll,
+                })
+                .collect())
+        })
+    }
+
+    fn budget(&self) -> Budget {
+        self.client.budget().map_or_else(Budget::default, |u| Budget {
+            used: Some(u.used),
+            limit: Some(u.max),
+        })
+    }
+
+    fn calls_made(&self) -> u64 {
+        self.client.calls_made()
+    }
+}
