@@ -6,6 +6,7 @@ pub mod crm;
 pub mod poll;
 pub mod process;
 pub mod salesforce;
+pub mod tokens;
 
 pub use change::{ChangeSource, ContactRole, ObjectKind, RecordChange};
 pub use crm::{Budget, ChangePage, Crm, CrmError};
