@@ -9,6 +9,8 @@ use tokio::net::TcpListener;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::store::Store;
+use crate::sync::health::Health;
+use crate::sync::process::Crms;
 
 /// What every request handler and job can reach; cheap to clone.
 #[derive(Clone)]
@@ -16,6 +18,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub catalog: Arc<Catalog>,
+    /// An adapter per configured CRM connection.
+    pub crms: Crms,
+    pub health: Health,
 }
 
 impl AppState {
@@ -27,10 +32,13 @@ impl AppState {
             tracing::info!(applied, "applied database migrations");
         }
         let catalog = Catalog::load(&config.templates.dir).context("cannot load the project templates")?;
+        let crms = crate::sync::connect::build(&config, &store)?;
         Ok(Self {
             config: Arc::new(config),
             store,
             catalog: Arc::new(catalog),
+            crms,
+            health: Health::default(),
         })
     }
 }

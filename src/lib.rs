@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod jobs;
 pub mod sealed;
 pub mod store;
 pub mod sync;

@@ -2,7 +2,9 @@
 //! turns inbound events and polls into one stream of changes.
 
 pub mod change;
+pub mod connect;
 pub mod crm;
+pub mod health;
 pub mod poll;
 pub mod process;
 pub mod salesforce;

@@ -73,7 +73,13 @@ pub struct DbTokenProvider {
 }
 
 impl DbTokenProvider {
-    pub fn new(connection: &str, store: Store, sealer: Arc<Sealer>, grant: Box<dyn TokenGrant>, initial_refresh_token: Option<SecretString>) -> Self {
+    pub fn new(
+        connection: &str,
+        store: Store,
+        sealer: Arc<Sealer>,
+        grant: Box<dyn TokenGrant>,
+        initial_refresh_token: Option<SecretString>,
+    ) -> Self {
         Self {
             connection: connection.to_owned(),
             store,
@@ -90,23 +96,40 @@ impl DbTokenProvider {
     }
 
     async fn load(&self) -> Result<Option<Current>, TokenError> {
-        let stored = self.store.connection_token(&self.connection).await.map_err(|e| TokenError::Unavailable(e.to_string()))?;
+        let stored = self
+            .store
+            .connection_token(&self.connection)
+            .await
+            .map_err(|e| TokenError::Unavailable(e.to_string()))?;
         let Some(row) = stored else { return Ok(None) };
-        let json = self.sealer.open(&self.purpose(), &row.sealed).map_err(|e| TokenError::Unavailable(e.to_string()))?;
-        let sealed: Sealed = serde_json::from_str(json.expose_secret()).map_err(|e| TokenError::Unavailable(format!("stored token: {e}")))?;
+        let json = self
+            .sealer
+            .open(&self.purpose(), &row.sealed)
+            .map_err(|e| TokenError::Unavailable(e.to_string()))?;
+        let sealed: Sealed =
+            serde_json::from_str(json.expose_secret()).map_err(|e| TokenError::Unavailable(format!("stored token: {e}")))?;
         let mut token = AccessToken::new(SecretString::from(sealed.access_token));
         token.instance_url = sealed.instance_url;
         token.expires_at = row.expires_at.map(SystemTime::from);
-        Ok(Some(Current { token, refresh_token: sealed.refresh_token.map(SecretString::from), version: Some(row.version) }))
+        Ok(Some(Current {
+            token,
+            refresh_token: sealed.refresh_token.map(SecretString::from),
+            version: Some(row.version),
+        }))
     }
 
     /// Gets a new token from the grant and stores it; `None` if another process stored
     /// one first (the caller then reloads).
     async fn renew(&self, previous: Option<&Current>) -> Result<Option<Current>, TokenError> {
-        let refresh = previous.and_then(|p| p.refresh_token.clone()).or_else(|| self.initial_refresh_token.clone());
+        let refresh = previous
+            .and_then(|p| p.refresh_token.clone())
+            .or_else(|| self.initial_refresh_token.clone());
         let granted = self.grant.fetch(refresh.as_ref()).await?;
         let mut token = AccessToken::new(granted.access_token.clone());
-        token.instance_url = granted.instance_url.clone().or_else(|| previous.and_then(|p| p.token.instance_url.clone()));
+        token.instance_url = granted
+            .instance_url
+            .clone()
+            .or_else(|| previous.and_then(|p| p.token.instance_url.clone()));
         token.expires_at = granted.expires_in.map(|d| SystemTime::now() + d);
         let refresh_token = granted.refresh_token.or(refresh);
         let sealed = Sealed {
@@ -115,11 +138,22 @@ impl DbTokenProvider {
             instance_url: token.instance_url.clone(),
         };
         let json = SecretString::from(serde_json::to_string(&sealed).map_err(|e| TokenError::Unavailable(e.to_string()))?);
-        let sealed = self.sealer.seal(&self.purpose(), &json).map_err(|e| TokenError::Unavailable(e.to_string()))?;
+        let sealed = self
+            .sealer
+            .seal(&self.purpose(), &json)
+            .map_err(|e| TokenError::Unavailable(e.to_string()))?;
         let expires_at = token.expires_at.map(DateTime::<Utc>::from);
         let expected = previous.and_then(|p| p.version);
-        let written = self.store.put_connection_token(&self.connection, &sealed, expires_at, expected).await.map_err(|e| TokenError::Unavailable(e.to_string()))?;
-        Ok(written.then(|| Current { token, refresh_token, version: expected.map_or(Some(1), |v| Some(v + 1)) }))
+        let written = self
+            .store
+            .put_connection_token(&self.connection, &sealed, expires_at, expected)
+            .await
+            .map_err(|e| TokenError::Unavailable(e.to_string()))?;
+        Ok(written.then(|| Current {
+            token,
+            refresh_token,
+            version: expected.map_or(Some(1), |v| Some(v + 1)),
+        }))
     }
 
     /// Replaces `rejected` (or an expired/missing token) with a fresh one, coordinating
@@ -143,7 +177,11 @@ impl DbTokenProvider {
                 return Ok(s.token.clone());
             }
             let lease = format!("token:{}", self.connection);
-            let got = self.store.acquire_lease(&lease, &self.holder, LEASE).await.map_err(|e| TokenError::Unavailable(e.to_string()))?;
+            let got = self
+                .store
+                .acquire_lease(&lease, &self.holder, LEASE)
+                .await
+                .map_err(|e| TokenError::Unavailable(e.to_string()))?;
             if got {
                 let renewed = self.renew(stored.as_ref()).await;
                 let _ = self.store.release_lease(&lease, &self.holder).await;
@@ -158,7 +196,9 @@ impl DbTokenProvider {
                 }
             }
             if tokio::time::Instant::now() >= deadline {
-                return Err(TokenError::Unavailable("another process holds the token refresh and has not finished".into()));
+                return Err(TokenError::Unavailable(
+                    "another process holds the token refresh and has not finished".into(),
+                ));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -66,7 +66,16 @@ impl TestDb {
     /// The application's configuration for this database: built-in defaults otherwise,
     /// with the repository's templates.
     pub fn config(&self) -> Config {
-        let mut config = Config::with_database(self.url()).unwrap();
+        let env = [
+            ("HANDOFF_DATABASE_URL".to_owned(), self.url().to_owned()),
+            // A fixed key: test databases are thrown away, and a fixed key makes a
+            // failure reproducible.
+            (
+                "HANDOFF_MASTER_KEY".to_owned(),
+                "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE=".to_owned(),
+            ),
+        ];
+        let mut config = Config::load(None, env).unwrap().config;
         config.templates.dir = repo_path("templates/projects");
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config

@@ -1,0 +1,158 @@
+//! Background work on apalis workers driven by apalis-cron schedules. Each tick handler
+//! only coordinates (takes a lease, records health) and calls a plain function from
+//! `sync`, which tests call directly.
+//!
+//! apalis-cron ticks on every node; "exactly one node runs a given schedule at a time"
+//! comes from the lease each tick takes (`poll:<connection>`), held for the run.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use apalis::prelude::{BoxDynError, Data, WorkerBuilder};
+use apalis_cron::timezone::Utc as CronUtc;
+use apalis_cron::{CronScheduler, Schedule, Tick};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::store::Store;
+use crate::sync::health::Health;
+use crate::sync::poll::{PollReport, SyncError, poll_once};
+use crate::sync::process::{Crms, resolve_inbound};
+use crate::sync::{ChangeSource, Crm, ObjectKind};
+
+/// How often pending inbound events are resolved (webhook to change).
+pub const RESOLVE_EVERY: Duration = Duration::from_secs(2);
+/// A poll run holds its lease at most this long; a node that died mid-run frees it then.
+pub const POLL_LEASE: chrono::Duration = chrono::Duration::minutes(15);
+/// The objects a poll reads, in this order.
+pub const POLLED: &[ObjectKind] = &[ObjectKind::Deal];
+
+/// A fixed interval, measured from the end of the previous tick.
+#[derive(Clone, Copy, Debug)]
+pub struct Every(pub Duration);
+
+impl Schedule<CronUtc> for Every {
+    fn next_tick(&mut self, _: &CronUtc) -> Option<Tick<CronUtc>> {
+        let at = SystemTime::now().checked_add(self.0)?;
+        Some(Tick::new(at.duration_since(UNIX_EPOCH).ok()?.as_secs()))
+    }
+}
+
+#[derive(Clone)]
+pub struct PollJob {
+    pub store: Store,
+    pub crm: Arc<dyn Crm>,
+    pub health: Health,
+    /// This process, as a lease holder.
+    pub holder: String,
+}
+
+/// One scheduled poll of one connection, if this node wins the lease. `None` when
+/// another node is polling it.
+pub async fn poll_connection(job: &PollJob) -> Result<Option<Vec<PollReport>>, SyncError> {
+    let connection = job.crm.connection().to_owned();
+    let lease = format!("poll:{connection}");
+    if !job.store.acquire_lease(&lease, &job.holder, POLL_LEASE).await? {
+        return Ok(None);
+    }
+    let mut reports = Vec::new();
+    let mut outcome = Ok(());
+    for object in POLLED {
+        match poll_once(&job.store, job.crm.as_ref(), *object, ChangeSource::Poll, &mut |_| {}).await {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    let _ = job.store.release_lease(&lease, &job.holder).await;
+    match outcome {
+        Ok(()) => {
+            job.health.poll_succeeded(&connection, job.crm.budget());
+            Ok(Some(reports))
+        }
+        Err(e) => {
+            job.health.failed(&connection, &e.to_string());
+            Err(e)
+        }
+    }
+}
+
+async fn poll_tick(_tick: Tick<CronUtc>, job: Data<PollJob>) -> Result<(), BoxDynError> {
+    match poll_connection(&job).await {
+        Ok(Some(reports)) => {
+            let changes: usize = reports.iter().map(|r| r.new_changes).sum();
+            let calls: u64 = reports.iter().map(|r| r.calls).sum();
+            tracing::debug!(connection = job.crm.connection(), changes, calls, "polled");
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Clone)]
+struct ResolveJob {
+    store: Store,
+    crms: Crms,
+}
+
+async fn resolve_tick(_tick: Tick<CronUtc>, job: Data<ResolveJob>) -> Result<(), BoxDynError> {
+    let resolved = resolve_inbound(&job.store, &job.crms, 500).await?;
+    if resolved.events > 0 || resolved.failed > 0 {
+        tracing::debug!(
+            events = resolved.events,
+            changes = resolved.new_changes,
+            failed = resolved.failed,
+            "resolved inbound events"
+        );
+    }
+    Ok(())
+}
+
+/// Starts the schedules; they stop when `stop` turns true.
+pub fn spawn(
+    store: Store,
+    crms: Crms,
+    health: Health,
+    intervals: Vec<(Arc<dyn Crm>, Duration)>,
+    stop: watch::Receiver<bool>,
+) -> JoinSet<()> {
+    let holder = uuid::Uuid::now_v7().to_string();
+    let mut set = JoinSet::new();
+    let until = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stopped| *stopped).await;
+        Ok::<(), std::io::Error>(())
+    };
+    for (crm, interval) in intervals {
+        let name = format!("poll:{}", crm.connection());
+        let job = PollJob {
+            store: store.clone(),
+            crm,
+            health: health.clone(),
+            holder: holder.clone(),
+        };
+        let worker = WorkerBuilder::new(name.as_str())
+            .backend(CronScheduler::new(Every(interval)))
+            .data(job)
+            .build(poll_tick);
+        let signal = until(stop.clone());
+        set.spawn(async move {
+            if let Err(e) = worker.run_until(signal).await {
+                tracing::error!(worker = %name, error = %e, "worker stopped");
+            }
+        });
+    }
+    let worker = WorkerBuilder::new("resolve-inbound")
+        .backend(CronScheduler::new(Every(RESOLVE_EVERY)))
+        .data(ResolveJob { store, crms })
+        .build(resolve_tick);
+    let signal = until(stop);
+    set.spawn(async move {
+        if let Err(e) = worker.run_until(signal).await {
+            tracing::error!(worker = "resolve-inbound", error = %e, "worker stopped");
+        }
+    });
+    set
+}

@@ -1,0 +1,134 @@
+//! Builds a `Crm` adapter for every configured connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crm_http::{BoxFuture, OAuthHttp, TokenError};
+use crm_salesforce::auth::{ClientCredentials, JwtBearer, TokenResponse, WebServerFlow};
+use secrecy::SecretString;
+
+use super::process::Crms;
+use super::salesforce::SalesforceCrm;
+use super::tokens::{DbTokenProvider, GrantedToken, TokenGrant};
+use crate::config::connections::{CrmSettings, SalesforceAuth, SalesforceSettings};
+use crate::config::{Config, ConnectionConfig};
+use crate::sealed::{SealError, Sealer};
+use crate::store::Store;
+
+const USER_AGENT: &str = concat!("handoff/", env!("CARGO_PKG_VERSION"));
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Per API call: generous for a 2,000-record SOQL page, short enough to notice an outage.
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("connection `{connection}`: {source}")]
+    Secrets { connection: String, source: SealError },
+    #[error("connection `{connection}`: {message}")]
+    Invalid { connection: String, message: String },
+}
+
+/// Adapters for every connection in `config`. Connections that keep tokens need the
+/// master key (tokens are stored encrypted).
+pub fn build(config: &Config, store: &Store) -> Result<Crms, ConnectError> {
+    let mut crms = Crms::default();
+    let mut sealer: Option<Arc<Sealer>> = None;
+    for connection in &config.connections {
+        let invalid = |message: String| ConnectError::Invalid {
+            connection: connection.name.clone(),
+            message,
+        };
+        match &connection.crm {
+            CrmSettings::Salesforce(settings) => {
+                let sealer = match &sealer {
+                    Some(s) => s.clone(),
+                    None => {
+                        let s = Arc::new(
+                            Sealer::new(config.secrets.master_key.as_ref()).map_err(|source| ConnectError::Secrets {
+                                connection: connection.name.clone(),
+                                source,
+                            })?,
+                        );
+                        sealer = Some(s.clone());
+                        s
+                    }
+                };
+                let grant = salesforce_grant(settings).map_err(|e| invalid(e.to_string()))?;
+                let tokens = DbTokenProvider::new(&connection.name, store.clone(), sealer, Box::new(grant), None);
+                let client = crm_salesforce::Client::builder(Arc::new(tokens))
+                    .api_version(&settings.api_version)
+                    .timeout(CALL_TIMEOUT)
+                    .user_agent(USER_AGENT)
+                    .build()
+                    .map_err(|e| invalid(e.to_string()))?;
+                crms.insert(Arc::new(SalesforceCrm::new(&connection.name, client, &[])));
+            }
+            CrmSettings::Hubspot(_) => {
+                tracing::warn!(connection = %connection.name, "HubSpot polling is not available yet; webhooks are still received");
+            }
+        }
+    }
+    Ok(crms)
+}
+
+/// A Salesforce OAuth grant, as the connection's settings say.
+pub enum SalesforceGrant {
+    Jwt(JwtBearer, OAuthHttp),
+    ClientCredentials(ClientCredentials, OAuthHttp),
+    WebServer(WebServerFlow, OAuthHttp),
+}
+
+fn salesforce_grant(s: &SalesforceSettings) -> Result<SalesforceGrant, crm_salesforce::auth::AuthError> {
+    let http = OAuthHttp::new(USER_AGENT, TOKEN_TIMEOUT).map_err(|e| crm_salesforce::auth::AuthError::InvalidConfig(e.to_string()))?;
+    let login = s.login_url.as_str();
+    Ok(match &s.auth {
+        SalesforceAuth::JwtBearer {
+            client_id,
+            username,
+            private_key,
+        } => SalesforceGrant::Jwt(JwtBearer::new(login, client_id, username, private_key)?, http),
+        SalesforceAuth::ClientCredentials { client_id, client_secret } => {
+            SalesforceGrant::ClientCredentials(ClientCredentials::new(login, client_id, client_secret)?, http)
+        }
+        SalesforceAuth::WebServer { client_id, client_secret } => {
+            // The redirect URI matters only when exchanging a code, which the admin
+            // pages will do; refreshing does not use it.
+            SalesforceGrant::WebServer(
+                WebServerFlow::new(login, client_id, client_secret, "http://127.0.0.1/oauth/callback")?,
+                http,
+            )
+        }
+    })
+}
+
+fn granted(t: TokenResponse) -> GrantedToken {
+    GrantedToken {
+        access_token: t.access_token.secret.clone(),
+        refresh_token: t.refresh_token,
+        instance_url: t.access_token.instance_url.clone(),
+        // Salesforce does not say when a session ends; a 401 triggers the refresh.
+        expires_in: None,
+    }
+}
+
+impl TokenGrant for SalesforceGrant {
+    fn fetch<'a>(&'a self, refresh_token: Option<&'a SecretString>) -> BoxFuture<'a, Result<GrantedToken, TokenError>> {
+        Box::pin(async move {
+            let response = match self {
+                SalesforceGrant::Jwt(flow, http) => flow.fetch_token(http).await?,
+                SalesforceGrant::ClientCredentials(flow, http) => flow.fetch_token(http).await?,
+                SalesforceGrant::WebServer(flow, http) => {
+                    let refresh =
+                        refresh_token.ok_or_else(|| TokenError::Rejected("no refresh token yet: connect the org first".into()))?;
+                    flow.refresh(http, refresh, None).await?
+                }
+            };
+            Ok(granted(response))
+        })
+    }
+}
+
+/// A connection's name and CRM, for listings.
+pub fn describe(c: &ConnectionConfig) -> String {
+    format!("{} ({})", c.name, c.crm_name())
+}
