@@ -214,6 +214,8 @@ fn every_command_has_help() {
         &["project", "show", "--help"],
         &["project", "set-status", "--help"],
         &["task", "complete", "--help"],
+        &["sync", "--help"],
+        &["demo", "--help"],
     ] {
         let out = handoff(dir.path(), &[], cmd);
         assert!(out.status.success(), "{cmd:?}: {}", stderr(&out));
@@ -320,4 +322,14 @@ async fn demo_prints_realistic_projects_and_serves_until_sigterm() {
             .success()
     );
     assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn sync_without_connections_says_how_to_add_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(dir.path(), &[], &["sync"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no CRM connections are configured"), "{}", stderr(&out));
+    let out = handoff(dir.path(), &[], &["sync", "--connection", "nope"]);
+    assert!(stderr(&out).contains("no connection named `nope`"), "{}", stderr(&out));
 }

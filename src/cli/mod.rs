@@ -3,6 +3,7 @@
 
 mod demo;
 mod project;
+mod sync;
 mod templates;
 
 use std::path::PathBuf;
@@ -49,6 +50,16 @@ enum Command {
     /// Work on tasks.
     #[command(subcommand)]
     Task(project::TaskCommand),
+    /// Read changed records from the CRMs now (what the scheduled poll does), or
+    /// everything with --backfill.
+    Sync {
+        /// Only this connection (default: all).
+        #[arg(long)]
+        connection: Option<String>,
+        /// Read every record, not only those changed since the last poll.
+        #[arg(long)]
+        backfill: bool,
+    },
 }
 
 /// Runs the command line and turns any failure into a message and exit status 1.
@@ -92,6 +103,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Templates(cmd) => templates::run(cmd, &config),
         Command::Project(cmd) => project::run_project(cmd, AppState::build(config).await?).await,
         Command::Task(cmd) => project::run_task(cmd, AppState::build(config).await?).await,
+        Command::Sync { connection, backfill } => sync::run(AppState::build(config).await?, connection, backfill).await,
     }
 }
 

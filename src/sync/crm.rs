@@ -22,6 +22,8 @@ pub struct ChangePage {
     pub cursor: String,
     /// Where the next page of this run starts; `None` when the run is complete.
     pub continuation: Option<String>,
+    /// How many records the whole run will return, when the CRM says (progress bars).
+    pub total_hint: Option<u64>,
 }
 
 /// What is left of the CRM's API allowance, as its last response said.

@@ -31,6 +31,8 @@ pub struct PollReport {
 /// Reads everything changed since the stored cursor, page by page; each page and the
 /// cursor after it are committed together, so a crash mid-run resumes where the last
 /// committed page ended and loses nothing. `on_page` sees each page (progress bars).
+/// A backfill (`source` [`ChangeSource::Backfill`]) ignores the stored cursor and reads
+/// everything; the changes it finds are deduplicated against those already stored.
 pub async fn poll_once(
     store: &Store,
     crm: &dyn Crm,
@@ -41,7 +43,10 @@ pub async fn poll_once(
     let connection = crm.connection().to_owned();
     let calls_before = crm.calls_made();
     let started = Utc::now();
-    let cursor = store.poll_cursor(&connection, object.as_str()).await?;
+    let cursor = match source {
+        ChangeSource::Backfill => None,
+        _ => store.poll_cursor(&connection, object.as_str()).await?,
+    };
     let mut report = PollReport::default();
     let mut continuation: Option<String> = None;
     loop {

@@ -227,6 +227,7 @@ impl Crm for SalesforceCrm {
                 changes,
                 cursor: newest.map(|t| t.to_rfc3339()).unwrap_or_default(),
                 continuation: result.next_records_url.filter(|_| !result.done),
+                total_hint: Some(result.total_size),
             })
         })
     }
