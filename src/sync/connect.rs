@@ -7,10 +7,11 @@ use crm_http::{BoxFuture, OAuthHttp, TokenError};
 use crm_salesforce::auth::{ClientCredentials, JwtBearer, TokenResponse, WebServerFlow};
 use secrecy::SecretString;
 
+use super::hubspot::HubspotCrm;
 use super::process::Crms;
 use super::salesforce::SalesforceCrm;
 use super::tokens::{DbTokenProvider, GrantedToken, TokenGrant};
-use crate::config::connections::{CrmSettings, SalesforceAuth, SalesforceSettings};
+use crate::config::connections::{CrmSettings, HubspotAuth, SalesforceAuth, SalesforceSettings};
 use crate::config::{Config, ConnectionConfig};
 use crate::sealed::{SealError, Sealer};
 use crate::store::Store;
@@ -63,8 +64,21 @@ pub fn build(config: &Config, store: &Store) -> Result<Crms, ConnectError> {
                     .map_err(|e| invalid(e.to_string()))?;
                 crms.insert(Arc::new(SalesforceCrm::new(&connection.name, client, &[])));
             }
-            CrmSettings::Hubspot(_) => {
-                tracing::warn!(connection = %connection.name, "HubSpot polling is not available yet; webhooks are still received");
+            CrmSettings::Hubspot(settings) => {
+                let tokens: Arc<dyn crm_http::TokenProvider> = match &settings.auth {
+                    HubspotAuth::PrivateApp { token } => Arc::new(crm_http::StaticToken(crm_http::AccessToken::new(token.clone()))),
+                    HubspotAuth::OAuth { .. } => {
+                        tracing::warn!(connection = %connection.name, "HubSpot OAuth connections cannot be polled yet; webhooks are still received");
+                        continue;
+                    }
+                };
+                let client = crm_hubspot::Client::builder(tokens)
+                    .base_url(settings.base_url.as_str().trim_end_matches('/'))
+                    .timeout(CALL_TIMEOUT)
+                    .user_agent(USER_AGENT)
+                    .build()
+                    .map_err(|e| invalid(e.to_string()))?;
+                crms.insert(Arc::new(HubspotCrm::new(&connection.name, client, &[])));
             }
         }
     }

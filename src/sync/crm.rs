@@ -18,7 +18,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub struct ChangePage {
     pub changes: Vec<RecordChange>,
     /// The cursor that is safe to store once `changes` are stored: a later run that
-    /// starts there misses nothing of this page or the ones before it.
+    /// starts there misses nothing of this page or the ones before it. Empty when the
+    /// page moves nothing (the stored cursor stays as it is).
     pub cursor: String,
     /// Where the next page of this run starts; `None` when the run is complete.
     pub continuation: Option<String>,

@@ -5,6 +5,7 @@ pub mod change;
 pub mod connect;
 pub mod crm;
 pub mod health;
+pub mod hubspot;
 pub mod poll;
 pub mod process;
 pub mod salesforce;

@@ -27,6 +27,19 @@ const COMPANY_FIELDS: &[&str] = &["Name", "Website", "Industry"];
 const CONTACT_FIELDS: &[&str] = &["Email", "FirstName", "LastName", "Title", "AccountId"];
 /// One SOQL page: Salesforce's maximum, so a backfill costs one call per 2,000 records.
 const PAGE: u32 = 2000;
+/// A transaction that runs long can commit rows stamped before a poll ran; the next
+/// run starts this long before the previous run's start when the cursor is that
+/// recent (PROTOCOLS.md A5). An older cursor needs no overlap, so an idle poll re-reads
+/// nothing.
+const OVERLAP: chrono::Duration = chrono::Duration::minutes(5);
+
+/// The stored cursor: the largest SystemModstamp stored, and when its run started.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunCursor {
+    stamp: DateTime<Utc>,
+    run_started: DateTime<Utc>,
+}
+
 /// Ids per `WHERE Id IN (…)` query: 200 × 21 characters keeps SOQL far below its length limit.
 const IDS_PER_QUERY: usize = 200;
 
@@ -34,6 +47,8 @@ pub struct SalesforceCrm {
     connection: String,
     client: Client,
     deal_fields: Vec<String>,
+    /// When each run in progress started, by continuation (nextRecordsUrl).
+    runs: std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
 }
 
 impl SalesforceCrm {
@@ -48,11 +63,16 @@ impl SalesforceCrm {
             connection: connection.to_owned(),
             client,
             deal_fields,
+            runs: Default::default(),
         }
     }
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    fn lock_runs(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, DateTime<Utc>>> {
+        self.runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn sobject(object: ObjectKind) -> &'static str {
@@ -206,27 +226,47 @@ impl Crm for SalesforceCrm {
                 batch_size: Some(PAGE),
                 ..Default::default()
             };
-            let since = cursor
-                .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
-                .map(|c| c.with_timezone(&Utc));
-            let result = match continuation {
-                Some(next) => self.client.query_more(next, options).await,
-                None => {
-                    let mut q = self.poll_query(object);
-                    if let Some(since) = since {
-                        q = q.since(since);
-                    }
-                    self.client.query_with(&q.soql().map_err(map_error)?, options).await
+            let stored: Option<RunCursor> = match cursor.filter(|c| !c.is_empty()) {
+                None => None,
+                Some(c) => Some(serde_json::from_str(c).map_err(|e| {
+                    CrmError::Rejected(format!("the stored poll cursor is unreadable ({e}); run `handoff sync --backfill`"))
+                })?),
+            };
+            let (result, run_started) = match continuation {
+                Some(next) => {
+                    let started = self.lock_runs().remove(next).unwrap_or_else(Utc::now);
+                    (self.client.query_more(next, options).await, started)
                 }
-            }
-            .map_err(map_error)?;
+                None => {
+                    let mut q = self.poll_query(object).overlap(chrono::Duration::zero());
+                    if let Some(c) = &stored {
+                        q = q.since(c.stamp.min(c.run_started - OVERLAP));
+                    }
+                    (self.client.query_with(&q.soql().map_err(map_error)?, options).await, Utc::now())
+                }
+            };
+            let result = result.map_err(map_error)?;
             let changes: Vec<RecordChange> = result.records.into_iter().filter_map(|r| self.to_change(object, r)).collect();
             // Rows come ordered by SystemModstamp, so the largest stamp so far is safe.
-            let newest = changes.iter().map(|c| c.modified_at).max().into_iter().chain(since).max();
+            let newest = changes
+                .iter()
+                .map(|c| c.modified_at)
+                .max()
+                .into_iter()
+                .chain(stored.as_ref().map(|c| c.stamp))
+                .max();
+            let cursor = match newest {
+                Some(stamp) => serde_json::to_string(&RunCursor { stamp, run_started }).map_err(|e| CrmError::Rejected(e.to_string()))?,
+                None => String::new(),
+            };
+            let continuation = result.next_records_url.filter(|_| !result.done);
+            if let Some(next) = &continuation {
+                self.lock_runs().insert(next.clone(), run_started);
+            }
             Ok(ChangePage {
                 changes,
-                cursor: newest.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                continuation: result.next_records_url.filter(|_| !result.done),
+                cursor,
+                continuation,
                 total_hint: Some(result.total_size),
             })
         })

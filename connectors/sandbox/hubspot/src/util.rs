@@ -1,0 +1,95 @@
+//! Small helpers shared by the modules: poison-tolerant locks, time formats, ids.
+
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
+
+/// Locks a mutex; a panic elsewhere must not take the whole sandbox down with it.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// HubSpot's timestamp format: `2024-01-17T19:55:04.281Z`.
+pub fn iso_ms(ms: i64) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+        None => String::new(),
+    }
+}
+
+/// Parses what HubSpot accepts for datetime values: epoch milliseconds, RFC 3339, or a bare date.
+pub fn parse_time_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<i64>() {
+        return Some(n);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis());
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+pub fn correlation_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A fresh opaque token with a recognisable prefix.
+pub fn opaque_token(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
+}
+
+/// SplitMix64: a tiny deterministic generator, so seeds reproduce exactly without a rand dependency.
+#[derive(Debug, Clone)]
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `0..n` (n > 0); the tiny modulo bias does not matter for fixtures.
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next_u64() % n }
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        let i = usize::try_from(self.below(items.len() as u64)).ok()?;
+        items.get(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_through_hubspot_format() {
+        let ms = 1_705_521_304_281;
+        assert_eq!(iso_ms(ms), "2024-01-17T19:55:04.281Z");
+        assert_eq!(parse_time_ms("2024-01-17T19:55:04.281Z"), Some(ms));
+        assert_eq!(parse_time_ms("1705521304281"), Some(ms));
+        assert_eq!(parse_time_ms("2024-01-17"), Some(1_705_449_600_000));
+        assert_eq!(parse_time_ms("nope"), None);
+    }
+}

@@ -1,0 +1,129 @@
+//! Test harness: a sandbox on port 0 and a reqwest client with helpers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use reqwest::{Client, Response};
+use sandbox_hubspot::{Config, DEFAULT_PRIVATE_APP_TOKEN, RateLimits, Sandbox};
+use serde_json::Value;
+
+pub const PAT: &str = DEFAULT_PRIVATE_APP_TOKEN;
+
+pub struct TestApp {
+    pub sandbox: Sandbox,
+    pub http: Client,
+    pub base: String,
+}
+
+/// reqwest may be built with rustls and no provider when the whole workspace is compiled.
+pub fn client() -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+pub async fn spawn_with(config: Config) -> TestApp {
+    let sandbox = sandbox_hubspot::start(config).await.unwrap();
+    let base = sandbox.base_url();
+    TestApp {
+        sandbox,
+        http: client(),
+        base,
+    }
+}
+
+/// The default fixture without rate limits, so tests only meet limits they ask for.
+pub async fn spawn() -> TestApp {
+    spawn_with(Config {
+        rate_limits: RateLimits::unlimited(),
+        ..Config::for_tests()
+    })
+    .await
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).bearer_auth(PAT).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.http.post(self.url(path)).bearer_auth(PAT).json(body).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.post(path, body).await;
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.http.patch(self.url(path)).bearer_auth(PAT).json(body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.http.put(self.url(path)).bearer_auth(PAT).json(body).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&self, path: &str) -> u16 {
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(PAT)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// Runs the OAuth code flow and returns (access, refresh).
+    pub async fn oauth_tokens(&self) -> (String, String) {
+        let redirect = "http://localhost:9999/callback";
+        let r = self
+            .http
+            .get(self.url("/oauth/authorize"))
+            .query(&[
+                ("client_id", "handoff-sandbox"),
+                ("redirect_uri", redirect),
+                ("scope", "crm.objects.deals.read"),
+                ("state", "xyz"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 302);
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_string();
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect),
+            ("client_id", "handoff-sandbox"),
+            ("client_secret", "handoff-sandbox-secret"),
+        ];
+        let v: Value = self
+            .http
+            .post(self.url("/oauth/v1/token"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            v["access_token"].as_str().unwrap().to_string(),
+            v["refresh_token"].as_str().unwrap().to_string(),
+        )
+    }
+}

@@ -1,0 +1,316 @@
+//! HubSpot adapted to the hub's `Crm` seam: deals with their contacts and association
+//! labels, companies, contacts.
+//!
+//! API economy per page of up to 100 deals: one search (the poller), one batch
+//! association read (deal → contacts, with labels) and one batch contact read. The
+//! deal's company is not read here: only deals a workflow acts on need it, and the
+//! engine asks for those.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use crm_hubspot::poll::{Cursor, PolledRecord, Poller};
+use crm_hubspot::{Client, Error as HsError, Object, ReadOptions};
+use serde_json::{Map, Value};
+
+use super::change::{ChangeSource, ContactRole, ObjectKind, RecordChange};
+use super::crm::{BoxFuture, Budget, ChangePage, Crm, CrmError};
+
+pub const DEFAULT_DEAL_PROPERTIES: &[&str] = &[
+    "dealname",
+    "dealstage",
+    "pipeline",
+    "amount",
+    "closedate",
+    "hubspot_owner_id",
+    "hs_lastmodifieddate",
+];
+const CONTACT_PROPERTIES: &[&str] = &["email", "firstname", "lastname", "jobtitle", "lastmodifieddate"];
+const COMPANY_PROPERTIES: &[&str] = &["name", "domain", "hs_lastmodifieddate"];
+/// HubSpot's batch and search page limit.
+const BATCH: usize = 100;
+/// Newly written records take a moment to reach the search index, so a record modified
+/// just before a poll ran may have been invisible to it. The next run starts this much
+/// before the previous run's start when the cursor is that recent; an older cursor
+/// needs no rewind, which keeps an idle poll at one call.
+const INDEX_LAG_MS: i64 = 60_000;
+
+/// The stored cursor: the connector's keyset cursor and when its run started.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RunCursor {
+    at: Cursor,
+    run_started_ms: i64,
+}
+
+impl RunCursor {
+    fn start(&self) -> Cursor {
+        let visible_until = self.run_started_ms - INDEX_LAG_MS;
+        self.at.rewound(self.at.modified_ms - visible_until)
+    }
+}
+
+pub struct HubspotCrm {
+    connection: String,
+    client: Client,
+    deal_properties: Vec<String>,
+    /// Pollers of runs in progress (and when each run started), by continuation token.
+    runs: Mutex<HashMap<String, (Poller, i64)>>,
+}
+
+impl HubspotCrm {
+    pub fn new(connection: &str, client: Client, extra_deal_properties: &[String]) -> Self {
+        let mut deal_properties: Vec<String> = DEFAULT_DEAL_PROPERTIES.iter().map(|p| (*p).to_owned()).collect();
+        for p in extra_deal_properties {
+            if !deal_properties.contains(p) {
+                deal_properties.push(p.clone());
+            }
+        }
+        Self {
+            connection: connection.to_owned(),
+            client,
+            deal_properties,
+            runs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn object_type(object: ObjectKind) -> &'static str {
+        match object {
+            ObjectKind::Deal => "deals",
+            ObjectKind::Company => "companies",
+            ObjectKind::Contact => "contacts",
+        }
+    }
+
+    fn properties(&self, object: ObjectKind) -> Vec<String> {
+        match object {
+            ObjectKind::Deal => self.deal_properties.clone(),
+            ObjectKind::Company => COMPANY_PROPERTIES.iter().map(|p| (*p).to_owned()).collect(),
+            ObjectKind::Contact => CONTACT_PROPERTIES.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    /// Deal id → its contacts with labels: one association read and one contact read
+    /// per 100 deals.
+    async fn contacts_of(&self, deal_ids: &[String]) -> Result<HashMap<String, Vec<ContactRole>>, CrmError> {
+        let mut out: HashMap<String, Vec<ContactRole>> = HashMap::new();
+        for chunk in deal_ids.chunks(BATCH) {
+            let assoc = self
+                .client
+                .batch_read_associations("deals", "contacts", chunk)
+                .await
+                .map_err(map_error)?;
+            let mut labels: BTreeMap<(String, u64), Vec<String>> = BTreeMap::new();
+            for record in &assoc.results {
+                for to in &record.to {
+                    let names = to.association_types.iter().filter_map(|t| t.label.clone()).collect();
+                    labels.insert((record.from.id.to_string(), to.to_object_id), names);
+                }
+            }
+            let contact_ids: Vec<String> = {
+                let mut ids: Vec<String> = labels.keys().map(|(_, c)| c.to_string()).collect();
+                ids.sort();
+                ids.dedup();
+                ids
+            };
+            let mut people: HashMap<String, Object> = HashMap::new();
+            for ids in contact_ids.chunks(BATCH) {
+                let options = ReadOptions {
+                    properties: self.properties(ObjectKind::Contact),
+                    ..Default::default()
+                };
+                let read = self.client.batch_read("contacts", ids, &options).await.map_err(map_error)?;
+                people.extend(read.results.into_iter().map(|o| (o.id.clone(), o)));
+            }
+            for ((deal, contact), roles) in labels {
+                let person = people.get(&contact.to_string());
+                let prop = |name: &str| person.and_then(|p| p.properties.get(name).cloned().flatten());
+                out.entry(deal).or_default().push(ContactRole {
+                    external_id: contact.to_string(),
+                    email: prop("email"),
+                    first_name: prop("firstname"),
+                    last_name: prop("lastname"),
+                    title: prop("jobtitle"),
+                    roles,
+                    is_primary: false,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn to_change(&self, object: ObjectKind, o: Object, modified_at: DateTime<Utc>, contacts: Vec<ContactRole>) -> RecordChange {
+        // Exactly the properties asked for: search and batch read add different extras
+        // (hs_object_id, createdate), which would make one state look like two.
+        let wanted = self.properties(object);
+        let fields: Map<String, Value> = o
+            .properties
+            .into_iter()
+            .filter(|(k, _)| wanted.contains(k))
+            .map(|(k, v)| (k, v.map_or(Value::Null, Value::String)))
+            .collect();
+        RecordChange {
+            connection: self.connection.clone(),
+            object,
+            external_id: o.id,
+            fields,
+            contacts,
+            company: None,
+            modified_at,
+            deleted: o.archived,
+            source: ChangeSource::Poll,
+        }
+    }
+
+    async fn changes(&self, object: ObjectKind, records: Vec<(Object, DateTime<Utc>)>) -> Result<Vec<RecordChange>, CrmError> {
+        let mut contacts = if object == ObjectKind::Deal {
+            let ids: Vec<String> = records.iter().map(|(o, _)| o.id.clone()).collect();
+            self.contacts_of(&ids).await?
+        } else {
+            HashMap::new()
+        };
+        Ok(records
+            .into_iter()
+            .map(|(o, at)| {
+                let people = contacts.remove(&o.id).unwrap_or_default();
+                self.to_change(object, o, at, people)
+            })
+            .collect())
+    }
+}
+
+fn modified(o: &Object) -> DateTime<Utc> {
+    ["hs_lastmodifieddate", "lastmodifieddate"]
+        .iter()
+        .find_map(|p| o.properties.get(*p).cloned().flatten())
+        .and_then(|v| {
+            DateTime::parse_from_rfc3339(&v)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+                .or_else(|| v.parse::<i64>().ok().and_then(DateTime::from_timestamp_millis))
+        })
+        .or(o.updated_at)
+        .unwrap_or_else(Utc::now)
+}
+
+fn map_error(e: HsError) -> CrmError {
+    match e {
+        HsError::DailyLimit(_) | HsError::RateLimited { .. } => CrmError::RateLimited(e.to_string()),
+        HsError::Unauthorized(_) | HsError::Token(crm_http::TokenError::Rejected(_)) => CrmError::Unauthorized(e.to_string()),
+        HsError::Token(_) | HsError::Server { .. } | HsError::Timeout | HsError::Transport(_) => CrmError::Unavailable(e.to_string()),
+        other => CrmError::Rejected(other.to_string()),
+    }
+}
+
+impl Crm for HubspotCrm {
+    fn connection(&self) -> &str {
+        &self.connection
+    }
+
+    fn fetch<'a>(&'a self, object: ObjectKind, ids: &'a [String]) -> BoxFuture<'a, Result<Vec<RecordChange>, CrmError>> {
+        Box::pin(async move {
+            let mut records = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(BATCH) {
+                let options = ReadOptions {
+                    properties: self.properties(object),
+                    ..Default::default()
+                };
+                let read = self
+                    .client
+                    .batch_read(Self::object_type(object), chunk, &options)
+                    .await
+                    .map_err(map_error)?;
+                records.extend(read.results.into_iter().map(|o| {
+                    let at = modified(&o);
+                    (o, at)
+                }));
+            }
+            self.changes(object, records).await
+        })
+    }
+
+    fn changed_since<'a>(
+        &'a self,
+        object: ObjectKind,
+        cursor: Option<&'a str>,
+        continuation: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<ChangePage, CrmError>> {
+        Box::pin(async move {
+            let (token, (mut poller, run_started_ms)) =
+                match continuation.and_then(|c| self.lock_runs().remove(c).map(|p| (c.to_owned(), p))) {
+                    Some(found) => found,
+                    None => {
+                        let start = match cursor.filter(|c| !c.is_empty()) {
+                            None => Cursor::beginning(),
+                            Some(c) => serde_json::from_str::<RunCursor>(c)
+                                .map_err(|e| {
+                                    CrmError::Rejected(format!("the stored poll cursor is unreadable ({e}); run `handoff sync --backfill`"))
+                                })?
+                                .start(),
+                        };
+                        let poller = Poller::new(Self::object_type(object), start).properties(self.properties(object));
+                        (uuid::Uuid::now_v7().to_string(), (poller, Utc::now().timestamp_millis()))
+                    }
+                };
+            let Some(page) = poller.next_page(&self.client).await.map_err(map_error)? else {
+                // The run is over; its cursor was stored with its last page.
+                return Ok(ChangePage {
+                    changes: Vec::new(),
+                    cursor: String::new(),
+                    continuation: None,
+                    total_hint: None,
+                });
+            };
+            let records: Vec<(Object, DateTime<Utc>)> = page
+                .records
+                .into_iter()
+                .map(
+                    |PolledRecord {
+                         object: o, modified_ms, ..
+                     }| (o, DateTime::from_timestamp_millis(modified_ms).unwrap_or_else(Utc::now)),
+                )
+                .collect();
+            let changes = self.changes(object, records).await?;
+            let cursor = serde_json::to_string(&RunCursor {
+                at: page.cursor,
+                run_started_ms,
+            })
+            .map_err(|e| CrmError::Rejected(e.to_string()))?;
+            self.lock_runs().insert(token.clone(), (poller, run_started_ms));
+            Ok(ChangePage {
+                changes,
+                cursor,
+                continuation: Some(token),
+                total_hint: None,
+            })
+        })
+    }
+
+    fn deleted_since<'a>(&'a self, _object: ObjectKind, _since: DateTime<Utc>) -> BoxFuture<'a, Result<Vec<RecordChange>, CrmError>> {
+        // HubSpot search does not return archived records and there is no delete log:
+        // deletions arrive as deal.deletion webhooks.
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn budget(&self) -> Budget {
+        let b = self.client.budget();
+        Budget {
+            used: b.daily_max.zip(b.daily_remaining).map(|(max, left)| max.saturating_sub(left)),
+            limit: b.daily_max,
+        }
+    }
+
+    fn calls_made(&self) -> u64 {
+        self.client.calls_made()
+    }
+}
+
+impl HubspotCrm {
+    fn lock_runs(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Poller, i64)>> {
+        self.runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,127 @@
+//! Sync against the HubSpot sandbox (connectors/sandbox/hubspot), a second, independent
+//! implementation of HubSpot's wire protocol: polling with contacts and labels, API
+//! economy, webhooks through intake to changes, and the same change by both paths.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestApp, spawn_app_with};
+use handoff::config::ConnectionConfig;
+use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings};
+use handoff::sync::poll::poll_once;
+use handoff::sync::process::resolve_inbound;
+use handoff::sync::{ChangeSource, ObjectKind};
+use sandbox_hubspot as sandbox;
+use secrecy::SecretString;
+
+const CONNECTION: &str = "hubspot-main";
+
+async fn start() -> (sandbox::Sandbox, TestApp) {
+    // The sandbox builds an HTTP client for webhook delivery; in this workspace reqwest
+    // has no default TLS provider, so it must be installed first.
+    crm_http::install_crypto_provider();
+    let sb = sandbox::start(sandbox::Config::for_tests()).await.unwrap();
+    let portal = sandbox::Config::for_tests().portal_id;
+    let base = sb.base_url();
+    let app = spawn_app_with(move |c| {
+        c.connections = vec![ConnectionConfig {
+            name: CONNECTION.into(),
+            poll_interval: Duration::from_secs(300),
+            crm: CrmSettings::Hubspot(HubspotSettings {
+                base_url: base.parse().unwrap(),
+                auth: HubspotAuth::PrivateApp {
+                    token: SecretString::from("pat-sandbox-handoff"),
+                },
+                client_secret: Some(SecretString::from("handoff-sandbox-secret")),
+                portal_id: Some(portal),
+                accept_legacy_signatures: false,
+            }),
+        }]
+    })
+    .await;
+    sb.set_webhook_target(Some(format!("{}/webhooks/hubspot/{CONNECTION}", app.base_url)));
+    (sb, app)
+}
+
+#[tokio::test]
+async fn a_first_poll_reads_every_deal_with_its_contacts_and_labels() {
+    let (sb, app) = start().await;
+    let crm = app.state.crms.get(CONNECTION).unwrap().clone();
+    let report = poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
+        .await
+        .unwrap();
+    let deals = sb.count(sandbox::ObjectType::Deals);
+    assert!(deals > 0);
+    assert_eq!(report.records, deals);
+    assert_eq!(report.new_changes, deals);
+    assert!(
+        report.calls <= 3 * report.pages as u64,
+        "search + associations + contacts per page: {report:?}"
+    );
+
+    let changes = app.store().pending_record_changes(1000).await.unwrap();
+    let with_labels = changes
+        .iter()
+        .find(|c| c.change.0.contacts.iter().any(|p| !p.roles.is_empty()))
+        .expect("a deal with labelled contacts");
+    let person = with_labels.change.0.contacts.iter().find(|p| !p.roles.is_empty()).unwrap();
+    assert!(person.email.as_deref().is_some_and(|e| e.contains('@')), "{person:?}");
+    assert!(with_labels.change.0.fields.contains_key("dealstage"));
+}
+
+#[tokio::test]
+async fn a_poll_with_nothing_changed_costs_one_call_and_stores_nothing() {
+    let (_sb, app) = start().await;
+    let crm = app.state.crms.get(CONNECTION).unwrap().clone();
+    poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
+        .await
+        .unwrap();
+    let again = poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(again.new_changes, 0, "{again:?}");
+    assert_eq!(again.calls, 1, "{again:?}");
+}
+
+#[tokio::test]
+async fn a_webhook_and_a_poll_of_the_same_edit_make_one_change() {
+    let (sb, app) = start().await;
+    let crm = app.state.crms.get(CONNECTION).unwrap().clone();
+    poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
+        .await
+        .unwrap();
+    let before = app.store().count_record_changes(CONNECTION).await.unwrap();
+
+    let deal = sb.ids(sandbox::ObjectType::Deals)[0];
+    sb.update_record(sandbox::ObjectType::Deals, deal, &[("amount", "123456")]).unwrap();
+    let delivered = sb
+        .wait_for_webhooks(Duration::from_secs(10), |attempts| attempts.iter().any(|a| a.status == Some(204)))
+        .await;
+    assert!(delivered.iter().any(|a| a.status == Some(204)), "{:?}", sb.webhook_attempts());
+
+    let resolved = resolve_inbound(app.store(), &app.state.crms, 100).await.unwrap();
+    assert_eq!((resolved.failed, resolved.new_changes), (0, 1), "{resolved:?}");
+    let polled = poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        polled.new_changes, 0,
+        "the poll saw the edit the webhook already brought: {polled:?}"
+    );
+    assert_eq!(app.store().count_record_changes(CONNECTION).await.unwrap(), before + 1);
+
+    let latest = app
+        .store()
+        .pending_record_changes(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .last()
+        .unwrap()
+        .change
+        .0;
+    assert_eq!((latest.external_id, latest.source), (deal.to_string(), ChangeSource::Webhook));
+    assert_eq!(latest.fields["amount"], "123456");
+}
