@@ -1,0 +1,1 @@
+//! A local simulator of the Salesforce API subset handoff uses.

@@ -1,1 +1,0 @@
-//! A local simulator of the salesforce API subset handoff uses.
