@@ -19,10 +19,14 @@ use secrecy::SecretString;
 const CONNECTION: &str = "hubspot-main";
 
 async fn start() -> (sandbox::Sandbox, TestApp) {
+    start_with(sandbox::Config::for_tests()).await
+}
+
+async fn start_with(config: sandbox::Config) -> (sandbox::Sandbox, TestApp) {
     // The sandbox builds an HTTP client for webhook delivery; in this workspace reqwest
     // has no default TLS provider, so it must be installed first.
     crm_http::install_crypto_provider();
-    let sb = sandbox::start(sandbox::Config::for_tests()).await.unwrap();
+    let sb = sandbox::start(config).await.unwrap();
     let portal = sandbox::Config::for_tests().portal_id;
     let base = sb.base_url();
     let app = spawn_app_with(move |c| {
@@ -124,4 +128,54 @@ async fn a_webhook_and_a_poll_of_the_same_edit_make_one_change() {
         .0;
     assert_eq!((latest.external_id, latest.source), (deal.to_string(), ChangeSource::Webhook));
     assert_eq!(latest.fields["amount"], "123456");
+}
+
+async fn poll(app: &TestApp) -> Result<handoff::sync::poll::PollReport, handoff::sync::poll::SyncError> {
+    let crm = app.state.crms.get(CONNECTION).unwrap().clone();
+    poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {}).await
+}
+
+#[tokio::test]
+async fn a_poll_rides_out_a_burst_of_429s() {
+    let (sb, app) = start().await;
+    sb.faults().rate_limit_burst(4);
+    let report = poll(&app).await.unwrap();
+    assert_eq!(report.records, sb.count(sandbox::ObjectType::Deals));
+    // Every call reached the sandbox, the four refused ones included: they were retried.
+    assert_eq!(sb.requests().total(), report.calls);
+    assert!(report.calls >= 4 + 3, "{report:?}");
+}
+
+#[tokio::test]
+async fn an_outage_fails_the_poll_without_moving_the_cursor_and_the_next_poll_catches_up() {
+    let (sb, app) = start().await;
+    sb.faults().set_error_rate(1.0, 503);
+    let err = poll(&app).await.unwrap_err();
+    assert!(err.to_string().contains("unavailable"), "{err}");
+    assert_eq!(app.store().poll_cursor(CONNECTION, "deal").await.unwrap(), None);
+    assert_eq!(app.store().count_record_changes(CONNECTION).await.unwrap(), 0);
+
+    sb.faults().clear();
+    let report = poll(&app).await.unwrap();
+    assert_eq!(report.new_changes, sb.count(sandbox::ObjectType::Deals));
+}
+
+#[tokio::test]
+async fn more_than_ten_thousand_deals_with_one_timestamp_neither_loop_nor_stall() {
+    let config = sandbox::Config {
+        seed: sandbox::Seed::generate(10_500, 7).with_shared_modified_date(10_200),
+        rate_limits: sandbox::RateLimits::unlimited(),
+        ..sandbox::Config::for_tests()
+    };
+    let (sb, app) = start_with(config).await;
+    let deals = sb.count(sandbox::ObjectType::Deals);
+    assert!(deals > 10_000);
+    let report = poll(&app).await.unwrap();
+    assert_eq!(report.records, deals, "{report:?}");
+    assert_eq!(report.new_changes, deals);
+    // Per 200 deals: one search, two association reads, and the contact reads their
+    // distinct contacts need (100 per call).
+    let per_hundred = report.calls as f64 * 100.0 / deals as f64;
+    assert!(per_hundred < 5.0, "{per_hundred:.2} calls per 100 deals: {report:?}");
+    assert_eq!(poll(&app).await.unwrap().new_changes, 0, "a second poll finds nothing new");
 }

@@ -3,6 +3,7 @@
 
 mod demo;
 mod project;
+mod sandbox;
 mod sync;
 mod templates;
 
@@ -37,6 +38,8 @@ enum Command {
     Demo,
     /// Run the HTTP server until Ctrl-C or SIGTERM.
     Serve,
+    /// Run the bundled CRM simulators (HubSpot) until Ctrl-C.
+    Sandbox(sandbox::SandboxArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Check the configuration and the project templates; exit 1 on any problem.
@@ -98,6 +101,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo => demo::run(config).await,
         Command::Serve => serve(config).await,
+        Command::Sandbox(args) => sandbox::run(args).await,
         Command::Migrate => migrate(config).await,
         Command::Check => Ok(check(&config)),
         Command::Templates(cmd) => templates::run(cmd, &config),

@@ -28,8 +28,10 @@ pub const DEFAULT_DEAL_PROPERTIES: &[&str] = &[
 ];
 const CONTACT_PROPERTIES: &[&str] = &["email", "firstname", "lastname", "jobtitle", "lastmodifieddate"];
 const COMPANY_PROPERTIES: &[&str] = &["name", "domain", "hs_lastmodifieddate"];
-/// HubSpot's batch and search page limit.
+/// HubSpot's batch limit.
 const BATCH: usize = 100;
+/// HubSpot's search page limit: fewer searches, which have their own tight rate limit.
+const SEARCH_PAGE: u32 = 200;
 /// Newly written records take a moment to reach the search index, so a record modified
 /// just before a poll ran may have been invisible to it. The next run starts this much
 /// before the previous run's start when the cursor is that recent; an older cursor
@@ -252,7 +254,9 @@ impl Crm for HubspotCrm {
                                 })?
                                 .start(),
                         };
-                        let poller = Poller::new(Self::object_type(object), start).properties(self.properties(object));
+                        let poller = Poller::new(Self::object_type(object), start)
+                            .properties(self.properties(object))
+                            .page_size(SEARCH_PAGE);
                         (uuid::Uuid::now_v7().to_string(), (poller, Utc::now().timestamp_millis()))
                     }
                 };

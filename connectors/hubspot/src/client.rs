@@ -18,6 +18,7 @@ use crate::paths::ApiPaths;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_SEARCH_INTERVAL: Duration = Duration::from_millis(220);
 const DEFAULT_USER_AGENT: &str = concat!("crm-hubspot/", env!("CARGO_PKG_VERSION"));
 
 /// How often the client retries before giving up.
@@ -37,14 +38,23 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { rate_limited: 4, transient: 2, base_delay: Duration::from_millis(500), max_delay: Duration::from_secs(10) }
+        Self {
+            rate_limited: 4,
+            transient: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(10),
+        }
     }
 }
 
 impl RetryPolicy {
     /// Never retry (401 still gets its one refresh).
     pub fn none() -> Self {
-        Self { rate_limited: 0, transient: 0, ..Self::default() }
+        Self {
+            rate_limited: 0,
+            transient: 0,
+            ..Self::default()
+        }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -92,8 +102,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Minimum spacing between search calls made through this client (default 200 ms:
-    /// HubSpot allows 5 searches per second per token). `Duration::ZERO` turns it off.
+    /// Minimum spacing between search calls made through this client. HubSpot allows 5
+    /// searches per second per token, counted by arrival in a rolling second; the default
+    /// of 220 ms leaves room for network jitter bunching arrivals. `Duration::ZERO` turns
+    /// it off.
     pub fn search_interval(mut self, interval: Duration) -> Self {
         self.search_interval = interval;
         self
@@ -171,8 +183,12 @@ pub(crate) struct Response {
 
 /// What to do after a failed attempt.
 enum Step {
-    Refresh(ApiError),
-    Wait { rate_limited: bool, delay: Option<Duration>, error: Error },
+    Refresh(Box<ApiError>),
+    Wait {
+        rate_limited: bool,
+        delay: Option<Duration>,
+        error: Error,
+    },
     Fail(Error),
 }
 
@@ -184,7 +200,7 @@ impl Client {
             timeout: DEFAULT_TIMEOUT,
             user_agent: DEFAULT_USER_AGENT.into(),
             retry: RetryPolicy::default(),
-            search_interval: Duration::from_millis(200),
+            search_interval: DEFAULT_SEARCH_INTERVAL,
             tokens,
         }
     }
@@ -220,12 +236,40 @@ impl Client {
     }
 
     pub(crate) fn get(&self, url: Url, query: Vec<(&'static str, String)>) -> Call {
-        Call { method: Method::GET, url, query, body: None, idempotent: true, search: false }
+        Call {
+            method: Method::GET,
+            url,
+            query,
+            body: None,
+            idempotent: true,
+            search: false,
+        }
     }
 
-    pub(crate) fn post<B: Serialize + ?Sized>(&self, url: Url, body: &B, idempotent: bool) -> Result<Call> {
+    /// A request with a JSON body. `idempotent` says whether repeating it after a 5xx or a
+    /// timeout is harmless.
+    pub(crate) fn with_body<B: Serialize + ?Sized>(&self, method: Method, url: Url, body: &B, idempotent: bool) -> Result<Call> {
         let body = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest(format!("cannot encode body: {e}")))?;
-        Ok(Call { method: Method::POST, url, query: Vec::new(), body: Some(body), idempotent, search: false })
+        Ok(Call {
+            method,
+            url,
+            query: Vec::new(),
+            body: Some(body),
+            idempotent,
+            search: false,
+        })
+    }
+
+    /// A request without a body (DELETE, or a PUT whose path says it all).
+    pub(crate) fn bodyless(&self, method: Method, url: Url) -> Call {
+        Call {
+            method,
+            url,
+            query: Vec::new(),
+            body: None,
+            idempotent: true,
+            search: false,
+        }
     }
 
     /// Sends and decodes a JSON answer.
@@ -248,7 +292,11 @@ impl Client {
             let step = match self.attempt(call, &token).await {
                 Ok(response) if response.status.is_success() => return Ok(response),
                 Ok(response) => classify(response),
-                Err(error) => Step::Wait { rate_limited: false, delay: None, error },
+                Err(error) => Step::Wait {
+                    rate_limited: false,
+                    delay: None,
+                    error,
+                },
             };
             let retry = &self.inner.retry;
             let (delay, attempt) = match step {
@@ -261,14 +309,22 @@ impl Client {
                     refreshed = true;
                     continue;
                 }
-                Step::Wait { rate_limited: true, delay, error } => {
+                Step::Wait {
+                    rate_limited: true,
+                    delay,
+                    error,
+                } => {
                     rate_attempts += 1;
                     if rate_attempts > retry.rate_limited {
                         return Err(with_attempts(error, rate_attempts));
                     }
                     (delay, rate_attempts)
                 }
-                Step::Wait { rate_limited: false, delay, error } => {
+                Step::Wait {
+                    rate_limited: false,
+                    delay,
+                    error,
+                } => {
                     transient_attempts += 1;
                     if !call.idempotent || transient_attempts > retry.transient {
                         return Err(with_attempts(error, transient_attempts));
@@ -277,7 +333,12 @@ impl Client {
                 }
             };
             let wait = delay.unwrap_or_else(|| retry.backoff(attempt)).min(retry.max_delay);
-            tracing::debug!(path = call.url.path(), attempt, wait_ms = wait.as_millis() as u64, "retrying a HubSpot call");
+            tracing::debug!(
+                path = call.url.path(),
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "retrying a HubSpot call"
+            );
             tokio::time::sleep(wait).await;
         }
     }
@@ -286,7 +347,11 @@ impl Client {
         if call.search {
             self.pace_search().await;
         }
-        let mut request = self.inner.http.request(call.method.clone(), call.url.clone()).bearer_auth(token.secret.expose_secret());
+        let mut request = self
+            .inner
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .bearer_auth(token.secret.expose_secret());
         if !call.query.is_empty() {
             request = request.query(&call.query);
         }
@@ -296,7 +361,11 @@ impl Client {
         self.inner.calls.fetch_add(1, Ordering::Relaxed);
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
-        self.inner.budget.lock().unwrap_or_else(PoisonError::into_inner).observe(response.headers(), SystemTime::now());
+        self.inner
+            .budget
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .observe(response.headers(), SystemTime::now());
         let retry_after = retry_after(response.headers());
         let body = response.bytes().await.map_err(transport)?.to_vec();
         if !status.is_success() {
@@ -323,7 +392,11 @@ impl Client {
 }
 
 fn transport(error: reqwest::Error) -> Error {
-    if error.is_timeout() { Error::Timeout } else { Error::Transport(error) }
+    if error.is_timeout() {
+        Error::Timeout
+    } else {
+        Error::Transport(error)
+    }
 }
 
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
@@ -343,18 +416,114 @@ fn with_attempts(error: Error, attempts: u32) -> Error {
 fn classify(response: Response) -> Step {
     let retry_after = response.retry_after;
     let status = response.status.as_u16();
-    let body = ApiError::from_body(&response.body);
+    let body = Box::new(ApiError::from_body(&response.body));
     match status {
         401 => Step::Refresh(body),
         429 if body.rate_limit_policy() == Some(RateLimitPolicy::Daily) => Step::Fail(Error::DailyLimit(body)),
-        429 => Step::Wait { rate_limited: true, delay: retry_after, error: Error::RateLimited { attempts: 1, body } },
+        429 => Step::Wait {
+            rate_limited: true,
+            delay: retry_after,
+            error: Error::RateLimited { attempts: 1, body },
+        },
         // 423 Locked: too many writes at once; HubSpot asks for at least 2 s.
         423 => Step::Wait {
             rate_limited: true,
             delay: Some(retry_after.unwrap_or_default().max(Duration::from_secs(2))),
             error: Error::RateLimited { attempts: 1, body },
         },
-        477 | 500..=599 => Step::Wait { rate_limited: false, delay: retry_after, error: Error::Server { status, attempts: 1, body } },
+        477 | 500..=599 => Step::Wait {
+            rate_limited: false,
+            delay: retry_after,
+            error: Error::Server { status, attempts: 1, body },
+        },
         _ => Step::Fail(Error::Api { status, body }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> Client {
+        let token = crm_http::StaticToken(AccessToken::new("t".to_owned().into()));
+        Client::builder(Arc::new(token)).base_url(base).build().unwrap()
+    }
+
+    fn response(status: u16, body: &str, retry_after: Option<u64>) -> Response {
+        Response {
+            status: StatusCode::from_u16(status).unwrap(),
+            body: body.as_bytes().to_vec(),
+            retry_after: retry_after.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn urls_join_the_base_path_the_family_prefix_and_escaped_segments() {
+        let c = client("https://proxy.example.com/hubspot/");
+        assert_eq!(
+            c.url("/crm/v3/objects", &["deals", "a/b?c"]).as_str(),
+            "https://proxy.example.com/hubspot/crm/v3/objects/deals/a%2Fb%3Fc"
+        );
+        let plain = client("http://127.0.0.1:9");
+        assert_eq!(
+            plain.url(&ApiPaths::dated("2026-03").objects, &["deals"]).as_str(),
+            "http://127.0.0.1:9/crm/objects/2026-03/deals"
+        );
+    }
+
+    #[test]
+    fn a_base_url_that_is_not_http_is_refused() {
+        let token = Arc::new(crm_http::StaticToken(AccessToken::new("t".to_owned().into())));
+        assert!(Client::builder(token.clone()).base_url("mailto:x@example.com").build().is_err());
+        assert!(Client::builder(token).base_url("not a url").build().is_err());
+    }
+
+    #[test]
+    fn the_client_debug_output_shows_no_token() {
+        let shown = format!("{:?}", client("https://api.hubapi.com"));
+        assert!(shown.contains("api.hubapi.com") && !shown.contains("\"t\""), "{shown}");
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let policy = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(350),
+            ..RetryPolicy::default()
+        };
+        let waits: Vec<u128> = (1..=4).map(|n| policy.backoff(n).as_millis()).collect();
+        assert_eq!(waits, vec![100, 200, 350, 350]);
+    }
+
+    #[test]
+    fn a_daily_429_fails_at_once_and_a_ten_secondly_429_waits() {
+        let daily = classify(response(
+            429,
+            r#"{"policyName":"DAILY","message":"You have reached your daily limit."}"#,
+            None,
+        ));
+        assert!(matches!(daily, Step::Fail(Error::DailyLimit(_))));
+        let rolling = classify(response(429, r#"{"policyName":"TEN_SECONDLY_ROLLING"}"#, Some(1)));
+        assert!(matches!(rolling, Step::Wait { rate_limited: true, delay: Some(d), .. } if d == Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn locked_and_migrating_accounts_are_waited_out_and_other_4xx_fail() {
+        assert!(
+            matches!(classify(response(423, "{}", None)), Step::Wait { rate_limited: true, delay: Some(d), .. } if d >= Duration::from_secs(2))
+        );
+        assert!(matches!(
+            classify(response(477, "{}", Some(30)),),
+            Step::Wait { rate_limited: false, .. }
+        ));
+        assert!(matches!(
+            classify(response(502, "<html>", None)),
+            Step::Wait { rate_limited: false, .. }
+        ));
+        assert!(matches!(classify(response(401, "{}", None)), Step::Refresh(_)));
+        assert!(matches!(
+            classify(response(403, r#"{"category":"MISSING_SCOPES"}"#, None)),
+            Step::Fail(Error::Api { status: 403, .. })
+        ));
     }
 }

@@ -8,22 +8,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A 4xx other than 401 and 429: validation, missing scope, not found, …
     #[error("HubSpot refused the request ({status}): {body}")]
-    Api { status: u16, body: ApiError },
+    Api { status: u16, body: Box<ApiError> },
     /// HubSpot rejected the token, and a refresh did not help (or was not possible).
     #[error("HubSpot rejected the credentials: {0}")]
-    Unauthorized(ApiError),
+    Unauthorized(Box<ApiError>),
     /// The token provider could not supply or refresh a token.
     #[error(transparent)]
     Token(#[from] crm_http::TokenError),
     /// The account's daily budget is spent; it resets at midnight in the account's time zone.
     #[error("HubSpot daily API limit reached: {0}")]
-    DailyLimit(ApiError),
+    DailyLimit(Box<ApiError>),
     /// Still rate limited (10-second window, search limit, 423 Locked) after the retries allowed.
     #[error("HubSpot rate limit still exceeded after {attempts} attempts: {body}")]
-    RateLimited { attempts: u32, body: ApiError },
+    RateLimited { attempts: u32, body: Box<ApiError> },
     /// A 5xx (or 477 "account migrating") that outlasted the retries allowed.
     #[error("HubSpot failed ({status}) after {attempts} attempts: {body}")]
-    Server { status: u16, attempts: u32, body: ApiError },
+    Server { status: u16, attempts: u32, body: Box<ApiError> },
     #[error("HubSpot did not answer within the timeout")]
     Timeout,
     #[error("cannot reach HubSpot: {0}")]
@@ -38,6 +38,10 @@ pub enum Error {
     /// The request breaks a documented limit and was not sent.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// HubSpot answered something its protocol rules out (a search going backwards, a
+    /// record without an id); stopping beats looping.
+    #[error("unexpected answer from HubSpot: {0}")]
+    Protocol(String),
     #[error("invalid URL: {0}")]
     Url(#[from] url::ParseError),
     #[error("OAuth token request failed: {0}")]
@@ -47,8 +51,21 @@ pub enum Error {
 impl Error {
     /// Whether trying the same call later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::RateLimited { .. } | Error::Server { .. } | Error::Timeout | Error::Transport(_))
-            || matches!(self, Error::Token(crm_http::TokenError::Unavailable(_)))
+        matches!(
+            self,
+            Error::RateLimited { .. } | Error::Server { .. } | Error::Timeout | Error::Transport(_)
+        ) || matches!(self, Error::Token(crm_http::TokenError::Unavailable(_)))
+    }
+
+    /// A 404: the record (or object type) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Api { status: 404, .. })
+    }
+
+    /// The credentials are no longer good: a person has to reconnect (or rotate the
+    /// private-app token).
+    pub fn needs_reauthorization(&self) -> bool {
+        matches!(self, Error::Unauthorized(_) | Error::Token(crm_http::TokenError::Rejected(_)))
     }
 
     /// HubSpot's error body, when the failure came with one.
@@ -94,7 +111,7 @@ pub struct ApiError {
     /// RFC 6749 error code on the date-versioned OAuth endpoints (`invalid_grant`).
     #[serde(default)]
     pub error: Option<String>,
-    #[serde(default)]
+    #[serde(default, rename = "error_description")]
     pub error_description: Option<String>,
 }
 
@@ -107,7 +124,10 @@ impl ApiError {
                 let text = String::from_utf8_lossy(body);
                 // Bounded, so an HTML error page does not flood logs.
                 let message: String = text.chars().take(300).collect();
-                ApiError { message, ..ApiError::default() }
+                ApiError {
+                    message,
+                    ..ApiError::default()
+                }
             }
         }
     }
@@ -125,7 +145,11 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let message = if self.message.is_empty() { self.error_description.as_deref().unwrap_or("") } else { &self.message };
+        let message = if self.message.is_empty() {
+            self.error_description.as_deref().unwrap_or("")
+        } else {
+            &self.message
+        };
         write!(f, "{message}")?;
         if let Some(category) = &self.category {
             write!(f, " [{category}]")?;
@@ -177,7 +201,10 @@ mod tests {
         assert_eq!(e.category.as_deref(), Some("VALIDATION_ERROR"));
         assert_eq!(e.correlation_id.as_deref(), Some("abc-123"));
         assert_eq!(e.errors[0].in_.as_deref(), Some("amount"));
-        assert_eq!(e.to_string(), "Property values were not valid [VALIDATION_ERROR] (correlationId abc-123)");
+        assert_eq!(
+            e.to_string(),
+            "Property values were not valid [VALIDATION_ERROR] (correlationId abc-123)"
+        );
     }
 
     #[test]
@@ -186,7 +213,10 @@ mod tests {
             "correlationId":"c","policyName":"DAILY","requestId":"r"}"#;
         assert_eq!(ApiError::from_body(body).rate_limit_policy(), Some(RateLimitPolicy::Daily));
         let ten = br#"{"policyName":"TEN_SECONDLY_ROLLING"}"#;
-        assert_eq!(ApiError::from_body(ten).rate_limit_policy(), Some(RateLimitPolicy::TenSecondlyRolling));
+        assert_eq!(
+            ApiError::from_body(ten).rate_limit_policy(),
+            Some(RateLimitPolicy::TenSecondlyRolling)
+        );
         assert_eq!(ApiError::from_body(b"{}").rate_limit_policy(), None);
     }
 
@@ -199,7 +229,8 @@ mod tests {
 
     #[test]
     fn an_oauth_error_body_shows_its_description() {
-        let body = br#"{"error":"invalid_grant","error_description":"refresh token is invalid, expired or revoked","status":"BAD_REFRESH_TOKEN"}"#;
+        let body =
+            br#"{"error":"invalid_grant","error_description":"refresh token is invalid, expired or revoked","status":"BAD_REFRESH_TOKEN"}"#;
         let e = ApiError::from_body(body);
         assert_eq!(e.error.as_deref(), Some("invalid_grant"));
         assert_eq!(e.to_string(), "refresh token is invalid, expired or revoked");

@@ -2,7 +2,13 @@
 
 use std::time::SystemTime;
 
+use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+use crate::client::Client;
+use crate::error::Result;
+use crate::objects::Page;
 
 pub const DAILY: &str = "x-hubspot-ratelimit-daily";
 pub const DAILY_REMAINING: &str = "x-hubspot-ratelimit-daily-remaining";
@@ -28,7 +34,12 @@ impl Budget {
     /// Folds one response's headers in. A response without the headers changes nothing,
     /// so an earlier reading is not wiped by a search call.
     pub fn observe(&mut self, headers: &HeaderMap, at: SystemTime) {
-        let read = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let read = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
         let mut seen = false;
         for (slot, name) in [
             (&mut self.daily_max, DAILY),
@@ -53,6 +64,33 @@ impl Budget {
     }
 }
 
+/// A row of `GET /account-info/v3/api-usage/daily/private-apps`: the daily figures, which
+/// HubSpot does not send as headers on OAuth calls.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyUsage {
+    pub name: String,
+    #[serde(default)]
+    pub usage_limit: Option<u64>,
+    #[serde(default)]
+    pub current_usage: Option<u64>,
+    #[serde(default)]
+    pub collected_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub fetch_status: Option<String>,
+    #[serde(default)]
+    pub resets_at: Option<DateTime<Utc>>,
+}
+
+impl Client {
+    /// The account's daily API usage (this call counts against it too).
+    pub async fn daily_usage(&self) -> Result<Vec<DailyUsage>> {
+        let url = self.url(&self.paths().account_info, &["api-usage", "daily", "private-apps"]);
+        let page: Page<DailyUsage> = self.json(self.get(url, Vec::new())).await?;
+        Ok(page.results)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,14 +99,23 @@ mod tests {
     #[test]
     fn rate_limit_headers_fill_the_budget() {
         let mut headers = HeaderMap::new();
-        for (name, value) in [(DAILY, "250000"), (DAILY_REMAINING, "249990"), (INTERVAL_MS, "10000"), (INTERVAL_MAX, "100"), (INTERVAL_REMAINING, "97")] {
+        for (name, value) in [
+            (DAILY, "250000"),
+            (DAILY_REMAINING, "249990"),
+            (INTERVAL_MS, "10000"),
+            (INTERVAL_MAX, "100"),
+            (INTERVAL_REMAINING, "97"),
+        ] {
             headers.insert(name, HeaderValue::from_static(value));
         }
         let mut budget = Budget::default();
         budget.observe(&headers, SystemTime::UNIX_EPOCH);
         assert_eq!(budget.daily_max, Some(250_000));
         assert_eq!(budget.daily_used(), Some(10));
-        assert_eq!((budget.interval_ms, budget.interval_max, budget.interval_remaining), (Some(10_000), Some(100), Some(97)));
+        assert_eq!(
+            (budget.interval_ms, budget.interval_max, budget.interval_remaining),
+            (Some(10_000), Some(100), Some(97))
+        );
         assert_eq!(budget.observed_at, Some(SystemTime::UNIX_EPOCH));
     }
 

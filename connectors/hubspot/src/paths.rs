@@ -16,6 +16,8 @@ pub struct ApiPaths {
     pub properties: String,
     /// OAuth token endpoint: `/oauth/v1/token` or `/oauth/2026-03/token`.
     pub oauth_token: String,
+    /// Account information and API usage: `/account-info/v3` or `/account-info/2026-03`.
+    pub account_info: String,
 }
 
 /// The newest date version at the time of writing (2026-09 is announced).
@@ -30,6 +32,7 @@ impl ApiPaths {
             associations: "/crm/v4/associations".into(),
             properties: "/crm/v3/properties".into(),
             oauth_token: "/oauth/v1/token".into(),
+            account_info: "/account-info/v3".into(),
         }
     }
 
@@ -41,6 +44,7 @@ impl ApiPaths {
             associations: format!("/crm/associations/{version}"),
             properties: format!("/crm/properties/{version}"),
             oauth_token: format!("/oauth/{version}/token"),
+            account_info: format!("/account-info/{version}"),
         }
     }
 }

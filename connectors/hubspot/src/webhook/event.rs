@@ -94,7 +94,9 @@ impl Event {
     /// The object part of the subscription type: `deal` for `deal.propertyChange`,
     /// `object` for generic subscriptions (see [`Event::object_type_id`] there).
     pub fn object_type(&self) -> &str {
-        self.subscription_type.split_once('.').map_or(self.subscription_type.as_str(), |(object, _)| object)
+        self.subscription_type
+            .split_once('.')
+            .map_or(self.subscription_type.as_str(), |(object, _)| object)
     }
 
     /// The change part of the subscription type: `propertyChange` for `deal.propertyChange`.
@@ -156,6 +158,10 @@ impl<'de> Visitor<'de> for BoundedVisitor {
         while seq.next_element::<IgnoredAny>()?.is_some() {
             count += 1;
         }
-        if count == MAX_EVENTS_PER_BATCH { Ok(Bounded::Events(events)) } else { Ok(Bounded::TooMany(count)) }
+        if count == MAX_EVENTS_PER_BATCH {
+            Ok(Bounded::Events(events))
+        } else {
+            Ok(Bounded::TooMany(count))
+        }
     }
 }

@@ -8,9 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{
-    SIGNATURE_HEADER, SIGNATURE_V3_HEADER, SIGNATURE_VERSION_HEADER, SignatureError, SignatureVersion, TIMESTAMP_HEADER,
-};
+use super::{SIGNATURE_HEADER, SIGNATURE_V3_HEADER, SIGNATURE_VERSION_HEADER, SignatureError, SignatureVersion, TIMESTAMP_HEADER};
 
 /// HubSpot's replay window for v3 signatures: older requests are refused.
 pub const MAX_AGE: Duration = Duration::from_millis(300_000);
@@ -215,7 +213,9 @@ impl Verifier {
     }
 
     fn check_window(&self, sent_ms: u64, now: SystemTime) -> Result<(), SignatureError> {
-        let now_ms = now.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let now_ms = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         if sent_ms > now_ms {
             let ahead_ms = sent_ms - now_ms;
             if u128::from(ahead_ms) > self.future_skew.as_millis() {
@@ -233,5 +233,7 @@ impl Verifier {
 
 fn header_str<'h>(headers: &'h http::HeaderMap, name: &'static str) -> Result<&'h str, SignatureError> {
     let value = headers.get(name).ok_or(SignatureError::Missing(name))?;
-    value.to_str().map_err(|_| SignatureError::Malformed(format!("{name} is not ASCII")))
+    value
+        .to_str()
+        .map_err(|_| SignatureError::Malformed(format!("{name} is not ASCII")))
 }

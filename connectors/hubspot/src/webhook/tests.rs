@@ -56,7 +56,10 @@ fn v3_signature_is_computed_over_the_decoded_uri() {
     let encoded = "https://example.com/hooks/a%3Ab%40c%21%24%27%28%29%2A%2C%3B?x=1%20y";
     let expected = "aWUBc2AbJlVKDoxUMf/HW9RBk6QAqbQ17dZ+angSF6A=";
     assert_eq!(sign_v3(SECRET, "POST", encoded, b"[]", TS), expected);
-    assert_eq!(sign_v3(SECRET, "POST", "https://example.com/hooks/a:b@c!$'()*,;?x=1%20y", b"[]", TS), expected);
+    assert_eq!(
+        sign_v3(SECRET, "POST", "https://example.com/hooks/a:b@c!$'()*,;?x=1%20y", b"[]", TS),
+        expected
+    );
 }
 
 #[test]
@@ -89,7 +92,10 @@ fn uri_decoding_follows_the_documented_table_and_nothing_else() {
 #[test]
 fn a_fresh_v3_request_is_accepted() {
     let now = at_ms(1_700_000_000_000 + 1_000);
-    assert_eq!(verifier().verify("POST", URI, &v3_headers(V3, TS), BODY, now).unwrap(), SignatureVersion::V3);
+    assert_eq!(
+        verifier().verify("POST", URI, &v3_headers(V3, TS), BODY, now).unwrap(),
+        SignatureVersion::V3
+    );
 }
 
 #[test]
@@ -110,8 +116,14 @@ fn a_tampered_body_is_a_mismatch() {
 fn a_different_method_uri_or_secret_is_a_mismatch() {
     let now = at_ms(1_700_000_000_000);
     let h = v3_headers(V3, TS);
-    assert!(matches!(verifier().verify("PUT", URI, &h, BODY, now), Err(SignatureError::Mismatch)));
-    assert!(matches!(verifier().verify("POST", "https://example.com/other", &h, BODY, now), Err(SignatureError::Mismatch)));
+    assert!(matches!(
+        verifier().verify("PUT", URI, &h, BODY, now),
+        Err(SignatureError::Mismatch)
+    ));
+    assert!(matches!(
+        verifier().verify("POST", "https://example.com/other", &h, BODY, now),
+        Err(SignatureError::Mismatch)
+    ));
     let other = Verifier::new("other".to_owned().into());
     assert!(matches!(other.verify("POST", URI, &h, BODY, now), Err(SignatureError::Mismatch)));
 }
@@ -125,7 +137,11 @@ fn a_signature_over_a_different_timestamp_is_a_mismatch() {
 #[test]
 fn a_timestamp_exactly_five_minutes_old_is_accepted_and_one_ms_older_is_stale() {
     let sent = 1_700_000_000_000;
-    assert!(verifier().verify("POST", URI, &v3_headers(V3, TS), BODY, at_ms(sent + 300_000)).is_ok());
+    assert!(
+        verifier()
+            .verify("POST", URI, &v3_headers(V3, TS), BODY, at_ms(sent + 300_000))
+            .is_ok()
+    );
     let result = verifier().verify("POST", URI, &v3_headers(V3, TS), BODY, at_ms(sent + 300_001));
     assert!(matches!(result, Err(SignatureError::Stale { age_ms: 300_001 })), "{result:?}");
 }
@@ -136,7 +152,10 @@ fn a_timestamp_from_the_future_beyond_the_skew_is_rejected() {
     let within = verifier().verify("POST", URI, &v3_headers(V3, TS), BODY, at_ms(sent - 30_000));
     assert!(within.is_ok(), "30 s ahead is within the default skew");
     let beyond = verifier().verify("POST", URI, &v3_headers(V3, TS), BODY, at_ms(sent - 30_001));
-    assert!(matches!(beyond, Err(SignatureError::FromTheFuture { ahead_ms: 30_001 })), "{beyond:?}");
+    assert!(
+        matches!(beyond, Err(SignatureError::FromTheFuture { ahead_ms: 30_001 })),
+        "{beyond:?}"
+    );
     let strict = verifier().with_future_skew(Duration::ZERO);
     let result = strict.verify("POST", URI, &v3_headers(V3, TS), BODY, at_ms(sent - 1));
     assert!(matches!(result, Err(SignatureError::FromTheFuture { ahead_ms: 1 })), "{result:?}");
@@ -166,7 +185,10 @@ fn malformed_timestamps_are_rejected() {
     }
     let mut h = v3_headers(V3, TS);
     h.insert(TIMESTAMP_HEADER, HeaderValue::from_bytes(b"17\xff").unwrap());
-    assert!(matches!(verifier().verify("POST", URI, &h, BODY, now), Err(SignatureError::Malformed(_))));
+    assert!(matches!(
+        verifier().verify("POST", URI, &h, BODY, now),
+        Err(SignatureError::Malformed(_))
+    ));
 }
 
 #[test]
@@ -180,21 +202,36 @@ fn legacy_signatures_are_refused_unless_configured() {
 fn v1_and_v2_are_accepted_when_configured() {
     let legacy = verifier().accept_legacy(true);
     let v1 = headers(&[(SIGNATURE_HEADER, V1), (SIGNATURE_VERSION_HEADER, "v1")]);
-    assert_eq!(legacy.verify("POST", URI, &v1, BODY, SystemTime::now()).unwrap(), SignatureVersion::V1);
+    assert_eq!(
+        legacy.verify("POST", URI, &v1, BODY, SystemTime::now()).unwrap(),
+        SignatureVersion::V1
+    );
     let v2 = headers(&[(SIGNATURE_HEADER, &V2.to_ascii_uppercase()), (SIGNATURE_VERSION_HEADER, "V2")]);
-    assert_eq!(legacy.verify("POST", URI, &v2, BODY, SystemTime::now()).unwrap(), SignatureVersion::V2);
+    assert_eq!(
+        legacy.verify("POST", URI, &v2, BODY, SystemTime::now()).unwrap(),
+        SignatureVersion::V2
+    );
 }
 
 #[test]
 fn legacy_signatures_that_do_not_match_or_lack_a_version_are_rejected() {
     let legacy = verifier().accept_legacy(true);
     let wrong = headers(&[(SIGNATURE_HEADER, V2), (SIGNATURE_VERSION_HEADER, "v1")]);
-    assert!(matches!(legacy.verify("POST", URI, &wrong, BODY, SystemTime::now()), Err(SignatureError::Mismatch)));
+    assert!(matches!(
+        legacy.verify("POST", URI, &wrong, BODY, SystemTime::now()),
+        Err(SignatureError::Mismatch)
+    ));
     let unversioned = headers(&[(SIGNATURE_HEADER, V1)]);
     let result = legacy.verify("POST", URI, &unversioned, BODY, SystemTime::now());
-    assert!(matches!(result, Err(SignatureError::Missing(SIGNATURE_VERSION_HEADER))), "{result:?}");
+    assert!(
+        matches!(result, Err(SignatureError::Missing(SIGNATURE_VERSION_HEADER))),
+        "{result:?}"
+    );
     let unknown = headers(&[(SIGNATURE_HEADER, V1), (SIGNATURE_VERSION_HEADER, "v9")]);
-    assert!(matches!(legacy.verify("POST", URI, &unknown, BODY, SystemTime::now()), Err(SignatureError::Malformed(_))));
+    assert!(matches!(
+        legacy.verify("POST", URI, &unknown, BODY, SystemTime::now()),
+        Err(SignatureError::Malformed(_))
+    ));
 }
 
 #[test]
@@ -220,7 +257,10 @@ fn a_property_change_batch_parses_into_typed_events() {
     let events = parse_batch(FIXTURE.as_bytes()).unwrap();
     assert_eq!(events.len(), 1);
     let e = &events[0];
-    assert_eq!((e.event_id, e.subscription_id, e.portal_id, e.app_id), (123, 2_764_049, 123_456, Some(3_715_530)));
+    assert_eq!(
+        (e.event_id, e.subscription_id, e.portal_id, e.app_id),
+        (123, 2_764_049, 123_456, Some(3_715_530))
+    );
     assert_eq!(e.occurred_at, 1_755_648_123_000);
     assert_eq!(e.object_id, 4_658_499_851);
     assert_eq!(e.property_name.as_deref(), Some("dealstage"));
@@ -233,7 +273,8 @@ fn a_property_change_batch_parses_into_typed_events() {
 
 #[test]
 fn the_legacy_event_type_key_is_accepted() {
-    let body = r#"[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":4,"eventType":"contact.creation","attemptNumber":1,"objectId":5}]"#;
+    let body =
+        r#"[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":4,"eventType":"contact.creation","attemptNumber":1,"objectId":5}]"#;
     let events = parse_batch(body.as_bytes()).unwrap();
     assert_eq!(events[0].subscription_type, "contact.creation");
     assert_eq!(events[0].object_type(), "contact");
@@ -246,7 +287,10 @@ fn association_and_unknown_fields_are_kept() {
         "associationRemoved":false,"isPrimaryAssociation":true,"sourceId":"x","futureField":{"a":1}}]"#;
     let e = &parse_batch(body.as_bytes()).unwrap()[0];
     assert_eq!(e.association_type.as_deref(), Some("DEAL_TO_CONTACT"));
-    assert_eq!((e.from_object_id, e.to_object_id, e.association_removed), (Some(5), Some(6), Some(false)));
+    assert_eq!(
+        (e.from_object_id, e.to_object_id, e.association_removed),
+        (Some(5), Some(6), Some(false))
+    );
     assert_eq!(e.is_primary_association, Some(true));
     assert_eq!(e.extra["futureField"]["a"], 1);
     let round_trip: Event = serde_json::from_str(&serde_json::to_string(e).unwrap()).unwrap();
@@ -256,13 +300,25 @@ fn association_and_unknown_fields_are_kept() {
 #[test]
 fn the_dedupe_key_ignores_the_attempt_number_and_separates_different_changes() {
     let first = parse_batch(FIXTURE.as_bytes()).unwrap().remove(0);
-    let retry = Event { attempt_number: 3, ..first.clone() };
+    let retry = Event {
+        attempt_number: 3,
+        ..first.clone()
+    };
     assert_eq!(first.dedupe_key(), retry.dedupe_key());
-    let same_id_other_change = Event { occurred_at: first.occurred_at + 1, ..first.clone() };
+    let same_id_other_change = Event {
+        occurred_at: first.occurred_at + 1,
+        ..first.clone()
+    };
     assert_ne!(first.dedupe_key(), same_id_other_change.dedupe_key());
-    let other_property = Event { property_name: Some("amount".into()), ..first.clone() };
+    let other_property = Event {
+        property_name: Some("amount".into()),
+        ..first.clone()
+    };
     assert_ne!(first.dedupe_key(), other_property.dedupe_key());
-    let other_portal = Event { portal_id: 1, ..first.clone() };
+    let other_portal = Event {
+        portal_id: 1,
+        ..first.clone()
+    };
     assert_ne!(first.dedupe_key(), other_portal.dedupe_key());
 }
 
@@ -271,12 +327,16 @@ fn association_added_and_removed_have_different_dedupe_keys() {
     let body = r#"[{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":4,"subscriptionType":"deal.associationChange",
         "objectId":5,"associationType":"DEAL_TO_CONTACT","fromObjectId":5,"toObjectId":6,"associationRemoved":false}]"#;
     let added = parse_batch(body.as_bytes()).unwrap().remove(0);
-    let removed = Event { association_removed: Some(true), ..added.clone() };
+    let removed = Event {
+        association_removed: Some(true),
+        ..added.clone()
+    };
     assert_ne!(added.dedupe_key(), removed.dedupe_key());
 }
 
 fn batch_of(n: usize) -> String {
-    let one = r#"{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":4,"subscriptionType":"deal.creation","attemptNumber":0,"objectId":5}"#;
+    let one =
+        r#"{"eventId":1,"subscriptionId":2,"portalId":3,"occurredAt":4,"subscriptionType":"deal.creation","attemptNumber":0,"objectId":5}"#;
     format!("[{}]", vec![one; n].join(","))
 }
 
@@ -299,6 +359,10 @@ fn an_empty_batch_is_refused() {
 #[test]
 fn bodies_that_are_not_event_arrays_are_refused() {
     for body in [&b"{}"[..], b"", b"not json", b"[{\"eventId\":1}]", b"[1,2]", b"[{}] trailing"] {
-        assert!(matches!(parse_batch(body), Err(ParseError::Json(_))), "{:?}", String::from_utf8_lossy(body));
+        assert!(
+            matches!(parse_batch(body), Err(ParseError::Json(_))),
+            "{:?}",
+            String::from_utf8_lossy(body)
+        );
     }
 }
