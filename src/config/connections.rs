@@ -13,7 +13,15 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 /// Secrets a connection may need, as their config keys.
-pub const SECRET_KEYS: &[&str] = &["client_secret", "private_key", "private_app_token", "webhook_secret"];
+/// `refresh_token` bootstraps an OAuth connection until the admin pages connect it:
+/// the first refresh stores it sealed in the database, which holds it from then on.
+pub const SECRET_KEYS: &[&str] = &[
+    "client_secret",
+    "private_key",
+    "private_app_token",
+    "webhook_secret",
+    "refresh_token",
+];
 
 #[derive(Debug, Clone)]
 pub struct ConnectionConfig {
@@ -57,6 +65,7 @@ pub enum SalesforceAuth {
     WebServer {
         client_id: String,
         client_secret: SecretString,
+        refresh_token: Option<SecretString>,
     },
 }
 
@@ -74,8 +83,14 @@ pub struct HubspotSettings {
 
 #[derive(Debug, Clone)]
 pub enum HubspotAuth {
-    PrivateApp { token: SecretString },
-    OAuth { client_id: String },
+    PrivateApp {
+        token: SecretString,
+    },
+    OAuth {
+        client_id: String,
+        client_secret: SecretString,
+        refresh_token: Option<SecretString>,
+    },
 }
 
 impl ConnectionConfig {
@@ -106,6 +121,7 @@ pub(super) struct RawConnection {
     private_key: Option<String>,
     private_app_token: Option<String>,
     webhook_secret: Option<String>,
+    refresh_token: Option<String>,
 }
 
 /// Why a connection is invalid: the key (under `connections.<name>.`) and the reason.
@@ -174,6 +190,7 @@ impl RawConnection {
                     "web_server" => SalesforceAuth::WebServer {
                         client_id: need("client_id", &self.client_id)?,
                         client_secret: need_secret("client_secret", &self.client_secret)?,
+                        refresh_token: secret(&self.refresh_token),
                     },
                     other => {
                         return Err(bad(
@@ -206,12 +223,11 @@ impl RawConnection {
                     "private_app" => HubspotAuth::PrivateApp {
                         token: need_secret("private_app_token", &self.private_app_token)?,
                     },
-                    "oauth" => {
-                        need_secret("client_secret", &self.client_secret)?;
-                        HubspotAuth::OAuth {
-                            client_id: need("client_id", &self.client_id)?,
-                        }
-                    }
+                    "oauth" => HubspotAuth::OAuth {
+                        client_id: need("client_id", &self.client_id)?,
+                        client_secret: need_secret("client_secret", &self.client_secret)?,
+                        refresh_token: secret(&self.refresh_token),
+                    },
                     other => return Err(bad("auth", format!("`{other}` is not a HubSpot auth method (private_app, oauth)"))),
                 };
                 CrmSettings::Hubspot(HubspotSettings {

@@ -67,9 +67,29 @@ pub fn build(config: &Config, store: &Store) -> Result<Crms, ConnectError> {
             CrmSettings::Hubspot(settings) => {
                 let tokens: Arc<dyn crm_http::TokenProvider> = match &settings.auth {
                     HubspotAuth::PrivateApp { token } => Arc::new(crm_http::StaticToken(crm_http::AccessToken::new(token.clone()))),
-                    HubspotAuth::OAuth { .. } => {
-                        tracing::warn!(connection = %connection.name, "HubSpot OAuth connections cannot be polled yet; webhooks are still received");
-                        continue;
+                    HubspotAuth::OAuth {
+                        client_id,
+                        client_secret,
+                        refresh_token,
+                    } => {
+                        let sealer = sealer_for(&mut sealer, config, &connection.name)?;
+                        let base = settings.base_url.as_str().trim_end_matches('/');
+                        // The redirect URI is used only when exchanging a code (the admin
+                        // pages' connect flow); refreshing does not send it.
+                        let oauth_config = crm_hubspot::auth::OAuthConfig::new(
+                            client_id.clone(),
+                            client_secret.clone(),
+                            "http://127.0.0.1/oauth/callback",
+                        )
+                        .with_api(base, &crm_hubspot::ApiPaths::legacy());
+                        let oauth = crm_hubspot::auth::OAuth::new(oauth_config, TOKEN_TIMEOUT).map_err(|e| invalid(e.to_string()))?;
+                        Arc::new(DbTokenProvider::new(
+                            &connection.name,
+                            store.clone(),
+                            sealer,
+                            Box::new(HubspotGrant(oauth)),
+                            refresh_token.clone(),
+                        ))
                     }
                 };
                 let client = crm_hubspot::Client::builder(tokens)
@@ -83,6 +103,40 @@ pub fn build(config: &Config, store: &Store) -> Result<Crms, ConnectError> {
         }
     }
     Ok(crms)
+}
+
+/// The one sealer, made on first need: only connections that keep tokens need the key.
+fn sealer_for(sealer: &mut Option<Arc<Sealer>>, config: &Config, connection: &str) -> Result<Arc<Sealer>, ConnectError> {
+    if let Some(s) = sealer {
+        return Ok(s.clone());
+    }
+    let s = Arc::new(
+        Sealer::new(config.secrets.master_key.as_ref()).map_err(|source| ConnectError::Secrets {
+            connection: connection.to_owned(),
+            source,
+        })?,
+    );
+    *sealer = Some(s.clone());
+    Ok(s)
+}
+
+/// HubSpot's OAuth refresh grant.
+pub struct HubspotGrant(pub crm_hubspot::auth::OAuth);
+
+impl TokenGrant for HubspotGrant {
+    fn fetch<'a>(&'a self, refresh_token: Option<&'a SecretString>) -> BoxFuture<'a, Result<GrantedToken, TokenError>> {
+        Box::pin(async move {
+            let refresh =
+                refresh_token.ok_or_else(|| TokenError::Rejected("no refresh token yet: connect the HubSpot account first".into()))?;
+            let set = self.0.refresh(refresh).await?;
+            Ok(GrantedToken {
+                access_token: set.access_token,
+                refresh_token: set.refresh_token,
+                instance_url: None,
+                expires_in: set.expires_in,
+            })
+        })
+    }
 }
 
 /// A Salesforce OAuth grant, as the connection's settings say.
@@ -104,7 +158,9 @@ fn salesforce_grant(s: &SalesforceSettings) -> Result<SalesforceGrant, crm_sales
         SalesforceAuth::ClientCredentials { client_id, client_secret } => {
             SalesforceGrant::ClientCredentials(ClientCredentials::new(login, client_id, client_secret)?, http)
         }
-        SalesforceAuth::WebServer { client_id, client_secret } => {
+        SalesforceAuth::WebServer {
+            client_id, client_secret, ..
+        } => {
             // The redirect URI matters only when exchanging a code, which the admin
             // pages will do; refreshing does not use it.
             SalesforceGrant::WebServer(

@@ -183,7 +183,23 @@ impl DbTokenProvider {
                 .await
                 .map_err(|e| TokenError::Unavailable(e.to_string()))?;
             if got {
-                let renewed = self.renew(stored.as_ref()).await;
+                // Someone may have refreshed between our read and taking the lease (and
+                // released it since): read again under the lease before refreshing.
+                let latest = match self.load().await {
+                    Ok(latest) => latest,
+                    Err(e) => {
+                        let _ = self.store.release_lease(&lease, &self.holder).await;
+                        return Err(e);
+                    }
+                };
+                if let Some(l) = &latest
+                    && usable(&l.token, rejected)
+                {
+                    let _ = self.store.release_lease(&lease, &self.holder).await;
+                    *current = latest.clone();
+                    return Ok(l.token.clone());
+                }
+                let renewed = self.renew(latest.as_ref()).await;
                 let _ = self.store.release_lease(&lease, &self.holder).await;
                 match renewed? {
                     Some(fresh) => {
