@@ -44,15 +44,26 @@ impl AppState {
 }
 
 /// Serves HTTP on `listener` until `shutdown` resolves, then lets requests in flight
-/// finish. Taking a bound listener lets tests run the real app on port 0.
+/// finish. Taking a bound listener lets tests run the real app on port 0. The
+/// scheduled work (polls, inbound event resolution) runs beside HTTP and stops with it.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let app = crate::web::router(state.clone());
-    axum::serve(listener, app)
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let intervals = state
+        .config
+        .connections
+        .iter()
+        .filter_map(|c| state.crms.get(&c.name).map(|crm| (crm.clone(), c.poll_interval)))
+        .collect();
+    let mut jobs = crate::jobs::spawn(state.store.clone(), state.crms.clone(), state.health.clone(), intervals, stopped);
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .context("HTTP server failed")?;
+        .context("HTTP server failed");
+    let _ = stop.send(true);
+    while jobs.join_next().await.is_some() {}
     state.store.close().await;
-    Ok(())
+    served
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

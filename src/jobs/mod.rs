@@ -88,7 +88,10 @@ async fn poll_tick(_tick: Tick<CronUtc>, job: Data<PollJob>) -> Result<(), BoxDy
             Ok(())
         }
         Ok(None) => Ok(()),
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            tracing::warn!(connection = job.crm.connection(), error = %e, "poll failed; retrying on the next tick");
+            Err(e.into())
+        }
     }
 }
 
@@ -99,16 +102,23 @@ struct ResolveJob {
 }
 
 async fn resolve_tick(_tick: Tick<CronUtc>, job: Data<ResolveJob>) -> Result<(), BoxDynError> {
-    let resolved = resolve_inbound(&job.store, &job.crms, 500).await?;
-    if resolved.events > 0 || resolved.failed > 0 {
-        tracing::debug!(
-            events = resolved.events,
-            changes = resolved.new_changes,
-            failed = resolved.failed,
-            "resolved inbound events"
-        );
+    match resolve_inbound(&job.store, &job.crms, 500).await {
+        Ok(resolved) => {
+            if resolved.events > 0 || resolved.failed > 0 {
+                tracing::debug!(
+                    events = resolved.events,
+                    changes = resolved.new_changes,
+                    failed = resolved.failed,
+                    "resolved inbound events"
+                );
+            }
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "resolving inbound events failed; retrying on the next tick");
+            Err(e.into())
+        }
     }
-    Ok(())
 }
 
 /// Starts the schedules; they stop when `stop` turns true.
