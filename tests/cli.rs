@@ -333,3 +333,19 @@ fn sync_without_connections_says_how_to_add_one() {
     let out = handoff(dir.path(), &[], &["sync", "--connection", "nope"]);
     assert!(stderr(&out).contains("no connection named `nope`"), "{}", stderr(&out));
 }
+
+#[test]
+fn check_refuses_a_token_keeping_connection_without_a_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("handoff.toml");
+    std::fs::write(&file, "[connections.hs]\ncrm = \"hubspot\"\nauth = \"oauth\"\nclient_id = \"c\"\n").unwrap();
+    let env = [("HANDOFF_CONNECTION_HS_CLIENT_SECRET", "s")];
+    let out = handoff(dir.path(), &env, &["--config", file.to_str().unwrap(), "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("set HANDOFF_MASTER_KEY"), "{}", stderr(&out));
+    let mut env = env.to_vec();
+    env.push(("HANDOFF_MASTER_KEY", "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE="));
+    let out = handoff(dir.path(), &env, &["--config", file.to_str().unwrap(), "check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("hs                   hubspot"), "{}", stdout(&out));
+}

@@ -155,6 +155,21 @@ fn check(config: &Config) -> ExitCode {
             "not set (invitations cannot be emailed)"
         }
     );
+    println!("connections: {}", if config.connections.is_empty() { "none" } else { "" });
+    let mut ok = true;
+    for c in &config.connections {
+        println!("  {:<20} {}", c.name, c.crm_name());
+        if crate::sync::connect::stores_tokens(c) && config.secrets.master_key.is_none() {
+            eprintln!(
+                "connection `{}` keeps OAuth tokens, which are stored encrypted: set HANDOFF_MASTER_KEY (openssl rand -base64 32)",
+                c.name
+            );
+            ok = false;
+        }
+    }
+    if !ok {
+        return ExitCode::FAILURE;
+    }
     match Catalog::load(&config.templates.dir) {
         Ok(catalog) => {
             println!("templates: ok ({})", templates::describe_source(&catalog));

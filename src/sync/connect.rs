@@ -105,6 +105,14 @@ pub fn build(config: &Config, store: &Store) -> Result<Crms, ConnectError> {
     Ok(crms)
 }
 
+/// Whether this connection keeps tokens in the database (and so needs the master key).
+pub fn stores_tokens(c: &ConnectionConfig) -> bool {
+    match &c.crm {
+        CrmSettings::Salesforce(_) => true,
+        CrmSettings::Hubspot(h) => matches!(h.auth, HubspotAuth::OAuth { .. }),
+    }
+}
+
 /// The one sealer, made on first need: only connections that keep tokens need the key.
 fn sealer_for(sealer: &mut Option<Arc<Sealer>>, config: &Config, connection: &str) -> Result<Arc<Sealer>, ConnectError> {
     if let Some(s) = sealer {
