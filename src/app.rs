@@ -33,12 +33,13 @@ impl AppState {
         }
         let catalog = Catalog::load(&config.templates.dir).context("cannot load the project templates")?;
         let crms = crate::sync::connect::build(&config, &store)?;
+        let health = Health::new(store.clone());
         Ok(Self {
             config: Arc::new(config),
             store,
             catalog: Arc::new(catalog),
             crms,
-            health: Health::default(),
+            health,
         })
     }
 }

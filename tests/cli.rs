@@ -215,6 +215,8 @@ fn every_command_has_help() {
         &["project", "set-status", "--help"],
         &["task", "complete", "--help"],
         &["sync", "--help"],
+        &["connections", "--help"],
+        &["sandbox", "--help"],
         &["demo", "--help"],
     ] {
         let out = handoff(dir.path(), &[], cmd);

@@ -179,3 +179,51 @@ async fn more_than_ten_thousand_deals_with_one_timestamp_neither_loop_nor_stall(
     assert!(per_hundred < 5.0, "{per_hundred:.2} calls per 100 deals: {report:?}");
     assert_eq!(poll(&app).await.unwrap().new_changes, 0, "a second poll finds nothing new");
 }
+
+#[tokio::test]
+async fn the_poll_job_records_health_failure_and_recovery() {
+    use handoff::jobs::{PollJob, poll_connection};
+    let (sb, app) = start().await;
+    let job = PollJob {
+        store: app.store().clone(),
+        crm: app.state.crms.get(CONNECTION).unwrap().clone(),
+        health: app.state.health.clone(),
+        holder: "test".into(),
+    };
+
+    poll_connection(&job).await.unwrap().expect("the lease was free");
+    let (_, h) = app
+        .store()
+        .connection_health()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(c, _)| c == CONNECTION)
+        .unwrap();
+    assert!(h.last_poll_at.is_some() && !h.failing);
+    assert!(h.budget.limit.is_some(), "the API budget from the rate-limit headers: {h:?}");
+
+    sb.faults().set_error_rate(1.0, 500);
+    assert!(poll_connection(&job).await.is_err());
+    let (_, h) = app
+        .store()
+        .connection_health()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(c, _)| c == CONNECTION)
+        .unwrap();
+    assert!(h.failing && h.last_error.as_deref().is_some_and(|e| e.contains("500")), "{h:?}");
+
+    sb.faults().clear();
+    poll_connection(&job).await.unwrap();
+    let (_, h) = app
+        .store()
+        .connection_health()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(c, _)| c == CONNECTION)
+        .unwrap();
+    assert!(!h.failing, "recovered: {h:?}");
+}

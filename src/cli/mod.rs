@@ -1,6 +1,7 @@
 //! The command line. Each command is a small function over the library; output meant
 //! for scripts (ids, tables) goes to stdout, logs and errors to stderr.
 
+mod connections;
 mod demo;
 mod project;
 mod sandbox;
@@ -53,6 +54,8 @@ enum Command {
     /// Work on tasks.
     #[command(subcommand)]
     Task(project::TaskCommand),
+    /// The configured CRM connections and their health (last webhook, last poll, errors, API budget).
+    Connections,
     /// Read changed records from the CRMs now (what the scheduled poll does), or
     /// everything with --backfill.
     Sync {
@@ -107,6 +110,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Templates(cmd) => templates::run(cmd, &config),
         Command::Project(cmd) => project::run_project(cmd, AppState::build(config).await?).await,
         Command::Task(cmd) => project::run_task(cmd, AppState::build(config).await?).await,
+        Command::Connections => connections::run(AppState::build(config).await?).await,
         Command::Sync { connection, backfill } => sync::run(AppState::build(config).await?, connection, backfill).await,
     }
 }

@@ -69,11 +69,11 @@ pub async fn poll_connection(job: &PollJob) -> Result<Option<Vec<PollReport>>, S
     let _ = job.store.release_lease(&lease, &job.holder).await;
     match outcome {
         Ok(()) => {
-            job.health.poll_succeeded(&connection, job.crm.budget());
+            job.health.poll_succeeded(&connection, job.crm.budget()).await;
             Ok(Some(reports))
         }
         Err(e) => {
-            job.health.failed(&connection, &e.to_string());
+            job.health.failed(&connection, &e.to_string()).await;
             Err(e)
         }
     }

@@ -9,6 +9,7 @@
 
 mod activity;
 mod connect;
+mod health;
 pub mod inbound;
 mod people;
 mod projects;

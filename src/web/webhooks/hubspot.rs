@@ -62,7 +62,7 @@ pub async fn receive(
         })
         .collect();
     let recorded = state.store.record_inbound_events(&batch).await?;
-    state.health.webhook_received(&name);
+    state.health.webhook_received(&name).await;
     tracing::debug!(connection = %name, new = recorded.new, duplicates = recorded.duplicates, "stored HubSpot events");
     Ok(StatusCode::NO_CONTENT)
 }

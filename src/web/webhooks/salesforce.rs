@@ -58,7 +58,7 @@ pub async fn receive(State(state): State<AppState>, Path((name, secret)): Path<(
         })
         .collect();
     state.store.record_inbound_events(&batch).await?;
-    state.health.webhook_received(&name);
+    state.health.webhook_received(&name).await;
     Ok(([(CONTENT_TYPE, outbound::CONTENT_TYPE)], outbound::ack(true)).into_response())
 }
 
