@@ -94,22 +94,10 @@ impl SalesforceCrm {
         }
     }
 
-    /// `SELECT … FROM O WHERE Id IN (…)`, with the same columns a poll reads.
+    /// `SELECT … FROM O WHERE Id IN (…)`, with the same columns a poll reads (the
+    /// connector checks the ids, so nothing a sender controls shapes the query).
     fn by_ids_soql(&self, object: ObjectKind, ids: &[String]) -> Result<String, CrmError> {
-        let base = self.poll_query(object).soql().map_err(map_error)?;
-        // The poll query is `SELECT … FROM O ORDER BY …`; ids are checked to be plain
-        // record ids, so nothing a sender controls reaches the query text.
-        let Some((select, _order)) = base.split_once(" ORDER BY ") else {
-            return Err(CrmError::Rejected(format!("unexpected poll query shape: {base}")));
-        };
-        if let Some(bad) = ids
-            .iter()
-            .find(|id| !(id.len() == 15 || id.len() == 18) || !id.bytes().all(|b| b.is_ascii_alphanumeric()))
-        {
-            return Err(CrmError::Rejected(format!("`{bad}` is not a Salesforce record id")));
-        }
-        let list: Vec<String> = ids.iter().map(|id| format!("'{id}'")).collect();
-        Ok(format!("{select} WHERE Id IN ({})", list.join(", ")))
+        self.poll_query(object).soql_for_ids(ids).map_err(map_error)
     }
 
     fn to_change(&self, object: ObjectKind, record: Record) -> Option<RecordChange> {

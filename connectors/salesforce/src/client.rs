@@ -316,6 +316,12 @@ impl Client {
         let errors = parse_error_body(&body);
         Attempt::Failed(match status.as_u16() {
             401 => return Attempt::Unauthorized(errors),
+            // Salesforce says 403 REQUEST_LIMIT_EXCEEDED; a 429 (from a proxy or gateway in
+            // front of it) means the same to a caller: stop and wait.
+            429 => Error::RequestLimitExceeded {
+                errors,
+                usage: self.budget(),
+            },
             _ if errors.iter().any(|e| e.error_code == codes::REQUEST_LIMIT_EXCEEDED) => {
                 tracing::warn!("salesforce request limit exceeded");
                 Error::RequestLimitExceeded {

@@ -91,6 +91,33 @@ impl PollQuery {
 
     /// The SOQL text. Names are checked, so no caller input can change the query's shape.
     pub fn soql(&self) -> Result<String> {
+        let mut conditions = Vec::new();
+        if let Some(start) = self.window_start() {
+            conditions.push(format!("SystemModstamp >= {}", soql_literal(start)));
+        }
+        if let Some(end) = self.until {
+            conditions.push(format!("SystemModstamp < {}", soql_literal(end)));
+        }
+        self.build(&conditions)
+    }
+
+    /// The same columns for the given records (`WHERE Id IN (…)`), e.g. to read the
+    /// records an Outbound Message named. The time window is not applied. Keep `ids`
+    /// to a few hundred: SOQL text is limited to 100,000 characters.
+    pub fn soql_for_ids<S: AsRef<str>>(&self, ids: &[S]) -> Result<String> {
+        if ids.is_empty() {
+            return Err(Error::InvalidInput("no ids to read".into()));
+        }
+        let mut quoted = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id = crate::id::normalize(id.as_ref())
+                .ok_or_else(|| Error::InvalidInput(format!("{:?} is not a Salesforce id", id.as_ref())))?;
+            quoted.push(format!("'{id}'"));
+        }
+        self.build(&[format!("Id IN ({})", quoted.join(", "))])
+    }
+
+    fn build(&self, conditions: &[String]) -> Result<String> {
         check_name(&self.object, false)?;
         let mut columns = vec!["Id".to_owned(), "SystemModstamp".to_owned()];
         for field in &self.fields {
@@ -106,13 +133,6 @@ impl PollQuery {
             columns.push(format!("(SELECT {} FROM {CONTACT_ROLES_RELATIONSHIP})", role_fields.join(", ")));
         }
         let mut soql = format!("SELECT {} FROM {}", columns.join(", "), self.object);
-        let mut conditions = Vec::new();
-        if let Some(start) = self.window_start() {
-            conditions.push(format!("SystemModstamp >= {}", soql_literal(start)));
-        }
-        if let Some(end) = self.until {
-            conditions.push(format!("SystemModstamp < {}", soql_literal(end)));
-        }
         if !conditions.is_empty() {
             soql.push_str(" WHERE ");
             soql.push_str(&conditions.join(" AND "));
@@ -223,6 +243,16 @@ mod tests {
     fn without_a_cursor_the_poll_reads_everything_in_order() {
         let soql = PollQuery::new("Contact", &[]).soql().unwrap();
         assert_eq!(soql, "SELECT Id, SystemModstamp FROM Contact ORDER BY SystemModstamp, Id");
+    }
+
+    #[test]
+    fn a_query_by_ids_reads_the_same_columns_for_checked_ids() {
+        let query = PollQuery::new("Opportunity", &["Name"]).since(cursor()).with_contact_roles();
+        let soql = query.soql_for_ids(&["0065e00000FgHiJ", "0065e00000FgHiKAAV"]).unwrap();
+        assert!(soql.starts_with("SELECT Id, SystemModstamp, Name, (SELECT "));
+        assert!(soql.ends_with("FROM Opportunity WHERE Id IN ('0065e00000FgHiJAAV', '0065e00000FgHiKAAV') ORDER BY SystemModstamp, Id"));
+        assert!(query.soql_for_ids(&["0065e00000FgHiJ' OR Name != '"]).is_err());
+        assert!(query.soql_for_ids::<&str>(&[]).is_err());
     }
 
     #[test]

@@ -34,8 +34,13 @@ impl Record {
         self.attributes.as_ref().map(|a| a.object_type.as_str())
     }
 
+    /// The `Id` field, or when it was not selected, the id at the end of
+    /// `attributes.url` (`/services/data/v67.0/sobjects/Opportunity/006…`).
     pub fn id(&self) -> Option<&str> {
-        self.get_str("Id")
+        self.get_str("Id").or_else(|| {
+            let url = self.attributes.as_ref()?.url.as_deref()?;
+            url.rsplit('/').next().filter(|id| crate::id::normalize(id).is_some())
+        })
     }
 
     /// A field by name; dotted paths follow parent relationships (`Contact.Email`).

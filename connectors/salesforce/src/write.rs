@@ -188,6 +188,18 @@ impl Client {
         Ok(created.id)
     }
 
+    /// `DELETE /sobjects/{O}/{id}`. Not retried after a timeout or 5xx: a repeat of a
+    /// delete that went through answers `ENTITY_IS_DELETED`, which would hide the success.
+    pub async fn delete_record(&self, object: &str, id: &str) -> Result<()> {
+        check_api_name("object", object)?;
+        check_record_id(id)?;
+        let path = format!("sobjects/{object}/{id}");
+        let mut call = Call::get(Target::Api(&path));
+        call.method = Method::DELETE;
+        call.idempotent = false;
+        self.execute(&call).await.map(|_| ())
+    }
+
     /// Logs a Task; returns its id.
     pub async fn create_task(&self, task: &NewTask) -> Result<String> {
         for id in task.what_id.iter().chain(&task.who_id).chain(&task.owner_id) {

@@ -95,6 +95,17 @@ fn records_convert_into_typed_structs() {
 }
 
 #[test]
+fn a_record_without_an_id_field_takes_its_id_from_the_attributes_url() {
+    let record: Record = serde_json::from_str(
+        r#"{"attributes":{"type":"Opportunity","url":"/services/data/v67.0/sobjects/Opportunity/0065e00000FgHiJAAV"},"Name":"A"}"#,
+    )
+    .unwrap();
+    assert_eq!(record.id(), Some("0065e00000FgHiJAAV"));
+    let odd: Record = serde_json::from_str(r#"{"attributes":{"type":"X","url":"/x/not-an-id"}}"#).unwrap();
+    assert_eq!(odd.id(), None);
+}
+
+#[test]
 fn a_last_page_without_next_url_is_done() {
     let last: QueryResult = serde_json::from_str(r#"{"totalSize":1,"done":true,"records":[{"Id":"a"}]}"#).unwrap();
     assert!(last.done && last.next_records_url.is_none());

@@ -1,0 +1,115 @@
+//! Small helpers shared by the modules: poison-tolerant locks, Salesforce time formats, a
+//! deterministic generator.
+
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+/// Locks a mutex; a panic elsewhere must not take the whole sandbox down with it.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+/// Salesforce's datetime format in responses: `2026-11-23T10:15:00.000+0000`.
+pub fn sf_datetime(ms: i64) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string(),
+        None => String::new(),
+    }
+}
+
+/// Parses the datetimes Salesforce accepts: `…Z`, `…+0000`, `…+00:00`, with or without
+/// milliseconds. Returns epoch milliseconds.
+pub fn parse_datetime(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            return Some(t.timestamp_millis());
+        }
+    }
+    // A datetime without zone is read as UTC, as the REST API does.
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc().timestamp_millis())
+}
+
+/// Days since the epoch for a `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis().div_euclid(86_400_000))
+}
+
+pub fn format_date(days: i64) -> String {
+    match Utc.timestamp_millis_opt(days.saturating_mul(86_400_000)).single() {
+        Some(t) => t.format("%Y-%m-%d").to_string(),
+        None => String::new(),
+    }
+}
+
+/// A fresh opaque string for tokens and cursors.
+pub fn opaque(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::now_v7().simple())
+}
+
+/// SplitMix64: a tiny deterministic generator, so seeds reproduce exactly without a rand dependency.
+#[derive(Debug, Clone)]
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `0..n` (n > 0); the tiny modulo bias does not matter for fixtures.
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            usize::try_from(self.next_u64() % n as u64).unwrap_or(0)
+        }
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        items.get(self.below(items.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_use_salesforce_format_and_parse_back() {
+        let ms = 1_795_429_300_123;
+        let s = sf_datetime(ms);
+        assert_eq!(s, "2026-11-23T10:21:40.123+0000");
+        assert_eq!(parse_datetime(&s), Some(ms));
+        assert_eq!(parse_datetime("2026-11-23T10:21:40.123Z"), Some(ms));
+        assert_eq!(parse_datetime("2026-11-23T10:21:40.123+00:00"), Some(ms));
+        assert_eq!(parse_date("2026-11-23").map(format_date).as_deref(), Some("2026-11-23"));
+        assert_eq!(parse_datetime("nope"), None);
+    }
+}
