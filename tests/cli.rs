@@ -351,3 +351,69 @@ fn check_refuses_a_token_keeping_connection_without_a_master_key() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("hs                   hubspot"), "{}", stdout(&out));
 }
+
+#[tokio::test]
+async fn sandbox_serves_both_crms_until_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
+        .current_dir(dir.path())
+        .args(["sandbox", "--salesforce-listen", "127.0.0.1:0", "--hubspot-listen", "127.0.0.1:0"])
+        .env("HANDOFF_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut salesforce, mut hubspot) = (None, None);
+    while salesforce.is_none() || hubspot.is_none() {
+        let line = lines.next().expect("the sandbox exited early").unwrap();
+        if let Some(url) = line.strip_prefix("Salesforce sandbox  ") {
+            salesforce = Some(url.trim().to_owned());
+        }
+        if let Some(url) = line.strip_prefix("HubSpot sandbox     ") {
+            hubspot = Some(url.trim().to_owned());
+        }
+    }
+    let http = common::http_client();
+    let versions = http.get(format!("{}/services/data/", salesforce.unwrap())).send().await.unwrap();
+    assert_eq!(versions.status(), 200);
+    let deals = http
+        .get(format!("{}/crm/v3/objects/deals?limit=1", hubspot.unwrap()))
+        .bearer_auth("pat-sandbox-handoff")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deals.status(), 200);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn sandbox_refuses_a_bad_seed_file_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.toml");
+    std::fs::write(&seed, "[pipedrive]\nx = 1\n").unwrap();
+    let out = handoff(
+        dir.path(),
+        &[],
+        &[
+            "sandbox",
+            "--seed",
+            seed.to_str().unwrap(),
+            "--salesforce-listen",
+            "127.0.0.1:0",
+            "--hubspot-listen",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("seed.toml is not a valid seed file"), "{}", stderr(&out));
+}

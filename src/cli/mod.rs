@@ -39,7 +39,7 @@ enum Command {
     Demo,
     /// Run the HTTP server until Ctrl-C or SIGTERM.
     Serve,
-    /// Run the bundled CRM simulators (HubSpot) until Ctrl-C.
+    /// Run the bundled CRM simulators (Salesforce and HubSpot) until Ctrl-C.
     Sandbox(sandbox::SandboxArgs),
     /// Apply database migrations and exit.
     Migrate,

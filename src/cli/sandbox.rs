@@ -11,15 +11,23 @@ use serde::Deserialize;
 
 #[derive(Args, Debug)]
 pub struct SandboxArgs {
+    /// Where the Salesforce simulator listens.
+    #[arg(long, default_value = "127.0.0.1:8701")]
+    salesforce_listen: SocketAddr,
     /// Where the HubSpot simulator listens.
     #[arg(long, default_value = "127.0.0.1:8702")]
     hubspot_listen: SocketAddr,
-    /// A seed file with a `[hubspot]` section (default: the built-in realistic fixture).
+    /// A seed file with `[salesforce]` and/or `[hubspot]` sections (default: the
+    /// built-in realistic fixtures).
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
-    /// Instead of the fixture, generate this many deals (for volume tests).
+    /// Instead of the fixtures, generate this many deals in each CRM (volume tests).
     #[arg(long, value_name = "N", conflicts_with = "seed")]
     generate_deals: Option<usize>,
+    /// Where Salesforce Outbound Messages are delivered, e.g.
+    /// http://127.0.0.1:8700/webhooks/salesforce/salesforce/<webhook_secret>
+    #[arg(long, value_name = "URL")]
+    salesforce_outbound_url: Option<String>,
     /// Where HubSpot webhooks are delivered, e.g. http://127.0.0.1:8700/webhooks/hubspot/hubspot
     #[arg(long, value_name = "URL")]
     hubspot_webhook_url: Option<String>,
@@ -29,6 +37,7 @@ pub struct SandboxArgs {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct SeedFile {
+    salesforce: Option<sandbox_salesforce::Seed>,
     hubspot: Option<sandbox_hubspot::Seed>,
 }
 
@@ -37,36 +46,82 @@ fn read_seed(path: &PathBuf) -> anyhow::Result<SeedFile> {
     toml::from_str(&text).with_context(|| format!("{} is not a valid seed file", path.display()))
 }
 
-pub async fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
+/// Both simulators, running.
+pub struct Sandboxes {
+    pub salesforce: sandbox_salesforce::Sandbox,
+    pub hubspot: sandbox_hubspot::Sandbox,
+}
+
+impl Sandboxes {
+    pub async fn shutdown(self) {
+        self.salesforce.shutdown().await;
+        self.hubspot.shutdown().await;
+    }
+}
+
+pub async fn start(args: &SandboxArgs) -> anyhow::Result<Sandboxes> {
     let seed = match (&args.seed, args.generate_deals) {
         (Some(path), _) => read_seed(path)?,
         (None, Some(n)) => SeedFile {
+            salesforce: Some(sandbox_salesforce::Seed::generate(n, 1)),
             hubspot: Some(sandbox_hubspot::Seed::generate(n, 1)),
         },
         (None, None) => SeedFile::default(),
     };
-    let config = sandbox_hubspot::Config {
+    let salesforce = sandbox_salesforce::start(sandbox_salesforce::Config {
+        listen: args.salesforce_listen,
+        seed: seed.salesforce.unwrap_or_else(sandbox_salesforce::Seed::fixture),
+        outbound_target: args.salesforce_outbound_url.clone(),
+        ..sandbox_salesforce::Config::default()
+    })
+    .await
+    .with_context(|| format!("cannot start the Salesforce sandbox on {}", args.salesforce_listen))?;
+    let hubspot = sandbox_hubspot::start(sandbox_hubspot::Config {
         listen: args.hubspot_listen,
         seed: seed.hubspot.unwrap_or_else(sandbox_hubspot::Seed::fixture),
         webhook_target: args.hubspot_webhook_url.clone(),
         ..sandbox_hubspot::Config::default()
-    };
-    let (client_id, secret, portal) = (config.client_id.clone(), config.client_secret.clone(), config.portal_id);
-    let hubspot = sandbox_hubspot::start(config)
-        .await
-        .with_context(|| format!("cannot start the HubSpot sandbox on {}", args.hubspot_listen))?;
+    })
+    .await
+    .with_context(|| format!("cannot start the HubSpot sandbox on {}", args.hubspot_listen))?;
+    Ok(Sandboxes { salesforce, hubspot })
+}
 
-    println!("HubSpot sandbox   {}", hubspot.base_url());
-    println!("  portal id        {portal}");
-    println!("  private-app token {}", sandbox_hubspot::DEFAULT_PRIVATE_APP_TOKEN);
-    println!("  OAuth client     {client_id} / {secret} (the secret also signs webhooks)");
+pub async fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
+    let sandboxes = start(&args).await?;
+    let (sf, hs) = (&sandboxes.salesforce, &sandboxes.hubspot);
+    println!("Salesforce sandbox  {}", sf.base_url());
+    println!("  organization id   {}", sf.organization_id());
     println!(
-        "  webhooks to      {}",
+        "  login             {} (JWT bearer; test key connectors/sandbox/salesforce-sim/fixtures/sandbox_test_only_jwt_private_key.pem)",
+        sandbox_salesforce::DEFAULT_USERNAME
+    );
+    println!(
+        "  OAuth client      {} / {}",
+        sandbox_salesforce::DEFAULT_CLIENT_ID,
+        sandbox_salesforce::DEFAULT_CLIENT_SECRET
+    );
+    println!(
+        "  outbound messages {}",
+        args.salesforce_outbound_url
+            .as_deref()
+            .unwrap_or("(none; pass --salesforce-outbound-url)")
+    );
+    println!("  opportunities     {}", sf.count("Opportunity"));
+    println!("HubSpot sandbox     {}", hs.base_url());
+    println!("  private-app token {}", sandbox_hubspot::DEFAULT_PRIVATE_APP_TOKEN);
+    println!(
+        "  OAuth client      {} / {} (the secret also signs webhooks)",
+        sandbox_hubspot::DEFAULT_CLIENT_ID,
+        sandbox_hubspot::DEFAULT_CLIENT_SECRET
+    );
+    println!(
+        "  webhooks          {}",
         args.hubspot_webhook_url.as_deref().unwrap_or("(none; pass --hubspot-webhook-url)")
     );
-    println!("  deals            {}", hubspot.count(sandbox_hubspot::ObjectType::Deals));
+    println!("  deals             {}", hs.count(sandbox_hubspot::ObjectType::Deals));
     println!("press Ctrl-C to stop");
     crate::app::shutdown_signal().await;
-    hubspot.shutdown().await;
+    sandboxes.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
