@@ -417,3 +417,11 @@ fn sandbox_refuses_a_bad_seed_file_by_name() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("seed.toml is not a valid seed file"), "{}", stderr(&out));
 }
+
+#[test]
+fn sandbox_refuses_an_error_rate_outside_zero_to_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = handoff(dir.path(), &[], &["sandbox", "--error-rate", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("2 is not between 0.0 and 1.0"), "{}", stderr(&out));
+}

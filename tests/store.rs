@@ -559,4 +559,13 @@ async fn an_inbound_event_that_keeps_failing_is_set_aside() {
     assert!(store.pending_inbound_events(1).await.unwrap().is_empty());
     let all = store.inbound_events_for("hs").await.unwrap();
     assert_eq!((all[0].status.as_str(), all[0].attempts), ("failed", 2));
+    // Handled (here: failed) events go once their retention has passed, not before.
+    assert_eq!(store.purge_inbound_events(chrono::Utc::now()).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .purge_inbound_events(chrono::Utc::now() + chrono::Duration::days(8))
+            .await
+            .unwrap(),
+        1
+    );
 }

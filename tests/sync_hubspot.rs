@@ -227,3 +227,50 @@ async fn the_poll_job_records_health_failure_and_recovery() {
         .unwrap();
     assert!(!h.failing, "recovered: {h:?}");
 }
+
+/// Posts one signed event to the app as HubSpot would.
+async fn post_event(app: &TestApp, deal: u64, event_id: u64, occurred_at: i64, value: &str) -> u16 {
+    let url = format!("{}/webhooks/hubspot/{CONNECTION}", app.base_url);
+    let body = serde_json::json!([{
+        "eventId": event_id, "subscriptionId": 2, "portalId": sandbox::Config::for_tests().portal_id, "appId": 1,
+        "occurredAt": occurred_at, "subscriptionType": "deal.propertyChange", "attemptNumber": 0, "objectId": deal,
+        "propertyName": "amount", "propertyValue": value
+    }])
+    .to_string();
+    let ts = chrono::Utc::now().timestamp_millis().to_string();
+    let signature = crm_hubspot::webhook::sign_v3(sandbox::DEFAULT_CLIENT_SECRET, "POST", &url, body.as_bytes(), &ts);
+    let res = app
+        .client
+        .post(&url)
+        .header("x-hubspot-signature-v3", signature)
+        .header("x-hubspot-request-timestamp", ts)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+#[tokio::test]
+async fn out_of_order_and_repeated_events_resolve_to_the_records_current_state_once() {
+    let (sb, app) = start().await;
+    let deal = sb.ids(sandbox::ObjectType::Deals)[1];
+    sb.set_webhook_target(None);
+    sb.update_record(sandbox::ObjectType::Deals, deal, &[("amount", "100")]).unwrap();
+    sb.update_record(sandbox::ObjectType::Deals, deal, &[("amount", "200")]).unwrap();
+    let t = chrono::Utc::now().timestamp_millis();
+    // The later edit arrives first, the earlier one after it, then the later one again.
+    assert_eq!(post_event(&app, deal, 2, t, "200").await, 204);
+    assert_eq!(post_event(&app, deal, 1, t - 1000, "100").await, 204);
+    assert_eq!(post_event(&app, deal, 2, t, "200").await, 204);
+    assert_eq!(
+        app.store().inbound_events_for(CONNECTION).await.unwrap().len(),
+        2,
+        "the repeat is stored once"
+    );
+
+    let resolved = resolve_inbound(app.store(), &app.state.crms, 100).await.unwrap();
+    assert_eq!((resolved.events, resolved.new_changes), (2, 1), "{resolved:?}");
+    let change = app.store().pending_record_changes(10).await.unwrap().remove(0).change.0;
+    assert_eq!(change.fields["amount"], "200", "the CRM's current state, not the order of arrival");
+}

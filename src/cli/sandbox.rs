@@ -31,6 +31,28 @@ pub struct SandboxArgs {
     /// Where HubSpot webhooks are delivered, e.g. http://127.0.0.1:8700/webhooks/hubspot/hubspot
     #[arg(long, value_name = "URL")]
     hubspot_webhook_url: Option<String>,
+    /// Fault injection: the share of API requests (0.0–1.0) that fail with --error-status.
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    error_rate: f64,
+    /// The status those failures get.
+    #[arg(long, default_value_t = 503)]
+    error_status: u16,
+    /// Fault injection: added to every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Fault injection: the first N API requests are rate limited (HubSpot 429,
+    /// Salesforce REQUEST_LIMIT_EXCEEDED).
+    #[arg(long, default_value_t = 0)]
+    rate_limit_burst: u32,
+}
+
+fn share(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0.0 and 1.0"))
+    }
 }
 
 /// A combined seed file: one section per CRM.
@@ -72,6 +94,13 @@ pub async fn start(args: &SandboxArgs) -> anyhow::Result<Sandboxes> {
         listen: args.salesforce_listen,
         seed: seed.salesforce.unwrap_or_else(sandbox_salesforce::Seed::fixture),
         outbound_target: args.salesforce_outbound_url.clone(),
+        faults: sandbox_salesforce::Faults {
+            error_rate: args.error_rate,
+            error_status: Some(args.error_status),
+            latency: std::time::Duration::from_millis(args.latency_ms),
+            limit_burst: args.rate_limit_burst,
+            ..Default::default()
+        },
         ..sandbox_salesforce::Config::default()
     })
     .await
@@ -80,6 +109,13 @@ pub async fn start(args: &SandboxArgs) -> anyhow::Result<Sandboxes> {
         listen: args.hubspot_listen,
         seed: seed.hubspot.unwrap_or_else(sandbox_hubspot::Seed::fixture),
         webhook_target: args.hubspot_webhook_url.clone(),
+        faults: sandbox_hubspot::Faults {
+            error_rate: args.error_rate,
+            error_status: Some(args.error_status),
+            latency: std::time::Duration::from_millis(args.latency_ms),
+            rate_limit_burst: args.rate_limit_burst,
+            ..Default::default()
+        },
         ..sandbox_hubspot::Config::default()
     })
     .await
@@ -120,6 +156,15 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
         args.hubspot_webhook_url.as_deref().unwrap_or("(none; pass --hubspot-webhook-url)")
     );
     println!("  deals             {}", hs.count(sandbox_hubspot::ObjectType::Deals));
+    if args.error_rate > 0.0 || args.latency_ms > 0 || args.rate_limit_burst > 0 {
+        println!(
+            "faults            {:.0}% of requests fail with {}, +{} ms latency, first {} rate limited",
+            args.error_rate * 100.0,
+            args.error_status,
+            args.latency_ms,
+            args.rate_limit_burst
+        );
+    }
     println!("press Ctrl-C to stop");
     crate::app::shutdown_signal().await;
     sandboxes.shutdown().await;

@@ -22,6 +22,8 @@ use crate::sync::{ChangeSource, Crm, ObjectKind};
 
 /// How often pending inbound events are resolved (webhook to change).
 pub const RESOLVE_EVERY: Duration = Duration::from_secs(2);
+/// How often handled inbound events past their retention are deleted.
+pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// A poll run holds its lease at most this long; a node that died mid-run frees it then.
 pub const POLL_LEASE: chrono::Duration = chrono::Duration::minutes(15);
 /// The objects a poll reads, in this order.
@@ -121,6 +123,21 @@ async fn resolve_tick(_tick: Tick<CronUtc>, job: Data<ResolveJob>) -> Result<(),
     }
 }
 
+async fn purge_tick(_tick: Tick<CronUtc>, store: Data<Store>) -> Result<(), BoxDynError> {
+    // Deleting is idempotent, so every node may run this; no lease is needed.
+    match store.purge_inbound_events(chrono::Utc::now()).await {
+        Ok(0) => Ok(()),
+        Ok(n) => {
+            tracing::info!(deleted = n, "purged handled inbound events past their retention");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "purging inbound events failed; retrying on the next tick");
+            Err(e.into())
+        }
+    }
+}
+
 /// Starts the schedules; they stop when `stop` turns true.
 pub fn spawn(
     store: Store,
@@ -154,6 +171,16 @@ pub fn spawn(
             }
         });
     }
+    let purge = WorkerBuilder::new("purge-inbound")
+        .backend(CronScheduler::new(Every(PURGE_EVERY)))
+        .data(store.clone())
+        .build(purge_tick);
+    let signal = until(stop.clone());
+    set.spawn(async move {
+        if let Err(e) = purge.run_until(signal).await {
+            tracing::error!(worker = "purge-inbound", error = %e, "worker stopped");
+        }
+    });
     let worker = WorkerBuilder::new("resolve-inbound")
         .backend(CronScheduler::new(Every(RESOLVE_EVERY)))
         .data(ResolveJob { store, crms })
