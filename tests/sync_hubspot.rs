@@ -274,3 +274,27 @@ async fn out_of_order_and_repeated_events_resolve_to_the_records_current_state_o
     let change = app.store().pending_record_changes(10).await.unwrap().remove(0).change.0;
     assert_eq!(change.fields["amount"], "200", "the CRM's current state, not the order of arrival");
 }
+
+#[tokio::test]
+async fn a_deletion_webhook_becomes_a_deleted_change() {
+    let (sb, app) = start().await;
+    let deal = sb.ids(sandbox::ObjectType::Deals)[2];
+    sb.archive_record(sandbox::ObjectType::Deals, deal).unwrap();
+    let delivered = sb
+        .wait_for_webhooks(Duration::from_secs(10), |a| a.iter().any(|a| a.status == Some(204)))
+        .await;
+    assert!(
+        delivered.iter().any(|a| a.status == Some(204)),
+        "{:?} {:?}",
+        sb.webhook_attempts(),
+        app.store().inbound_events_for(CONNECTION).await.unwrap()
+    );
+    let resolved = resolve_inbound(app.store(), &app.state.crms, 100).await.unwrap();
+    assert_eq!(resolved.failed, 0, "{resolved:?}");
+    let changes = app.store().pending_record_changes(10).await.unwrap();
+    let deleted = changes
+        .iter()
+        .find(|c| c.change.0.external_id == deal.to_string())
+        .expect("a change for the deleted deal");
+    assert!(deleted.change.0.deleted);
+}

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{ChangeSource, Crm, CrmError, ObjectKind};
+use super::{ChangeSource, Crm, CrmError, ObjectKind, RecordChange};
+use crate::store::inbound::InboundEvent;
 use crate::store::{Store, StoreError};
 
 /// After this many failed attempts an event is set aside as failed, with its error.
@@ -42,10 +43,38 @@ pub struct Resolved {
     pub deferred: usize,
 }
 
+fn is_deletion(e: &InboundEvent) -> bool {
+    e.event_type.ends_with(".deletion")
+}
+
+fn deleted_change(e: InboundEvent) -> Option<RecordChange> {
+    Some(RecordChange {
+        object: ObjectKind::from_crm(&e.object_type)?,
+        connection: e.connection,
+        external_id: e.external_id,
+        fields: serde_json::Map::new(),
+        contacts: Vec::new(),
+        company: None,
+        modified_at: e.occurred_at.unwrap_or(e.received_at),
+        deleted: true,
+        source: ChangeSource::Webhook,
+    })
+}
+
 /// Resolves up to `limit` pending events: per connection and object, one `fetch` of the
 /// records' current state (the adapter batches the calls), stored as changes.
 pub async fn resolve_inbound(store: &Store, crms: &Crms, limit: u32) -> Result<Resolved, StoreError> {
     let pending = store.pending_inbound_events(limit).await?;
+    let (deletions, pending): (Vec<_>, Vec<_>) = pending.into_iter().partition(is_deletion);
+    let mut out = Resolved::default();
+    if !deletions.is_empty() {
+        // The record is gone, so there is nothing to fetch: the event is the change.
+        // (HubSpot keeps no delete log for polls to find it later.)
+        let ids: Vec<Uuid> = deletions.iter().map(|e| e.id).collect();
+        let changes: Vec<RecordChange> = deletions.into_iter().filter_map(deleted_change).collect();
+        out.new_changes += store.resolve_inbound_events(&changes, &ids).await?.new;
+        out.events += ids.len();
+    }
     let mut groups = Groups::new();
     for e in pending {
         groups
@@ -53,7 +82,6 @@ pub async fn resolve_inbound(store: &Store, crms: &Crms, limit: u32) -> Result<R
             .or_default()
             .push((e.id, e.external_id));
     }
-    let mut out = Resolved::default();
     for ((connection, object), events) in groups {
         let ids: Vec<Uuid> = events.iter().map(|(id, _)| *id).collect();
         let (Some(object), Some(crm)) = (object, crms.get(&connection)) else {

@@ -80,7 +80,7 @@ async fn a_webhook_delivered_by_the_sandbox_verifies_and_parses() {
         .iter()
         .find(|e| e.property_name.as_deref() == Some("dealstage"))
         .expect("a dealstage change");
-    assert_eq!(change.object_id, deal);
+    assert_eq!(change.record_id(), Some(deal));
     assert_eq!(change.object_type(), "deal");
     assert_eq!(change.property_value.as_deref(), Some("contractsent"));
     let other = Verifier::new("not-the-secret".to_owned().into());

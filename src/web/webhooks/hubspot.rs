@@ -50,13 +50,21 @@ pub async fn receive(
     }
     let batch: Vec<NewInboundEvent> = events
         .iter()
-        .map(|e| NewInboundEvent {
+        .filter_map(|e| {
+            let Some(record) = e.record_id() else {
+                // Nothing to resolve, but no reason to refuse (and so lose) the rest of the batch.
+                tracing::info!(connection = %name, event = %e.subscription_type, "ignoring a HubSpot event that names no record");
+                return None;
+            };
+            Some((e, record))
+        })
+        .map(|(e, record)| NewInboundEvent {
             connection: name.clone(),
             source: EventSource::Webhook,
             dedupe_key: e.dedupe_key(),
             event_type: e.subscription_type.clone(),
             object_type: e.object_type().to_owned(),
-            external_id: e.object_id.to_string(),
+            external_id: record.to_string(),
             occurred_at: DateTime::from_timestamp_millis(e.occurred_at),
             payload: serde_json::to_value(e).unwrap_or_default(),
         })

@@ -27,7 +27,10 @@ pub struct Event {
     /// 0 on the first delivery, then one more per retry.
     #[serde(default)]
     pub attempt_number: u32,
-    pub object_id: u64,
+    /// Absent on association changes, which name `fromObjectId` and `toObjectId`
+    /// instead; see [`Event::record_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub property_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,7 +80,12 @@ impl Event {
     pub fn dedupe_key(&self) -> String {
         let mut key = format!(
             "{}:{}:{}:{}:{}:{}",
-            self.portal_id, self.subscription_id, self.event_id, self.occurred_at, self.subscription_type, self.object_id
+            self.portal_id,
+            self.subscription_id,
+            self.event_id,
+            self.occurred_at,
+            self.subscription_type,
+            self.record_id().map(|id| id.to_string()).unwrap_or_default()
         );
         if let Some(name) = &self.property_name {
             key.push(':');
@@ -89,6 +97,12 @@ impl Event {
             key.push_str(&format!(":{association}{removed}{to}"));
         }
         key
+    }
+
+    /// The record the event is about: `objectId`, or for an association change the
+    /// `fromObjectId` side (the record of the subscription's own type).
+    pub fn record_id(&self) -> Option<u64> {
+        self.object_id.or(self.from_object_id)
     }
 
     /// The object part of the subscription type: `deal` for `deal.propertyChange`,

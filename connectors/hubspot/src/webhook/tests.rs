@@ -262,7 +262,7 @@ fn a_property_change_batch_parses_into_typed_events() {
         (123, 2_764_049, 123_456, Some(3_715_530))
     );
     assert_eq!(e.occurred_at, 1_755_648_123_000);
-    assert_eq!(e.object_id, 4_658_499_851);
+    assert_eq!(e.object_id, Some(4_658_499_851));
     assert_eq!(e.property_name.as_deref(), Some("dealstage"));
     assert_eq!(e.property_value.as_deref(), Some("presentationscheduled"));
     assert_eq!(e.change_source.as_deref(), Some("USER"));
@@ -365,4 +365,14 @@ fn bodies_that_are_not_event_arrays_are_refused() {
             String::from_utf8_lossy(body)
         );
     }
+}
+
+#[test]
+fn an_association_change_without_object_id_names_its_record_by_from_object_id() {
+    let body = br#"[{"eventId":1,"subscriptionId":2,"portalId":3,"appId":4,"occurredAt":5,"subscriptionType":"deal.associationChange",
+        "attemptNumber":0,"associationType":"DEAL_TO_CONTACT","fromObjectId":30,"toObjectId":10,"associationRemoved":true}]"#;
+    let events = parse_batch(body).unwrap();
+    assert_eq!(events[0].object_id, None);
+    assert_eq!(events[0].record_id(), Some(30));
+    assert!(events[0].dedupe_key().contains(":30:"), "{}", events[0].dedupe_key());
 }
