@@ -21,7 +21,6 @@ mod faults;
 mod http;
 mod objects;
 mod ratelimit;
-mod reqlog;
 mod sandbox;
 mod search;
 mod seed;
@@ -38,8 +37,8 @@ pub use config::{
 pub use error::Error;
 pub use faults::{FaultControl, Faults};
 pub use objects::ObjectType;
-pub use reqlog::{LoggedRequest, RequestLog};
 pub use sandbox::{RecordSnapshot, Sandbox, start};
+pub use sandbox_kit::{LoggedRequest, RequestLog};
 pub use seed::{GenerateSpec, Owner, Scalar, Seed, SeedError, SeedLink, SeedRecord};
 pub use store::{PropError, StoreError};
 pub use webhooks::DeliveryAttempt;

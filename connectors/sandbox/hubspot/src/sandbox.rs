@@ -17,11 +17,11 @@ use crate::events::ChangeSource;
 use crate::faults::FaultControl;
 use crate::objects::ObjectType;
 use crate::ratelimit::RateLimiter;
-use crate::reqlog::RequestLog;
 use crate::state::{AppState, Shared};
 use crate::store::{StoreError, prop_value};
 use crate::util::{iso_ms, lock, read, write};
 use crate::webhooks::{self, DeliveryAttempt, Hooks};
+use sandbox_kit::RequestLog;
 
 /// A running sandbox. Dropping it without `shutdown` leaves the server running until the runtime ends.
 pub struct Sandbox {

@@ -8,8 +8,8 @@ use tokio::sync::watch;
 use crate::auth::Tokens;
 use crate::faults::FaultControl;
 use crate::ratelimit::RateLimiter;
-use crate::reqlog::RequestLog;
 use crate::store::Store;
+use sandbox_kit::RequestLog;
 
 pub struct AppState {
     /// One lock for the whole CRM: reads are short and parallel, writes are rare and brief.

@@ -16,10 +16,10 @@ use crate::error::Error;
 use crate::faults::FaultControl;
 use crate::jwt::Verifier;
 use crate::outbound::{self, Outbound, OutboundAttempt};
-use crate::reqlog::RequestLog;
 use crate::state::{ApiUsage, AppState, Shared};
 use crate::store::{DmlError, Store};
 use crate::util::{read, write};
+use sandbox_kit::RequestLog;
 
 /// A running sandbox. Dropping it without `shutdown` leaves the server running until the runtime ends.
 pub struct Sandbox {

@@ -10,9 +10,9 @@ use crate::auth::Tokens;
 use crate::cursors::Cursors;
 use crate::faults::FaultControl;
 use crate::jwt::Verifier;
-use crate::reqlog::RequestLog;
 use crate::store::Store;
 use crate::util::lock;
+use sandbox_kit::RequestLog;
 
 pub struct AppState {
     /// One lock for the whole org: reads are short and parallel, writes are brief.

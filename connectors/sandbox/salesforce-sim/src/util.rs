@@ -1,22 +1,9 @@
 //! Small helpers shared by the modules: poison-tolerant locks, Salesforce time formats, a
 //! deterministic generator.
 
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
-
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-/// Locks a mutex; a panic elsewhere must not take the whole sandbox down with it.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-pub fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    m.read().unwrap_or_else(|e| e.into_inner())
-}
-
-pub fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    m.write().unwrap_or_else(|e| e.into_inner())
-}
+pub use sandbox_kit::{lock, read, write};
 
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()

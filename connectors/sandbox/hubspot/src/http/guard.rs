@@ -10,7 +10,11 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::faults::Outcome;
 use crate::ratelimit::{Policy, Usage, WINDOW};
-use crate::reqlog::{LoggedRequest, endpoint_of};
+use sandbox_kit::{LoggedRequest, endpoint_of};
+
+/// Route parameters whose values name a kind of thing (not one record), so the request
+/// log counts them apart.
+const KEEP_VALUES: [&str; 4] = ["{type}", "{from}", "{to}", "{version}"];
 use crate::state::Shared;
 
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -30,7 +34,7 @@ pub async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Resp
         .unwrap_or_else(|| path.clone());
     let token = bearer(req.headers());
     let resp = with_faults(&st, req, next).await;
-    let endpoint = format!("{method} {}", endpoint_of(&template, &path));
+    let endpoint = format!("{method} {}", endpoint_of(&template, &path, &KEEP_VALUES));
     st.log.record(LoggedRequest {
         method,
         path,

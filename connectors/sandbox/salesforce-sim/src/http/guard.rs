@@ -8,7 +8,11 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::faults::Outcome;
-use crate::reqlog::{LoggedRequest, endpoint_of};
+use sandbox_kit::{LoggedRequest, endpoint_of};
+
+/// Route parameters whose values name a kind of thing (not one record), so the request
+/// log counts them apart.
+const KEEP_VALUES: [&str; 1] = ["{object}"];
 use crate::state::Shared;
 
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -30,7 +34,7 @@ pub async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Resp
     let token = bearer(req.headers());
     let api = path.starts_with("/services/data/") && path.len() > "/services/data/".len();
     let resp = with_faults(&st, req, next, api).await;
-    let endpoint = format!("{method} {}", endpoint_of(&template, path.trim_end_matches('/')));
+    let endpoint = format!("{method} {}", endpoint_of(&template, path.trim_end_matches('/'), &KEEP_VALUES));
     st.log.record(LoggedRequest {
         method,
         path,

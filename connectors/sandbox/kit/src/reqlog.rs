@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use crate::util::lock;
+use crate::lock;
 
 /// Entries kept for inspection; counters keep counting past it.
 const KEEP: usize = 100_000;
@@ -13,8 +13,8 @@ pub struct LoggedRequest {
     pub method: String,
     /// The path as called, without the query.
     pub path: String,
-    /// Method and route with object names filled in and ids, locators and the API version as
-    /// placeholders: `GET /services/data/{version}/sobjects/Opportunity/{id}`.
+    /// Method and route with the CRM's type-like parameters filled in and ids kept as
+    /// placeholders: `GET /crm/v3/objects/deals/{id}`.
     pub endpoint: String,
     /// The bearer token, if one was sent.
     pub token: Option<String>,
@@ -36,7 +36,8 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    pub(crate) fn record(&self, entry: LoggedRequest) {
+    /// Notes one request; called by the simulators' request guards.
+    pub fn record(&self, entry: LoggedRequest) {
         let mut i = lock(&self.inner);
         i.total += 1;
         *i.by_endpoint.entry(entry.endpoint.clone()).or_default() += 1;
@@ -53,7 +54,8 @@ impl RequestLog {
         lock(&self.inner).total
     }
 
-    /// Calls to one endpoint, e.g. `count("GET /services/data/{version}/query")`.
+    /// Calls to one endpoint, e.g. `count("POST /crm/v3/objects/deals/search")` or
+    /// `count("GET /services/data/{version}/query")`.
     pub fn count(&self, endpoint: &str) -> u64 {
         lock(&self.inner).by_endpoint.get(endpoint).copied().unwrap_or(0)
     }
@@ -80,16 +82,17 @@ impl RequestLog {
     }
 }
 
-/// Fills the `{object}` parameter of a route template with the value called and keeps the
-/// others as placeholders: (`/services/data/{version}/sobjects/{object}/{id}`,
-/// `/services/data/v62.0/sobjects/Account/001…`) → `/services/data/{version}/sobjects/Account/{id}`.
-pub(crate) fn endpoint_of(template: &str, path: &str) -> String {
+/// Fills the parameters of a route template listed in `keep` with the values called and
+/// keeps the others (ids, locators) as placeholders, so calls to different records of
+/// one kind count as one endpoint: (`/crm/v3/objects/{type}/{id}`,
+/// `/crm/v3/objects/deals/12`, keep `{type}`) → `/crm/v3/objects/deals/{id}`.
+pub fn endpoint_of(template: &str, path: &str, keep: &[&str]) -> String {
     let mut actual = path.split('/');
     template
         .split('/')
         .map(|seg| {
             let value = actual.next().unwrap_or("");
-            if seg == "{object}" { value } else { seg }
+            if keep.contains(&seg) { value } else { seg }
         })
         .collect::<Vec<_>>()
         .join("/")
@@ -100,13 +103,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn endpoints_keep_object_names_and_hide_ids_and_versions() {
+    fn endpoints_keep_the_listed_parameters_and_hide_the_rest() {
+        let keep = ["{type}", "{version}"];
+        assert_eq!(
+            endpoint_of("/crm/v3/objects/{type}/{id}", "/crm/v3/objects/deals/12", &keep),
+            "/crm/v3/objects/deals/{id}"
+        );
+        assert_eq!(
+            endpoint_of(
+                "/crm/objects/{version}/{type}/search",
+                "/crm/objects/2026-03/contacts/search",
+                &keep
+            ),
+            "/crm/objects/2026-03/contacts/search"
+        );
         assert_eq!(
             endpoint_of(
                 "/services/data/{version}/sobjects/{object}/{id}",
-                "/services/data/v62.0/sobjects/Account/001Dn0000000001AAA"
+                "/services/data/v62.0/sobjects/Account/001Dn0000000001AAA",
+                &["{object}"]
             ),
             "/services/data/{version}/sobjects/Account/{id}"
         );
+    }
+
+    #[test]
+    fn the_log_counts_per_endpoint_and_token() {
+        let log = RequestLog::default();
+        for token in [Some("a"), Some("a"), None] {
+            log.record(LoggedRequest {
+                method: "GET".into(),
+                path: "/x/1".into(),
+                endpoint: "GET /x/{id}".into(),
+                token: token.map(str::to_owned),
+                status: 200,
+            });
+        }
+        assert_eq!((log.total(), log.count("GET /x/{id}"), log.count_for_token("a")), (3, 3, 2));
+        assert_eq!(log.entries().len(), 3);
+        log.clear();
+        assert_eq!(log.total(), 0);
     }
 }
