@@ -100,8 +100,14 @@ mod tests {
     #[test]
     fn smtp_failures_that_can_pass_later_are_transient() {
         let transient = [
-            MailError::Deferred { code: 451, reply: String::new() },
-            MailError::Authentication { code: 535, reply: String::new() },
+            MailError::Deferred {
+                code: 451,
+                reply: String::new(),
+            },
+            MailError::Authentication {
+                code: 535,
+                reply: String::new(),
+            },
             MailError::Tls(String::new()),
             MailError::Connection(String::new()),
             MailError::Timeout(Duration::from_secs(1)),
@@ -111,7 +117,13 @@ mod tests {
 
     #[test]
     fn a_rejected_or_malformed_message_is_permanent() {
-        assert!(MailError::Rejected { code: 550, reply: String::new() }.is_permanent());
+        assert!(
+            MailError::Rejected {
+                code: 550,
+                reply: String::new()
+            }
+            .is_permanent()
+        );
         assert!(MailError::InvalidMessage(String::new()).is_permanent());
         assert!(MailError::NotConfigured.is_permanent());
     }

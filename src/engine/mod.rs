@@ -1,0 +1,3 @@
+//! The workflow engine: definitions, plans, runs.
+
+pub mod definition;

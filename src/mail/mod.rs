@@ -1,0 +1,19 @@
+//! Outgoing email: invitations rendered from the Tera templates in templates/email/
+//! (built into the binary) and sent over SMTP with lettre.
+//!
+//! The outbox owns retries: [`Mailer::send`] makes one attempt, and its error says
+//! whether another attempt can succeed ([`MailError::is_transient`]). Giving each
+//! email a [`MessageId`] derived from its outbox row makes a resend after a crash
+//! recognisable as the same message.
+
+mod endpoint;
+mod error;
+mod mailer;
+mod message;
+mod render;
+
+pub use endpoint::Security;
+pub use error::MailError;
+pub use mailer::Mailer;
+pub use message::{MessageId, OutgoingEmail};
+pub use render::{InvitationEmail, render_invitation};
