@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::engine::definition::{Workflow, load_dir};
 use crate::store::Store;
 use crate::sync::health::Health;
 use crate::sync::process::Crms;
@@ -21,6 +22,8 @@ pub struct AppState {
     /// An adapter per configured CRM connection.
     pub crms: Crms,
     pub health: Health,
+    /// The workflow definitions (workflows/*.toml).
+    pub workflows: Arc<Vec<Workflow>>,
 }
 
 impl AppState {
@@ -32,7 +35,12 @@ impl AppState {
             tracing::info!(applied, "applied database migrations");
         }
         let catalog = Catalog::load(&config.templates.dir).context("cannot load the project templates")?;
-        let crms = crate::sync::connect::build(&config, &store)?;
+        let workflows = load_workflows(&config.workflows.dir)?;
+        let mut fields: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        for w in &workflows {
+            fields.entry(w.trigger.connection.clone()).or_default().extend(w.fields_read());
+        }
+        let crms = crate::sync::connect::build(&config, &store, &fields)?;
         let health = Health::new(store.clone());
         Ok(Self {
             config: Arc::new(config),
@@ -40,8 +48,19 @@ impl AppState {
             catalog: Arc::new(catalog),
             crms,
             health,
+            workflows: Arc::new(workflows),
         })
     }
+}
+
+/// The workflows of `dir`; none when the folder does not exist (handoff then only
+/// syncs). A folder with an invalid workflow stops start-up: an invalid workflow never runs.
+fn load_workflows(dir: &std::path::Path) -> anyhow::Result<Vec<Workflow>> {
+    if !dir.exists() {
+        tracing::info!(dir = %dir.display(), "no workflows folder; no workflows will run");
+        return Ok(Vec::new());
+    }
+    load_dir(dir).with_context(|| format!("cannot load the workflows in {}", dir.display()))
 }
 
 /// Serves HTTP on `listener` until `shutdown` resolves, then lets requests in flight
@@ -56,7 +75,7 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
         .iter()
         .filter_map(|c| state.crms.get(&c.name).map(|crm| (crm.clone(), c.poll_interval)))
         .collect();
-    let mut jobs = crate::jobs::spawn(state.store.clone(), state.crms.clone(), state.health.clone(), intervals, stopped);
+    let mut jobs = crate::jobs::spawn(&state, intervals, stopped);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

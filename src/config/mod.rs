@@ -30,6 +30,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("HANDOFF_LOG", "log.filter"),
     ("HANDOFF_LOG_FORMAT", "log.format"),
     ("HANDOFF_TEMPLATES_DIR", "templates.dir"),
+    ("HANDOFF_WORKFLOWS_DIR", "workflows.dir"),
 ];
 
 /// Variables that are handoff's but not settings, so they raise no warning.
@@ -43,6 +44,7 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub log: LogConfig,
     pub templates: TemplatesConfig,
+    pub workflows: WorkflowsConfig,
     /// CRM connections, by name.
     pub connections: Vec<ConnectionConfig>,
 }
@@ -114,6 +116,11 @@ pub struct TemplatesConfig {
     pub dir: PathBuf,
 }
 
+#[derive(Debug, Clone)]
+pub struct WorkflowsConfig {
+    pub dir: PathBuf,
+}
+
 /// A configuration and the warnings found while reading it. Warnings are returned, not
 /// logged, because logging is configured *by* this configuration.
 #[derive(Debug)]
@@ -165,6 +172,7 @@ struct RawConfig {
     smtp: RawSmtp,
     log: LogRaw,
     templates: RawTemplates,
+    workflows: RawTemplates,
     #[serde(default)]
     connections: std::collections::BTreeMap<String, connections::RawConnection>,
 }
@@ -276,6 +284,7 @@ impl RawConfig {
                 format: self.log.format,
             },
             templates: TemplatesConfig { dir: self.templates.dir },
+            workflows: WorkflowsConfig { dir: self.workflows.dir },
             connections,
         })
     }

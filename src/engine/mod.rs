@@ -1,3 +1,4 @@
-//! The workflow engine: definitions, plans, runs.
-
 pub mod definition;
+pub mod invite;
+pub mod plan;
+pub mod run;

@@ -101,23 +101,40 @@ async fn poll_tick(_tick: Tick<CronUtc>, job: Data<PollJob>) -> Result<(), BoxDy
 struct ResolveJob {
     store: Store,
     crms: Crms,
+    catalog: Arc<crate::catalog::Catalog>,
+    workflows: Arc<Vec<crate::engine::definition::Workflow>>,
+    /// Seals invitation tokens; without a master key nobody is invited.
+    sealer: Option<Arc<crate::sealed::Sealer>>,
 }
 
 async fn resolve_tick(_tick: Tick<CronUtc>, job: Data<ResolveJob>) -> Result<(), BoxDynError> {
-    match resolve_inbound(&job.store, &job.crms, 500).await {
-        Ok(resolved) => {
-            if resolved.events > 0 || resolved.failed > 0 {
-                tracing::debug!(
-                    events = resolved.events,
-                    changes = resolved.new_changes,
-                    failed = resolved.failed,
-                    "resolved inbound events"
+    if let Err(e) = resolve_inbound(&job.store, &job.crms, 500).await {
+        tracing::warn!(error = %e, "resolving inbound events failed; retrying on the next tick");
+        return Err(e.into());
+    }
+    // Then the workflows act on the new changes, polled or pushed alike.
+    let now = chrono::Utc::now();
+    let planner = crate::engine::run::Planner {
+        catalog: &job.catalog,
+        sealer: job.sealer.as_deref(),
+        now,
+        today: now.date_naive(),
+    };
+    match crate::engine::run::run_pending(&job.store, &job.workflows, &planner, 200).await {
+        Ok(report) => {
+            if report.projects_created > 0 || report.failed > 0 {
+                tracing::info!(
+                    created = report.projects_created,
+                    members = report.members_added,
+                    invitations = report.invitations,
+                    failed = report.failed,
+                    "workflows ran"
                 );
             }
             Ok(())
         }
         Err(e) => {
-            tracing::warn!(error = %e, "resolving inbound events failed; retrying on the next tick");
+            tracing::warn!(error = %e, "running workflows failed; retrying on the next tick");
             Err(e.into())
         }
     }
@@ -139,13 +156,11 @@ async fn purge_tick(_tick: Tick<CronUtc>, store: Data<Store>) -> Result<(), BoxD
 }
 
 /// Starts the schedules; they stop when `stop` turns true.
-pub fn spawn(
-    store: Store,
-    crms: Crms,
-    health: Health,
-    intervals: Vec<(Arc<dyn Crm>, Duration)>,
-    stop: watch::Receiver<bool>,
-) -> JoinSet<()> {
+pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duration)>, stop: watch::Receiver<bool>) -> JoinSet<()> {
+    let (store, crms, health) = (state.store.clone(), state.crms.clone(), state.health.clone());
+    let sealer = crate::sealed::Sealer::new(state.config.secrets.master_key.as_ref())
+        .ok()
+        .map(Arc::new);
     let holder = uuid::Uuid::now_v7().to_string();
     let mut set = JoinSet::new();
     let until = |mut rx: watch::Receiver<bool>| async move {
@@ -183,7 +198,13 @@ pub fn spawn(
     });
     let worker = WorkerBuilder::new("resolve-inbound")
         .backend(CronScheduler::new(Every(RESOLVE_EVERY)))
-        .data(ResolveJob { store, crms })
+        .data(ResolveJob {
+            store,
+            crms,
+            catalog: state.catalog.clone(),
+            workflows: state.workflows.clone(),
+            sealer,
+        })
         .build(resolve_tick);
     let signal = until(stop);
     set.spawn(async move {

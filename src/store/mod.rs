@@ -9,6 +9,7 @@
 
 mod activity;
 mod connect;
+mod engine;
 mod health;
 pub mod inbound;
 mod people;
@@ -20,6 +21,7 @@ mod sync_state;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use connect::redact_url;
+pub use engine::EngineCounts;
 pub use people::NewUser;
 pub use projects::{Completion, ProjectSummary};
 pub use record_changes::StoredChange;

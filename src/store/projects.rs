@@ -40,86 +40,10 @@ impl Store {
     /// Saves a planned project with its phases, tasks and dependencies, and a
     /// `project.created` activity entry, in one transaction.
     pub async fn create_project(&self, p: &NewProject, actor: Actor, source: &str) -> Result<ProjectId, StoreError> {
-        let now = Utc::now();
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, c => {
-            sqlx::query(
-                "INSERT INTO projects (id, name, template_key, company_id, status, start_date, goal_date, welcome_message, self_service, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-            )
-            .bind(p.id.as_uuid())
-            .bind(&p.name)
-            .bind(&p.template_key)
-            .bind(p.company_id.map(|c| c.as_uuid()))
-            .bind(p.status.as_str())
-            .bind(p.start_date)
-            .bind(p.goal_date)
-            .bind(&p.welcome_message)
-            .bind(p.self_service)
-            .bind(now)
-            .execute(&mut **c)
-            .await?;
-            let mut position = 0i32;
-            for (phase_position, phase) in (0i32..).zip(&p.phases) {
-                sqlx::query("INSERT INTO phases (id, project_id, position, key, name, description) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(phase.id.as_uuid())
-                    .bind(p.id.as_uuid())
-                    .bind(phase_position)
-                    .bind(phase.key.as_str())
-                    .bind(&phase.name)
-                    .bind(&phase.description)
-                    .execute(&mut **c)
-                    .await?;
-                for t in &phase.tasks {
-                    position += 1;
-                    sqlx::query(
-                        "INSERT INTO tasks (id, project_id, phase_id, position, key, title, description, kind, visibility, owner_side, \
-                         priority, status, due_date, due_rule, default_assignee) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $14)",
-                    )
-                    .bind(t.id.as_uuid())
-                    .bind(p.id.as_uuid())
-                    .bind(phase.id.as_uuid())
-                    .bind(position)
-                    .bind(t.key.as_str())
-                    .bind(&t.title)
-                    .bind(&t.description)
-                    .bind(Json(&t.kind))
-                    .bind(t.visibility.as_str())
-                    .bind(t.owner.as_str())
-                    .bind(t.priority.as_str())
-                    .bind(t.due_date)
-                    .bind(t.due.map(|d| d.to_string()))
-                    .bind(t.default_assignee.map(|a| a.as_str()))
-                    .execute(&mut **c)
-                    .await?;
-                }
-            }
-            for t in p.phases.iter().flat_map(|ph| &ph.tasks) {
-                for dep in &t.depends_on {
-                    sqlx::query("INSERT INTO task_dependencies (task_id, depends_on_id) VALUES ($1, $2)")
-                        .bind(t.id.as_uuid())
-                        .bind(dep.as_uuid())
-                        .execute(&mut **c)
-                        .await?;
-                }
-            }
-            Ok::<(), StoreError>(())
-        })?;
-        let details = serde_json::json!({ "name": p.name, "template": p.template_key, "tasks": p.phases.iter().map(|ph| ph.tasks.len()).sum::<usize>() });
-        activity::record(
-            &mut tx,
-            &NewActivity {
-                project_id: Some(p.id),
-                actor,
-                action: "project.created".into(),
-                source: source.into(),
-                details,
-            },
-        )
-        .await?;
+        let id = insert_project(&mut tx, p, actor, source).await?;
         tx.commit().await?;
-        Ok(p.id)
+        Ok(id)
     }
 
     /// A project with its phases and tasks, or `None` if there is no such project.
@@ -267,4 +191,88 @@ impl Store {
 
 fn count(n: i64) -> usize {
     usize::try_from(n).unwrap_or(0)
+}
+
+/// Inserts a planned project inside the caller's transaction (see [`Store::create_project`]).
+pub(super) async fn insert_project(tx: &mut super::Tx, p: &NewProject, actor: Actor, source: &str) -> Result<ProjectId, StoreError> {
+    let now = Utc::now();
+    let tx = &mut *tx;
+    on_tx!(&mut *tx, c => {
+        sqlx::query(
+            "INSERT INTO projects (id, name, template_key, company_id, status, start_date, goal_date, welcome_message, self_service, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(p.id.as_uuid())
+        .bind(&p.name)
+        .bind(&p.template_key)
+        .bind(p.company_id.map(|c| c.as_uuid()))
+        .bind(p.status.as_str())
+        .bind(p.start_date)
+        .bind(p.goal_date)
+        .bind(&p.welcome_message)
+        .bind(p.self_service)
+        .bind(now)
+        .execute(&mut **c)
+        .await?;
+        let mut position = 0i32;
+        for (phase_position, phase) in (0i32..).zip(&p.phases) {
+            sqlx::query("INSERT INTO phases (id, project_id, position, key, name, description) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(phase.id.as_uuid())
+                .bind(p.id.as_uuid())
+                .bind(phase_position)
+                .bind(phase.key.as_str())
+                .bind(&phase.name)
+                .bind(&phase.description)
+                .execute(&mut **c)
+                .await?;
+            for t in &phase.tasks {
+                position += 1;
+                sqlx::query(
+                    "INSERT INTO tasks (id, project_id, phase_id, position, key, title, description, kind, visibility, owner_side, \
+                     priority, status, due_date, due_rule, default_assignee) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $14)",
+                )
+                .bind(t.id.as_uuid())
+                .bind(p.id.as_uuid())
+                .bind(phase.id.as_uuid())
+                .bind(position)
+                .bind(t.key.as_str())
+                .bind(&t.title)
+                .bind(&t.description)
+                .bind(Json(&t.kind))
+                .bind(t.visibility.as_str())
+                .bind(t.owner.as_str())
+                .bind(t.priority.as_str())
+                .bind(t.due_date)
+                .bind(t.due.map(|d| d.to_string()))
+                .bind(t.default_assignee.map(|a| a.as_str()))
+                .execute(&mut **c)
+                .await?;
+            }
+        }
+        for t in p.phases.iter().flat_map(|ph| &ph.tasks) {
+            for dep in &t.depends_on {
+                sqlx::query("INSERT INTO task_dependencies (task_id, depends_on_id) VALUES ($1, $2)")
+                    .bind(t.id.as_uuid())
+                    .bind(dep.as_uuid())
+                    .execute(&mut **c)
+                    .await?;
+            }
+        }
+        Ok::<(), StoreError>(())
+    })?;
+    let details =
+        serde_json::json!({ "name": p.name, "template": p.template_key, "tasks": p.phases.iter().map(|ph| ph.tasks.len()).sum::<usize>() });
+    activity::record(
+        tx,
+        &NewActivity {
+            project_id: Some(p.id),
+            actor,
+            action: "project.created".into(),
+            source: source.into(),
+            details,
+        },
+    )
+    .await?;
+    Ok(p.id)
 }

@@ -99,3 +99,29 @@ impl Store {
         Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).bind(connection).fetch_one(pool).await)?)
     }
 }
+
+impl Store {
+    /// The change of the same record stored just before `before` (by arrival), for
+    /// triggers that fire on a field *becoming* a value.
+    pub async fn previous_change(&self, change: &RecordChange, before: Uuid) -> Result<Option<RecordChange>, StoreError> {
+        const SQL: &str = "SELECT change FROM record_changes WHERE connection = $1 AND object = $2 AND external_id = $3 AND id < $4 \
+                           ORDER BY id DESC LIMIT 1";
+        let row: Option<Json<RecordChange>> = on_pool!(self, pool => sqlx::query_scalar(SQL)
+            .bind(&change.connection)
+            .bind(change.object.as_str())
+            .bind(&change.external_id)
+            .bind(before)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(|j| j.0))
+    }
+
+    /// Marks a change handled by the engine; `error` keeps it (as failed) for an operator.
+    pub async fn finish_record_change(&self, id: Uuid, error: Option<&str>) -> Result<(), StoreError> {
+        const SQL: &str =
+            "UPDATE record_changes SET status = $1, last_error = $2, processed_at = $3, attempts = attempts + 1 WHERE id = $4";
+        let status = if error.is_some() { "failed" } else { "processed" };
+        on_pool!(self, pool => sqlx::query(SQL).bind(status).bind(error).bind(Utc::now()).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

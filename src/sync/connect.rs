@@ -31,7 +31,9 @@ pub enum ConnectError {
 
 /// Adapters for every connection in `config`. Connections that keep tokens need the
 /// master key (tokens are stored encrypted).
-pub fn build(config: &Config, store: &Store) -> Result<Crms, ConnectError> {
+/// `extra_fields` are the deal fields workflows need beyond the adapters' defaults, by
+/// connection.
+pub fn build(config: &Config, store: &Store, extra_fields: &std::collections::HashMap<String, Vec<String>>) -> Result<Crms, ConnectError> {
     let mut crms = Crms::default();
     let mut sealer: Option<Arc<Sealer>> = None;
     for connection in &config.connections {
@@ -62,7 +64,8 @@ pub fn build(config: &Config, store: &Store) -> Result<Crms, ConnectError> {
                     .user_agent(USER_AGENT)
                     .build()
                     .map_err(|e| invalid(e.to_string()))?;
-                crms.insert(Arc::new(SalesforceCrm::new(&connection.name, client, &[])));
+                let extra = extra_fields.get(&connection.name).map(Vec::as_slice).unwrap_or_default();
+                crms.insert(Arc::new(SalesforceCrm::new(&connection.name, client, extra)));
             }
             CrmSettings::Hubspot(settings) => {
                 let tokens: Arc<dyn crm_http::TokenProvider> = match &settings.auth {
@@ -98,7 +101,8 @@ pub fn build(config: &Config, store: &Store) -> Result<Crms, ConnectError> {
                     .user_agent(USER_AGENT)
                     .build()
                     .map_err(|e| invalid(e.to_string()))?;
-                crms.insert(Arc::new(HubspotCrm::new(&connection.name, client, &[])));
+                let extra = extra_fields.get(&connection.name).map(Vec::as_slice).unwrap_or_default();
+                crms.insert(Arc::new(HubspotCrm::new(&connection.name, client, extra)));
             }
         }
     }

@@ -77,6 +77,7 @@ impl TestDb {
         ];
         let mut config = Config::load(None, env).unwrap().config;
         config.templates.dir = repo_path("templates/projects");
+        config.workflows.dir = repo_path("workflows");
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         config
     }

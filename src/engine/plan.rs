@@ -1,0 +1,79 @@
+//! A workflow run's plan: what applying it will create or change, as plain data. Dry
+//! runs print it; tests assert on it; `Store::apply_plan` carries it out in one
+//! transaction.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::definition::InviteMode;
+use crate::domain::Email;
+use crate::domain::people::ProjectRole;
+use crate::domain::project::NewProject;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    pub workflow: String,
+    pub connection: String,
+    /// The CRM record (deal/opportunity) the project is for.
+    pub external_id: String,
+    /// The project to create if this record has none yet for this workflow; if it has
+    /// one, only `name` and `goal_date` are carried over to it.
+    pub project: NewProject,
+    pub company: Option<PlannedCompany>,
+    pub people: Vec<PlannedPerson>,
+    /// Contacts left out, with the reason (no email, an invalid one…), for the dry run.
+    pub skipped: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedCompany {
+    pub external_id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedPerson {
+    /// The CRM contact id.
+    pub external_id: String,
+    pub email: Email,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
+    pub role: ProjectRole,
+    /// The CRM's word for the person's part ("Decision Maker").
+    pub contact_role: Option<String>,
+    pub invite: InviteMode,
+    /// A fresh invitation, used only if the person is newly added and the project is
+    /// Active (drafts send nothing). Made by the caller because it holds the keys.
+    #[serde(skip)]
+    pub invitation: Option<NewInvitation>,
+}
+
+/// An invitation link: only the hash of the token is stored; the token itself is
+/// sealed into the outbox row that emails it.
+#[derive(Clone, Debug)]
+pub struct NewInvitation {
+    pub id: uuid::Uuid,
+    pub token_hash: String,
+    pub sealed_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What applying a plan did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub project_id: Option<crate::domain::ProjectId>,
+    pub created: bool,
+    pub members_added: usize,
+    pub invitations: usize,
+}
+
+impl InviteMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InviteMode::Now => "now",
+            InviteMode::WhenActive => "when_active",
+            InviteMode::Silently => "silently",
+        }
+    }
+}

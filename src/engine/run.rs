@@ -1,0 +1,154 @@
+//! A workflow run: match a record change against the workflows, plan, apply. `plan`
+//! is pure (the dry run prints it); `run_pending` is the plain function the scheduled
+//! job calls.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::definition::{InviteMode, Workflow};
+use super::invite::{DEFAULT_VALIDITY, new_invitation};
+use super::plan::{Plan, PlannedCompany, PlannedPerson};
+use crate::catalog::Catalog;
+use crate::domain::Email;
+use crate::domain::project::{ProjectSpec, ProjectSpecError, plan_project};
+use crate::sealed::{SealError, Sealer};
+use crate::store::{Store, StoreError};
+use crate::sync::RecordChange;
+
+/// What a plan is made with besides the workflow and the change.
+pub struct Planner<'a> {
+    pub catalog: &'a Catalog,
+    /// Invitations need it to seal their tokens; without it no one is invited.
+    pub sealer: Option<&'a Sealer>,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("workflow `{workflow}` chose template `{template}`, which does not exist")]
+    UnknownTemplate { workflow: String, template: String },
+    #[error(transparent)]
+    Project(#[from] ProjectSpecError),
+    #[error(transparent)]
+    Seal(#[from] SealError),
+}
+
+/// The plan for `change` under `workflow` (assumed to apply: see [`applies`]).
+pub fn plan(workflow: &Workflow, change: &RecordChange, planner: &Planner<'_>) -> Result<Plan, PlanError> {
+    let template_name = workflow.template_for(change);
+    let template = planner.catalog.get(template_name).ok_or_else(|| PlanError::UnknownTemplate {
+        workflow: workflow.name.clone(),
+        template: template_name.to_owned(),
+    })?;
+    let start_date = workflow.start_date(change, planner.today);
+    let spec = ProjectSpec {
+        name: workflow.render_project_name(change),
+        template_key: template_name.to_owned(),
+        company_id: None,
+        start_date,
+        goal_date: workflow.goal_date(change, start_date),
+    };
+    let mut project = plan_project(template, spec)?;
+    project.status = workflow.project.initial_status;
+    if let Some(welcome) = workflow.render_welcome_message(change) {
+        project.welcome_message = Some(welcome);
+    }
+    let mut people = Vec::new();
+    let mut skipped = Vec::new();
+    for (contact, role, invite) in workflow.customers(change) {
+        let Some(email) = contact.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
+            skipped.push(format!("contact {} has no valid email address", contact.external_id));
+            continue;
+        };
+        let invitation = match (planner.sealer, invite) {
+            (Some(sealer), InviteMode::Now | InviteMode::WhenActive) => Some(new_invitation(sealer, planner.now, DEFAULT_VALIDITY)?),
+            _ => None,
+        };
+        people.push(PlannedPerson {
+            external_id: contact.external_id.clone(),
+            email,
+            first_name: contact.first_name.clone(),
+            last_name: contact.last_name.clone(),
+            title: contact.title.clone(),
+            role,
+            contact_role: contact.roles.first().cloned(),
+            invite,
+            invitation,
+        });
+    }
+    Ok(Plan {
+        workflow: workflow.name.clone(),
+        connection: change.connection.clone(),
+        external_id: change.external_id.clone(),
+        project,
+        company: change.company.as_ref().map(|c| PlannedCompany {
+            external_id: c.external_id.clone(),
+            name: c.name.clone().unwrap_or_default(),
+        }),
+        people,
+        skipped,
+    })
+}
+
+/// Whether a workflow acts on a change: its trigger fires, or the record already has a
+/// project from it (later changes keep that project's mapped fields and members in step).
+pub async fn applies(
+    store: &Store,
+    workflow: &Workflow,
+    change: &RecordChange,
+    previous: Option<&RecordChange>,
+) -> Result<bool, StoreError> {
+    if change.deleted || workflow.trigger.connection != change.connection || workflow.trigger.object != change.object {
+        return Ok(false);
+    }
+    if workflow.matches(change, previous) {
+        return Ok(true);
+    }
+    Ok(store
+        .project_for_source(&workflow.name, &change.connection, &change.external_id)
+        .await?
+        .is_some())
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub changes: usize,
+    pub projects_created: usize,
+    pub members_added: usize,
+    pub invitations: usize,
+    pub failed: usize,
+}
+
+/// Handles up to `limit` pending changes, oldest first. A change whose plan cannot be
+/// made or applied is set aside as failed with the reason, not retried forever.
+pub async fn run_pending(store: &Store, workflows: &[Workflow], planner: &Planner<'_>, limit: u32) -> Result<RunReport, StoreError> {
+    let mut report = RunReport::default();
+    for stored in store.pending_record_changes(limit).await? {
+        let change = &stored.change.0;
+        let previous = store.previous_change(change, stored.id).await?;
+        let mut error = None;
+        for workflow in workflows {
+            if !applies(store, workflow, change, previous.as_ref()).await? {
+                continue;
+            }
+            match plan(workflow, change, planner) {
+                Ok(p) => {
+                    let applied = store.apply_plan(&p).await?;
+                    report.projects_created += usize::from(applied.created);
+                    report.members_added += applied.members_added;
+                    report.invitations += applied.invitations;
+                }
+                Err(e) => {
+                    tracing::warn!(workflow = %workflow.name, record = %change.external_id, error = %e, "cannot plan a workflow run");
+                    error = Some(e.to_string());
+                }
+            }
+        }
+        if error.is_some() {
+            report.failed += 1;
+        }
+        store.finish_record_change(stored.id, error.as_deref()).await?;
+        report.changes += 1;
+    }
+    Ok(report)
+}

@@ -1,0 +1,101 @@
+//! The engine end to end against the Salesforce sandbox with the shipped workflow
+//! (workflows/salesforce-closed-won.toml): a deal moved to Closed Won becomes exactly
+//! one project, with its contacts as customer users in their roles.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestApp, spawn_app_with};
+use handoff::config::ConnectionConfig;
+use handoff::config::connections::{CrmSettings, SalesforceAuth, SalesforceSettings};
+use handoff::engine::run::{Planner, run_pending};
+use handoff::sealed::Sealer;
+use handoff::sync::poll::poll_once;
+use handoff::sync::{ChangeSource, ObjectKind};
+use sandbox_salesforce as sandbox;
+use secrecy::SecretString;
+
+async fn start() -> (sandbox::Sandbox, TestApp) {
+    crm_http::install_crypto_provider();
+    let sb = sandbox::start(sandbox::Config::for_tests()).await.unwrap();
+    let (base, org) = (sb.base_url(), sb.organization_id().to_owned());
+    let app = spawn_app_with(move |c| {
+        c.connections = vec![ConnectionConfig {
+            name: "salesforce".into(),
+            poll_interval: Duration::from_secs(300),
+            crm: CrmSettings::Salesforce(SalesforceSettings {
+                login_url: base.parse().unwrap(),
+                api_version: "67.0".into(),
+                auth: SalesforceAuth::JwtBearer {
+                    client_id: sandbox::DEFAULT_CLIENT_ID.into(),
+                    username: sandbox::DEFAULT_USERNAME.into(),
+                    private_key: SecretString::from(sandbox::TEST_JWT_PRIVATE_KEY_PEM),
+                },
+                organization_id: org,
+                webhook_secret: SecretString::from("secret"),
+            }),
+        }]
+    })
+    .await;
+    (sb, app)
+}
+
+async fn sync_and_run(app: &TestApp) -> handoff::engine::run::RunReport {
+    let crm = app.state.crms.get("salesforce").unwrap().clone();
+    poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
+        .await
+        .unwrap();
+    let sealer = Sealer::new(app.state.config.secrets.master_key.as_ref()).unwrap();
+    let planner = Planner {
+        catalog: &app.state.catalog,
+        sealer: Some(&sealer),
+        now: chrono::Utc::now(),
+        today: chrono::Utc::now().date_naive(),
+    };
+    run_pending(app.store(), &app.state.workflows, &planner, 1000).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_deal_moved_to_closed_won_becomes_one_project_with_its_people() {
+    let (sb, app) = start().await;
+    assert!(app.state.workflows.iter().any(|w| w.name == "salesforce-closed-won"));
+    let first = sync_and_run(&app).await;
+    assert_eq!(first.failed, 0, "{first:?}");
+    let before = app.store().engine_counts().await.unwrap().projects;
+
+    // An open opportunity that the workflow's condition accepts, moved to Closed Won.
+    let open = sb
+        .ids("Opportunity")
+        .into_iter()
+        .find(|id| {
+            let r = sb.record("Opportunity", id).unwrap();
+            r["StageName"] != "Closed Won" && r["Amount"].as_f64().unwrap_or(0.0) > 0.0 && r["Type"] == "New Business"
+        })
+        .expect("an open New Business opportunity in the fixture");
+    sb.update_record("Opportunity", &open, &[("StageName", serde_json::json!("Closed Won"))])
+        .unwrap();
+    let second = sync_and_run(&app).await;
+    assert_eq!((second.failed, second.projects_created), (0, 1), "{second:?}");
+
+    let project = app
+        .store()
+        .project_for_source("salesforce-closed-won", "salesforce", &open)
+        .await
+        .unwrap()
+        .expect("the project");
+    let details = app.store().project_details(project).await.unwrap().unwrap();
+    let account = sb.record("Opportunity", &open).unwrap()["AccountId"].as_str().unwrap().to_owned();
+    let account_name = sb.record("Account", &account).unwrap()["Name"].as_str().unwrap().to_owned();
+    assert_eq!(details.project.name, format!("{account_name} onboarding"));
+    assert_eq!(details.project.company_name.as_deref(), Some(account_name.as_str()));
+    let members = app.store().project_members(project).await.unwrap();
+    assert!(!members.is_empty(), "contacts with matching roles join the project");
+    assert!(members.iter().all(|(m, _)| m.contact_role.is_some()));
+
+    // Nothing changed: running again creates nothing.
+    let third = sync_and_run(&app).await;
+    assert_eq!(third.projects_created, 0);
+    assert_eq!(app.store().engine_counts().await.unwrap().projects, before + 1);
+}
