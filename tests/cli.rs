@@ -425,3 +425,21 @@ fn sandbox_refuses_an_error_rate_outside_zero_to_one() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("2 is not between 0.0 and 1.0"), "{}", stderr(&out));
 }
+
+#[test]
+fn check_validates_the_workflows_and_refuses_a_broken_one() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = handoff(repo, &[], &["check"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("workflows: 2 in workflows"), "{}", stdout(&out));
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "[trigger]\nconnection = \"salesforce\"\nobject = \"deal\"\nevent = \"sometimes\"\n",
+    )
+    .unwrap();
+    let out = handoff(dir.path(), &[("HANDOFF_WORKFLOWS_DIR", dir.path().to_str().unwrap())], &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("broken.toml"), "{}", stderr(&out));
+}

@@ -180,11 +180,49 @@ fn check(config: &Config) -> ExitCode {
             for (name, t) in catalog.iter() {
                 println!("  {name:<20} {} phases, {} tasks", t.phases.len(), t.tasks().count());
             }
-            ExitCode::SUCCESS
+            check_workflows(config, &catalog)
         }
         Err(e) => {
             eprintln!("templates: invalid\n{e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Workflows must parse and choose templates that exist; an invalid workflow never runs.
+/// (Validation against each CRM's live field catalog happens when the connection is
+/// reachable; see the engine's definition module.)
+fn check_workflows(config: &Config, catalog: &Catalog) -> ExitCode {
+    let dir = &config.workflows.dir;
+    if !dir.exists() {
+        println!("workflows: none ({} does not exist)", dir.display());
+        return ExitCode::SUCCESS;
+    }
+    let workflows = match crate::engine::definition::load_dir(dir) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("workflows: invalid\n{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let names = catalog.names();
+    let mut ok = true;
+    println!("workflows: {} in {}", workflows.len(), dir.display());
+    for w in &workflows {
+        let file = dir.join(format!("{}.toml", w.name)).display().to_string();
+        let problems = w.validate_templates(&names, &file);
+        if config.connection(&w.trigger.connection).is_none() {
+            println!(
+                "  {:<24} (connection `{}` is not configured: it will not run)",
+                w.name, w.trigger.connection
+            );
+        } else {
+            println!("  {:<24} on {}", w.name, w.trigger.connection);
+        }
+        for p in problems {
+            eprintln!("{p}");
+            ok = false;
+        }
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
