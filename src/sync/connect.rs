@@ -209,8 +209,3 @@ impl TokenGrant for SalesforceGrant {
         })
     }
 }
-
-/// A connection's name and CRM, for listings.
-pub fn describe(c: &ConnectionConfig) -> String {
-    format!("{} ({})", c.name, c.crm_name())
-}

@@ -91,9 +91,4 @@ impl Health {
             tracing::warn!(%connection, error = %e, "cannot record connection health");
         }
     }
-
-    /// This process's view; the database holds every process's.
-    pub fn snapshot(&self) -> BTreeMap<String, ConnectionHealth> {
-        self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
 }
