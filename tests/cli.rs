@@ -216,6 +216,8 @@ fn every_command_has_help() {
         &["task", "complete", "--help"],
         &["sync", "--help"],
         &["connections", "--help"],
+        &["jobs", "failed", "--help"],
+        &["jobs", "retry", "--help"],
         &["sandbox", "--help"],
         &["demo", "--help"],
     ] {
@@ -442,4 +444,17 @@ fn check_validates_the_workflows_and_refuses_a_broken_one() {
     let out = handoff(dir.path(), &[("HANDOFF_WORKFLOWS_DIR", dir.path().to_str().unwrap())], &["check"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("broken.toml"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn jobs_failed_lists_nothing_on_a_fresh_database_and_retry_of_an_unknown_id_fails() {
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("HANDOFF_DATABASE_URL", db.url())];
+    let out = handoff(dir.path(), &env, &["jobs", "failed"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("no failed jobs"));
+    let out = handoff(dir.path(), &env, &["jobs", "retry", "0192f6a4-5c1e-7abc-8def-0123456789ab"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
 }

@@ -3,6 +3,7 @@
 
 mod connections;
 mod demo;
+mod jobs;
 mod project;
 mod sandbox;
 mod sync;
@@ -54,6 +55,9 @@ enum Command {
     /// Work on tasks.
     #[command(subcommand)]
     Task(project::TaskCommand),
+    /// Side effects that failed for good: list them, queue one again.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// The configured CRM connections and their health (last webhook, last poll, errors, API budget).
     Connections,
     /// Read changed records from the CRMs now (what the scheduled poll does), or
@@ -111,6 +115,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Project(cmd) => project::run_project(cmd, AppState::build(config).await?).await,
         Command::Task(cmd) => project::run_task(cmd, AppState::build(config).await?).await,
         Command::Connections => connections::run(AppState::build(config).await?).await,
+        Command::Jobs(cmd) => jobs::run(cmd, AppState::build(config).await?).await,
         Command::Sync { connection, backfill } => sync::run(AppState::build(config).await?, connection, backfill).await,
     }
 }

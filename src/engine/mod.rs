@@ -1,4 +1,5 @@
 pub mod definition;
+pub mod deliver;
 pub mod invite;
 pub mod plan;
 pub mod run;

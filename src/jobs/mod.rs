@@ -155,6 +155,32 @@ async fn purge_tick(_tick: Tick<CronUtc>, store: Data<Store>) -> Result<(), BoxD
     }
 }
 
+/// How often due outbox emails are sent.
+pub const DELIVER_EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Clone)]
+struct DeliverJob {
+    store: Store,
+    mailer: Arc<crate::mail::Mailer>,
+    sealer: Arc<crate::sealed::Sealer>,
+    base_url: url::Url,
+}
+
+async fn deliver_tick(_tick: Tick<CronUtc>, job: Data<DeliverJob>) -> Result<(), BoxDynError> {
+    match crate::engine::deliver::deliver_invitations(&job.store, &job.mailer, &job.sealer, &job.base_url, 50).await {
+        Ok(d) => {
+            if d.sent + d.retried + d.dead > 0 {
+                tracing::info!(sent = d.sent, retried = d.retried, dead = d.dead, "invitation emails");
+            }
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "delivering invitation emails failed; retrying on the next tick");
+            Err(e.into())
+        }
+    }
+}
+
 /// Starts the schedules; they stop when `stop` turns true.
 pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duration)>, stop: watch::Receiver<bool>) -> JoinSet<()> {
     let (store, crms, health) = (state.store.clone(), state.crms.clone(), state.health.clone());
@@ -196,6 +222,30 @@ pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duratio
             tracing::error!(worker = "purge-inbound", error = %e, "worker stopped");
         }
     });
+    match (&state.config.smtp.url, &sealer) {
+        (Some(_), Some(sealer)) => match crate::mail::Mailer::new(&state.config.smtp, crate::mail::Mailer::DEFAULT_TIMEOUT) {
+            Ok(mailer) => {
+                let job = DeliverJob {
+                    store: store.clone(),
+                    mailer: Arc::new(mailer),
+                    sealer: sealer.clone(),
+                    base_url: state.config.server.base_url.clone(),
+                };
+                let deliver = WorkerBuilder::new("deliver-email")
+                    .backend(CronScheduler::new(Every(DELIVER_EVERY)))
+                    .data(job)
+                    .build(deliver_tick);
+                let signal = until(stop.clone());
+                set.spawn(async move {
+                    if let Err(e) = deliver.run_until(signal).await {
+                        tracing::error!(worker = "deliver-email", error = %e, "worker stopped");
+                    }
+                });
+            }
+            Err(e) => tracing::error!(error = %e, "email is not sent: the SMTP settings are unusable"),
+        },
+        _ => tracing::info!("invitation emails wait in the outbox until HANDOFF_SMTP_URL and HANDOFF_MASTER_KEY are set"),
+    }
     let worker = WorkerBuilder::new("resolve-inbound")
         .backend(CronScheduler::new(Every(RESOLVE_EVERY)))
         .data(ResolveJob {

@@ -12,6 +12,7 @@ mod connect;
 mod engine;
 mod health;
 pub mod inbound;
+pub mod outbox;
 mod people;
 mod projects;
 mod record_changes;

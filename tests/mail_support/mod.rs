@@ -5,6 +5,8 @@
 //!
 //! A message is stored before the final 250 is written, so once `Mailer::send` returns
 //! `Ok` the message is already in [`SmtpCapture::messages`]: no waiting in tests.
+// Shared by several test binaries, each of which uses only part of it.
+#![allow(dead_code)]
 
 pub mod mime;
 
