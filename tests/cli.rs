@@ -218,6 +218,8 @@ fn every_command_has_help() {
         &["connections", "--help"],
         &["jobs", "failed", "--help"],
         &["jobs", "retry", "--help"],
+        &["workflows", "list", "--help"],
+        &["workflows", "dry-run", "--help"],
         &["sandbox", "--help"],
         &["demo", "--help"],
     ] {

@@ -99,3 +99,69 @@ async fn a_deal_moved_to_closed_won_becomes_one_project_with_its_people() {
     assert_eq!(third.projects_created, 0);
     assert_eq!(app.store().engine_counts().await.unwrap().projects, before + 1);
 }
+
+// Multi-threaded: the handoff child process calls the in-process sandbox while this
+// test waits for the child, blocking its own thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workflows_list_and_a_dry_run_show_the_plan_and_change_nothing() {
+    crm_http::install_crypto_provider();
+    let sb = sandbox::start(sandbox::Config::for_tests()).await.unwrap();
+    let db = common::TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("handoff.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[connections.salesforce]\ncrm = \"salesforce\"\nlogin_url = \"{}\"\nclient_id = \"{}\"\nusername = \"{}\"\norganization_id = \"{}\"\n",
+            sb.base_url(),
+            sandbox::DEFAULT_CLIENT_ID,
+            sandbox::DEFAULT_USERNAME,
+            sb.organization_id()
+        ),
+    )
+    .unwrap();
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, sandbox::TEST_JWT_PRIVATE_KEY_PEM).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+            .current_dir(dir.path())
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env("HANDOFF_DATABASE_URL", db.url())
+            .env("HANDOFF_MASTER_KEY", "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE=")
+            .env("HANDOFF_CONNECTION_SALESFORCE_PRIVATE_KEY_FILE", &key)
+            .env("HANDOFF_CONNECTION_SALESFORCE_WEBHOOK_SECRET", "secret")
+            .env("HANDOFF_WORKFLOWS_DIR", common::repo_path("workflows"))
+            .env("HANDOFF_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let listed = run(&["workflows", "list"]);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.contains("salesforce-closed-won  [active]"), "{text}");
+    assert!(text.contains("hubspot-closedwon  [inactive: connection not configured]"), "{text}");
+
+    let won = sb
+        .ids("Opportunity")
+        .into_iter()
+        .find(|id| sb.record("Opportunity", id).unwrap()["StageName"] == "Closed Won")
+        .unwrap();
+    let out = run(&["workflows", "dry-run", "salesforce-closed-won", "--record", &won]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains("dry run: nothing is changed") && text.contains("project   would be created"),
+        "{text}"
+    );
+    assert!(text.contains("onboarding"), "{text}");
+    assert_eq!(
+        db.store().await.engine_counts().await.unwrap().projects,
+        0,
+        "a dry run creates nothing"
+    );
+
+    let missing = run(&["workflows", "dry-run", "nope", "--record", &won]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("available: hubspot-closedwon, salesforce-closed-won"));
+}

@@ -8,6 +8,7 @@ mod project;
 mod sandbox;
 mod sync;
 mod templates;
+mod workflows;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,9 @@ enum Command {
     /// Work on tasks.
     #[command(subcommand)]
     Task(project::TaskCommand),
+    /// List workflows, or show what one would do for a CRM record (dry run).
+    #[command(subcommand)]
+    Workflows(workflows::WorkflowsCommand),
     /// Side effects that failed for good: list them, queue one again.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
@@ -116,6 +120,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Task(cmd) => project::run_task(cmd, AppState::build(config).await?).await,
         Command::Connections => connections::run(AppState::build(config).await?).await,
         Command::Jobs(cmd) => jobs::run(cmd, AppState::build(config).await?).await,
+        Command::Workflows(cmd) => workflows::run(cmd, AppState::build(config).await?).await,
         Command::Sync { connection, backfill } => sync::run(AppState::build(config).await?, connection, backfill).await,
     }
 }

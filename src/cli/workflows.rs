@@ -1,0 +1,158 @@
+//! `handoff workflows list` and `handoff workflows dry-run NAME --record ID`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use crate::app::AppState;
+use crate::engine::definition::{Event, TemplateChoice, Workflow};
+use crate::engine::run::{Planner, plan};
+
+#[derive(Subcommand, Debug)]
+pub enum WorkflowsCommand {
+    /// List the workflows with their trigger and whether they can run.
+    List,
+    /// Show what a workflow would do for one CRM record, without doing it.
+    DryRun {
+        /// The workflow's name (its file name without .toml).
+        name: String,
+        /// The CRM record's id (an Opportunity id, a HubSpot deal id).
+        #[arg(long)]
+        record: String,
+    },
+}
+
+fn event(w: &Workflow) -> String {
+    match &w.trigger.event {
+        Event::Created => "created".into(),
+        Event::Updated => "updated".into(),
+        Event::FieldBecomes { field, value } => format!("{field} becomes {value:?}"),
+        Event::EntersStage { stage } => format!("enters stage {stage}"),
+    }
+}
+
+fn template(w: &Workflow) -> String {
+    match &w.template {
+        TemplateChoice::Fixed(name) => name.clone(),
+        TemplateChoice::ByField { field, default, .. } => format!("by {field} (default {default})"),
+    }
+}
+
+pub async fn run(cmd: WorkflowsCommand, state: AppState) -> anyhow::Result<ExitCode> {
+    match cmd {
+        WorkflowsCommand::List => {
+            if state.workflows.is_empty() {
+                println!("no workflows ({} holds none)", state.config.workflows.dir.display());
+            }
+            for w in state.workflows.iter() {
+                let runs = if state.crms.get(&w.trigger.connection).is_some() {
+                    "active"
+                } else {
+                    "inactive: connection not configured"
+                };
+                println!("{}  [{runs}]", w.name);
+                println!(
+                    "  when     {} {} on {}: {}",
+                    w.trigger.object.as_str(),
+                    w.trigger.connection,
+                    event(w),
+                    if w.trigger.condition.is_some() {
+                        "with conditions"
+                    } else {
+                        "always"
+                    }
+                );
+                println!("  template {}", template(w));
+                println!(
+                    "  people   {} source(s); writeback {} rule(s)",
+                    w.customers.len(),
+                    w.writeback.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        WorkflowsCommand::DryRun { name, record } => dry_run(&state, &name, &record).await,
+    }
+}
+
+async fn dry_run(state: &AppState, name: &str, record: &str) -> anyhow::Result<ExitCode> {
+    let workflow = state.workflows.iter().find(|w| w.name == name).with_context(|| {
+        let names: Vec<&str> = state.workflows.iter().map(|w| w.name.as_str()).collect();
+        format!("no workflow named `{name}`; available: {}", names.join(", "))
+    })?;
+    let crm = state
+        .crms
+        .get(&workflow.trigger.connection)
+        .with_context(|| format!("the workflow's connection `{}` is not configured", workflow.trigger.connection))?;
+    let mut changes = crm.fetch(workflow.trigger.object, &[record.to_owned()]).await?;
+    let change = changes.pop().with_context(|| {
+        format!(
+            "{} has no {} `{record}`",
+            workflow.trigger.connection,
+            workflow.trigger.object.as_str()
+        )
+    })?;
+    let now = chrono::Utc::now();
+    let planner = Planner {
+        catalog: &state.catalog,
+        sealer: None,
+        now,
+        today: now.date_naive(),
+    };
+    let planned = plan(workflow, &change, &planner)?;
+    let existing = state
+        .store
+        .project_for_source(&workflow.name, &change.connection, &change.external_id)
+        .await?;
+
+    println!(
+        "workflow {} for {} {record} (dry run: nothing is changed)",
+        workflow.name,
+        workflow.trigger.object.as_str()
+    );
+    println!(
+        "  trigger   {}",
+        if workflow.matches(&change, None) {
+            "matches the record as it is now"
+        } else {
+            "does not match the record as it is now"
+        }
+    );
+    match existing {
+        Some(id) => println!("  project   exists ({id}): its name and goal would be updated to the ones below"),
+        None => println!("  project   would be created"),
+    }
+    let p = &planned.project;
+    println!("  name      {}", p.name);
+    println!(
+        "  template  {} ({} phases, {} tasks)",
+        p.template_key,
+        p.phases.len(),
+        p.phases.iter().map(|ph| ph.tasks.len()).sum::<usize>()
+    );
+    println!("  status    {}", p.status);
+    println!(
+        "  dates     start {}, goal {}",
+        p.start_date,
+        p.goal_date.map_or_else(|| "-".into(), |d| d.to_string())
+    );
+    if let Some(c) = &planned.company {
+        println!("  company   {} ({})", c.name, c.external_id);
+    }
+    println!("  people    {}", planned.people.len());
+    for person in &planned.people {
+        let crm_role = person.contact_role.as_deref().unwrap_or("-");
+        println!(
+            "    {:<36} {:<16} invite {:<12} ({crm_role})",
+            person.email.as_str(),
+            person.role.as_str(),
+            person.invite.as_str()
+        );
+    }
+    for skipped in &planned.skipped {
+        println!("    skipped: {skipped}");
+    }
+    println!("  writeback {} rule(s)", workflow.writeback.len());
+    Ok(ExitCode::SUCCESS)
+}
