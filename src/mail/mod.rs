@@ -6,6 +6,7 @@
 //! email a [`MessageId`] derived from its outbox row makes a resend after a crash
 //! recognisable as the same message.
 
+pub mod capture;
 mod endpoint;
 mod error;
 mod mailer;
