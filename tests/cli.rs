@@ -276,8 +276,8 @@ async fn serve_answers_health_checks_and_exits_cleanly_on_sigterm() {
     assert!(lines.any(|l| l.unwrap().contains("shutting down")));
 }
 
-#[tokio::test]
-async fn demo_prints_realistic_projects_and_serves_until_sigterm() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_turns_a_won_deal_in_each_crm_into_a_project_with_invitations() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
@@ -296,20 +296,21 @@ async fn demo_prints_realistic_projects_and_serves_until_sigterm() {
         let line = lines.next().expect("demo exited before serving").unwrap();
         printed.push_str(&line);
         printed.push('\n');
-        if let Some(rest) = line.strip_prefix("serving on http://") {
+        if let Some(rest) = line.strip_prefix("handoff            http://") {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
     };
     for expected in [
-        "Acme Analytics onboarding (active)",
-        "Globex Logistics implementation (active)",
-        "progress  22% (6 of 27 tasks completed)",
-        "customer_admin   dana.whitfield@acme-analytics.example",
-        "Decision Maker",
-        "[!]",
+        "Initech onboarding (active)",
+        "Umbrella Health — Core platform (active)",
+        "customer_admin   dana.reyes@initech.example",
+        "Dana Reyes — Decision Maker in the CRM",
+        "Lena Park — Decision maker in the CRM",
+        "to dana.reyes@initech.example",
     ] {
         assert!(printed.contains(expected), "missing {expected:?} in:\n{printed}");
     }
+    assert_eq!(printed.matches(&format!("http://{address}/invite/")).count(), 4, "{printed}");
     assert!(dir.path().join("data/demo.db").exists());
     assert_eq!(
         common::http_client()

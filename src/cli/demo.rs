@@ -1,178 +1,286 @@
-//! `handoff demo`: a fresh SQLite database with realistic projects, then the server.
+//! `handoff demo`: handoff as a new user first meets it, with nothing to configure.
 //!
-//! It shows what handoff does today without any set-up. (The CRM half of the demo —
-//! won deals in the bundled Salesforce/HubSpot sandbox becoming projects — arrives with
-//! the workflow engine.)
+//! In one process: both CRM simulators, an SMTP capture, and handoff on a fresh SQLite
+//! database with the shipped workflows. Webhooks and Outbound Messages are wired to
+//! handoff; a won deal is created in each CRM through the CRM's own API (handoff's
+//! connector clients, as any integration would); the demo then shows what handoff made
+//! of them — projects, customer users with their roles, invitation emails with their
+//! links — and keeps serving.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::Local;
 use secrecy::SecretString;
+use serde_json::json;
 
 use crate::app::{self, AppState};
-use crate::config::Config;
-use crate::domain::people::{Actor, ProjectRole, UserKind};
-use crate::domain::project::{ProjectSpec, plan_project};
-use crate::domain::{Email, ProjectId, ProjectStatus};
-use crate::store::{Completion, NewUser, Store};
+use crate::config::connections::{CrmSettings, HubspotAuth, HubspotSettings, SalesforceAuth, SalesforceSettings};
+use crate::config::{Config, ConnectionConfig, MasterKey};
+use crate::mail::capture::SmtpCapture;
 
 /// Where the demo keeps its data; replaced on every run so the demo is repeatable.
 const DEMO_DB: &str = "data/demo.db";
-
-struct Person {
-    email: &'static str,
-    first: &'static str,
-    last: &'static str,
-    title: &'static str,
-    role: ProjectRole,
-    contact_role: Option<&'static str>,
-}
-
-struct DemoProject {
-    template: &'static str,
-    company: &'static str,
-    name: &'static str,
-    people: &'static [Person],
-    tasks_done: usize,
-}
-
-const OWNER: Person = Person {
-    email: "maria.lopez@handoff.example",
-    first: "Maria",
-    last: "Lopez",
-    title: "Onboarding Manager",
-    role: ProjectRole::Owner,
-    contact_role: None,
-};
-
-const PROJECTS: &[DemoProject] = &[
-    DemoProject {
-        template: "saas-onboarding",
-        company: "Acme Analytics",
-        name: "Acme Analytics onboarding",
-        tasks_done: 6,
-        people: &[
-            OWNER,
-            Person {
-                email: "dana.whitfield@acme-analytics.example",
-                first: "Dana",
-                last: "Whitfield",
-                title: "VP Operations",
-                role: ProjectRole::CustomerAdmin,
-                contact_role: Some("Decision Maker"),
-            },
-            Person {
-                email: "sam.okafor@acme-analytics.example",
-                first: "Sam",
-                last: "Okafor",
-                title: "IT Lead",
-                role: ProjectRole::CustomerMember,
-                contact_role: Some("Technical Buyer"),
-            },
-        ],
-    },
-    DemoProject {
-        template: "implementation",
-        company: "Globex Logistics",
-        name: "Globex Logistics implementation",
-        tasks_done: 3,
-        people: &[
-            OWNER,
-            Person {
-                email: "priya.nair@globex.example",
-                first: "Priya",
-                last: "Nair",
-                title: "CIO",
-                role: ProjectRole::CustomerAdmin,
-                contact_role: Some("Economic Buyer"),
-            },
-            Person {
-                email: "tom.berg@globex.example",
-                first: "Tom",
-                last: "Berg",
-                title: "Project Manager",
-                role: ProjectRole::CustomerMember,
-                contact_role: Some("Evaluator"),
-            },
-        ],
-    },
+const OUTBOUND_SECRET: &str = "demo-outbound-secret";
+/// The shipped workflows, used when no workflows folder is found (run from elsewhere).
+const WORKFLOWS: &[(&str, &str)] = &[
+    (
+        "salesforce-closed-won.toml",
+        include_str!("../../workflows/salesforce-closed-won.toml"),
+    ),
+    ("hubspot-closedwon.toml", include_str!("../../workflows/hubspot-closedwon.toml")),
 ];
 
 pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{DEMO_DB}{suffix}"));
     }
-    config.database.url = SecretString::from(format!("sqlite://{DEMO_DB}"));
-    let listen = config.server.listen;
-    let state = AppState::build(config).await?;
+    println!("handoff demo — starting the CRM sandboxes, an SMTP capture and handoff …\n");
+    let salesforce = sandbox_salesforce::start(sandbox_salesforce::Config {
+        listen: "127.0.0.1:0".parse()?,
+        ..Default::default()
+    })
+    .await?;
+    let hubspot = sandbox_hubspot::start(sandbox_hubspot::Config {
+        listen: "127.0.0.1:0".parse()?,
+        ..Default::default()
+    })
+    .await?;
+    let smtp = SmtpCapture::start().await.context("cannot start the SMTP capture")?;
 
-    println!("handoff demo — a fresh database at {DEMO_DB}\n");
-    for demo in PROJECTS {
-        let id = create(&state, demo).await?;
-        let details = state.store.project_details(id).await?.context("the demo project vanished")?;
-        print!("{}", super::project::render(&details));
-        println!("\n  team:");
-        for (m, u) in state.store.project_members(id).await? {
-            let contact = m.contact_role.map(|r| format!(" — {r}")).unwrap_or_default();
-            println!("    {:<16} {:<40} {}{contact}", m.role.as_str(), u.email.as_str(), u.display_name());
+    let workflows_dir = tempfile_dir()?;
+    if !config.workflows.dir.exists() {
+        for (name, text) in WORKFLOWS {
+            std::fs::write(workflows_dir.join(name), text)?;
         }
-        println!("\n  see it again: HANDOFF_DATABASE_URL=sqlite://{DEMO_DB} cargo run --release -- project show {id}\n");
+        config.workflows.dir = workflows_dir.clone();
     }
-
+    config.database.url = SecretString::from(format!("sqlite://{DEMO_DB}"));
+    config.secrets.master_key = MasterKey::generate();
+    config.smtp.url = Some(SecretString::from(smtp.url()));
+    let listen = config.server.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (set HANDOFF_LISTEN to another address)"))?;
     let address = listener.local_addr()?;
-    println!("serving on http://{address} — health: http://{address}/healthz · readiness: http://{address}/readyz");
+    config.server.base_url = format!("http://{address}").parse()?;
+    config.connections = connections(&salesforce, &hubspot)?;
+    let state = AppState::build(config).await?;
+    let server = tokio::spawn(app::serve(listener, state.clone(), app::shutdown_signal()));
+
+    salesforce.set_outbound_target(Some(format!("http://{address}/webhooks/salesforce/salesforce/{OUTBOUND_SECRET}")));
+    hubspot.set_webhook_target(Some(format!("http://{address}/webhooks/hubspot/hubspot")));
+
+    let sf_deal = win_salesforce_deal(&salesforce).await.context("creating the Salesforce deal")?;
+    let hs_deal = win_hubspot_deal(&hubspot).await.context("creating the HubSpot deal")?;
+    println!("Won a deal in each CRM through its API: Salesforce Opportunity {sf_deal}, HubSpot deal {hs_deal}.");
+    println!("Waiting for the webhook / Outbound Message, the workflows and the invitation emails …\n");
+    wait_for(&state, &smtp, 2, Duration::from_secs(60)).await;
+
+    show(&state, &smtp, &address).await?;
+    println!(
+        "\nNot yet in this version: writing task completions back to the CRM (issue #5) and the customer portal behind the links (issue #6)."
+    );
+    println!("\nhandoff            http://{address}  (health: /healthz, readiness: /readyz)");
+    println!(
+        "Salesforce sandbox {}  (JWT user {}, org {})",
+        salesforce.base_url(),
+        sandbox_salesforce::DEFAULT_USERNAME,
+        salesforce.organization_id()
+    );
+    println!(
+        "HubSpot sandbox    {}  (private-app token {})",
+        hubspot.base_url(),
+        sandbox_hubspot::DEFAULT_PRIVATE_APP_TOKEN
+    );
+    println!("database           {DEMO_DB} — try: HANDOFF_DATABASE_URL=sqlite://{DEMO_DB} cargo run --release -- project list");
     println!("press Ctrl-C to stop");
-    app::serve(listener, state, app::shutdown_signal()).await?;
+    server.await??;
+    salesforce.shutdown().await;
+    hubspot.shutdown().await;
+    let _ = std::fs::remove_dir_all(&workflows_dir);
     Ok(ExitCode::SUCCESS)
 }
 
-async fn create(state: &AppState, demo: &DemoProject) -> anyhow::Result<ProjectId> {
-    let store = &state.store;
-    let template = state
-        .catalog
-        .get(demo.template)
-        .with_context(|| format!("the demo needs the `{}` template", demo.template))?;
-    let company = store.find_or_create_company(demo.company).await?;
-    let spec = ProjectSpec {
-        name: demo.name.into(),
-        template_key: demo.template.into(),
-        company_id: Some(company.id),
-        start_date: Local::now().date_naive(),
-        goal_date: None,
-    };
-    let id = store.create_project(&plan_project(template, spec)?, Actor::System, "demo").await?;
-    for p in demo.people {
-        let kind = p.role.side();
-        let mut new = NewUser::new(kind, Email::parse(p.email)?);
-        new.first_name = Some(p.first.into());
-        new.last_name = Some(p.last.into());
-        new.title = Some(p.title.into());
-        new.company_id = (kind == UserKind::Customer).then_some(company.id);
-        let (user, _) = store.upsert_user(&new).await?;
-        store.add_member(id, user.id, p.role, p.contact_role, Actor::System, "demo").await?;
-    }
-    store.set_project_status(id, ProjectStatus::Active, Actor::System, "demo").await?;
-    complete_first_tasks(store, id, demo.tasks_done).await?;
-    Ok(id)
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("handoff-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
-/// Completes up to `n` tasks in plan order, each only once what it waits for is done.
-async fn complete_first_tasks(store: &Store, id: ProjectId, n: usize) -> anyhow::Result<()> {
-    let mut done = 0;
-    while done < n {
-        let details = store.project_details(id).await?.context("the demo project vanished")?;
-        let next = details
-            .tasks
+fn connections(sf: &sandbox_salesforce::Sandbox, hs: &sandbox_hubspot::Sandbox) -> anyhow::Result<Vec<ConnectionConfig>> {
+    // Polls would also find the sandboxes' seeded deals; the demo is about the live flow.
+    let poll_interval = Duration::from_secs(3600);
+    Ok(vec![
+        ConnectionConfig {
+            name: "salesforce".into(),
+            poll_interval,
+            crm: CrmSettings::Salesforce(SalesforceSettings {
+                login_url: sf.base_url().parse()?,
+                api_version: "67.0".into(),
+                auth: SalesforceAuth::JwtBearer {
+                    client_id: sandbox_salesforce::DEFAULT_CLIENT_ID.into(),
+                    username: sandbox_salesforce::DEFAULT_USERNAME.into(),
+                    private_key: SecretString::from(sandbox_salesforce::TEST_JWT_PRIVATE_KEY_PEM),
+                },
+                organization_id: sf.organization_id().to_owned(),
+                webhook_secret: SecretString::from(OUTBOUND_SECRET),
+            }),
+        },
+        ConnectionConfig {
+            name: "hubspot".into(),
+            poll_interval,
+            crm: CrmSettings::Hubspot(HubspotSettings {
+                base_url: hs.base_url().parse()?,
+                auth: HubspotAuth::PrivateApp {
+                    token: SecretString::from(sandbox_hubspot::DEFAULT_PRIVATE_APP_TOKEN),
+                },
+                client_secret: Some(SecretString::from(sandbox_hubspot::DEFAULT_CLIENT_SECRET)),
+                portal_id: None,
+                accept_legacy_signatures: false,
+            }),
+        },
+    ])
+}
+
+/// An account, two contacts with contact roles and an opportunity, moved to Closed Won.
+async fn win_salesforce_deal(sb: &sandbox_salesforce::Sandbox) -> anyhow::Result<String> {
+    use crm_salesforce::auth::{Grant, JwtBearer, RefreshingTokenProvider};
+    let jwt = JwtBearer::new(
+        &sb.base_url(),
+        sandbox_salesforce::DEFAULT_CLIENT_ID,
+        sandbox_salesforce::DEFAULT_USERNAME,
+        &SecretString::from(sandbox_salesforce::TEST_JWT_PRIVATE_KEY_PEM),
+    )?;
+    let client = crm_salesforce::Client::new(Arc::new(RefreshingTokenProvider::new(Grant::JwtBearer(jwt))?))?;
+    let account = client.create_record("Account", &json!({ "Name": "Initech" })).await?;
+    let dana = client
+        .create_record(
+            "Contact",
+            &json!({ "FirstName": "Dana", "LastName": "Reyes", "Email": "dana.reyes@initech.example", "AccountId": account }),
+        )
+        .await?;
+    let omar = client
+        .create_record(
+            "Contact",
+            &json!({ "FirstName": "Omar", "LastName": "Haddad", "Email": "omar.haddad@initech.example", "AccountId": account }),
+        )
+        .await?;
+    let close = chrono::Utc::now().date_naive().to_string();
+    let opp = client
+        .create_record(
+            "Opportunity",
+            &json!({ "Name": "Initech — Analytics", "AccountId": account, "StageName": "Negotiation/Review", "CloseDate": close,
+                     "Amount": 48000, "Type": "New Business", "Product_Line__c": "Analytics" }),
+        )
+        .await?;
+    for (contact, role, primary) in [(&dana, "Decision Maker", true), (&omar, "Technical Buyer", false)] {
+        client
+            .create_record(
+                "OpportunityContactRole",
+                &json!({ "OpportunityId": opp, "ContactId": contact, "Role": role, "IsPrimary": primary }),
+            )
+            .await?;
+    }
+    let mut won = serde_json::Map::new();
+    won.insert("StageName".into(), json!("Closed Won"));
+    client.update_record("Opportunity", &opp, &won).await?;
+    Ok(opp)
+}
+
+/// A company, two contacts with association labels and a deal, moved to closedwon.
+async fn win_hubspot_deal(sb: &sandbox_hubspot::Sandbox) -> anyhow::Result<String> {
+    use crm_hubspot::associations::AssociationSpec;
+    use crm_hubspot::objects::NewObject;
+    let token = crm_http::StaticToken(crm_http::AccessToken::new(SecretString::from(
+        sandbox_hubspot::DEFAULT_PRIVATE_APP_TOKEN,
+    )));
+    let client = crm_hubspot::Client::builder(Arc::new(token)).base_url(sb.base_url()).build()?;
+    let object = |pairs: &[(&str, &str)]| NewObject {
+        properties: pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        ..Default::default()
+    };
+    let company = client
+        .create_object("companies", &object(&[("name", "Umbrella Health"), ("domain", "umbrella.example")]))
+        .await?
+        .id;
+    let deal = client
+        .create_object(
+            "deals",
+            &object(&[
+                ("dealname", "Umbrella Health — Core platform"),
+                ("pipeline", "default"),
+                ("dealstage", "contractsent"),
+                ("amount", "36000"),
+            ]),
+        )
+        .await?
+        .id;
+    client.associate_default("deals", &deal, "companies", &company).await?;
+    let labels = client.association_labels("deals", "contacts").await?;
+    for (first, last, label) in [("Lena", "Park", "Decision maker"), ("Tom", "Novak", "Technical contact")] {
+        let email = format!("{}.{}@umbrella.example", first.to_lowercase(), last.to_lowercase());
+        let contact = client
+            .create_object("contacts", &object(&[("firstname", first), ("lastname", last), ("email", &email)]))
+            .await?
+            .id;
+        let spec = labels
             .iter()
-            .find(|t| details.status_of(t) == crate::domain::TaskStatus::Pending);
-        let Some(task) = next else { break };
-        if store.complete_task(id, task.key.as_str(), Actor::System, "demo").await? == Completion::Completed {
-            done += 1;
+            .find(|l| l.label.as_deref() == Some(label))
+            .map(|l| AssociationSpec {
+                association_category: l.category,
+                association_type_id: l.type_id,
+            })
+            .with_context(|| format!("the sandbox has no `{label}` association label"))?;
+        client.associate("deals", &deal, "contacts", &contact, &[spec]).await?;
+    }
+    client
+        .update_object(
+            "deals",
+            &deal,
+            &[("dealstage".to_owned(), "closedwon".to_owned())].into_iter().collect(),
+        )
+        .await?;
+    Ok(deal)
+}
+
+async fn wait_for(state: &AppState, smtp: &SmtpCapture, projects: i64, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        let made = state.store.engine_counts().await.map(|c| c.projects).unwrap_or(0);
+        if made >= projects && smtp.messages().len() >= 2 {
+            return;
         }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    println!("(still waiting after {} s; showing what there is)", limit.as_secs());
+}
+
+async fn show(state: &AppState, smtp: &SmtpCapture, address: &std::net::SocketAddr) -> anyhow::Result<()> {
+    for summary in state.store.list_projects().await? {
+        let id = summary.project.id;
+        let details = state.store.project_details(id).await?.context("a project vanished")?;
+        let rendered = super::project::render(&details);
+        // The header and the first phase tell the story; `handoff project show` has the rest.
+        let shown: Vec<&str> = rendered.lines().take_while(|l| !l.starts_with("2. ")).collect();
+        println!("{}", shown.join("\n"));
+        println!("   … (handoff project show {id})\n  people:");
+        for (m, u) in state.store.project_members(id).await? {
+            let role = m.contact_role.map(|r| format!(" — {r} in the CRM")).unwrap_or_default();
+            println!("    {:<16} {:<34} {}{role}", m.role.as_str(), u.email.as_str(), u.display_name());
+        }
+        println!();
+    }
+    println!("Invitation emails (delivered over SMTP to the demo's capture):");
+    for message in smtp.messages() {
+        // Quoted-printable soft line breaks would split the link.
+        let body = message.raw.replace("=\r\n", "");
+        let link = body
+            .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+            .find(|w| w.starts_with(&format!("http://{address}/invite/")))
+            .unwrap_or("(no link found)");
+        println!("  to {:<34} {link}", message.rcpt_to.join(", "));
     }
     Ok(())
 }

@@ -87,6 +87,15 @@ pub struct SecretsConfig {
 pub struct MasterKey(std::sync::Arc<SecretBox<[u8; 32]>>);
 
 impl MasterKey {
+    /// A random key, for throwaway databases (`handoff demo`): whatever it sealed is
+    /// unreadable once the process ends.
+    pub fn generate() -> Option<MasterKey> {
+        use ring::rand::SecureRandom;
+        let mut key = [0u8; 32];
+        ring::rand::SystemRandom::new().fill(&mut key).ok()?;
+        Some(MasterKey(std::sync::Arc::new(SecretBox::new(Box::new(key)))))
+    }
+
     pub fn bytes(&self) -> &[u8; 32] {
         self.0.expose_secret()
     }
