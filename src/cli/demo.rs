@@ -248,8 +248,10 @@ async fn win_hubspot_deal(sb: &sandbox_hubspot::Sandbox) -> anyhow::Result<Strin
 async fn wait_for(state: &AppState, smtp: &SmtpCapture, projects: i64, limit: Duration) {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        let made = state.store.engine_counts().await.map(|c| c.projects).unwrap_or(0);
-        if made >= projects && smtp.messages().len() >= 2 {
+        // Invitations are created with their project, so once every project exists the
+        // number of invitations is final: wait until all of them have been emailed.
+        let counts = state.store.engine_counts().await.unwrap_or_default();
+        if counts.projects >= projects && i64::try_from(smtp.messages().len()).unwrap_or(0) >= counts.invitations {
             return;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
