@@ -163,16 +163,7 @@ async fn revoked_tokens_and_forced_expiry_get_401() {
         ("client_id", "handoff-sandbox"),
         ("client_secret", "handoff-sandbox-secret"),
     ];
-    let v: Value = app
-        .http
-        .post(app.url("/oauth/v1/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.post_form("/oauth/v1/token", &form).await;
     assert_eq!(v["status"], "BAD_REFRESH_TOKEN");
 }
 

@@ -27,16 +27,7 @@ async fn the_oauth_code_flow_yields_a_bearer_token_that_reads_deals_and_refreshe
         ("client_id", "handoff-sandbox"),
         ("client_secret", "handoff-sandbox-secret"),
     ];
-    let v: Value = app
-        .http
-        .post(app.url("/oauth/2026-03/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.post_form("/oauth/2026-03/token", &form).await;
     assert_eq!(v["token_type"], "bearer");
     assert_eq!(v["expires_in"], 1800);
     assert_eq!(v["refresh_token"], refresh.as_str());
@@ -73,16 +64,7 @@ async fn a_wrong_client_secret_or_unknown_code_gets_hubspots_oauth_error() {
         ("client_id", "handoff-sandbox"),
         ("client_secret", "handoff-sandbox-secret"),
     ];
-    let v: Value = app
-        .http
-        .post(app.url("/oauth/v1/token"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = app.post_form("/oauth/v1/token", &form).await;
     assert_eq!(v["status"], "BAD_AUTH_CODE");
     assert_eq!(v["error"], "invalid_grant");
 }

@@ -39,6 +39,19 @@ pub async fn spawn() -> TestApp {
 }
 
 impl TestApp {
+    /// POSTs a form (the OAuth token endpoints) and returns the JSON answer.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        self.http
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -111,16 +124,7 @@ impl TestApp {
             ("client_id", "handoff-sandbox"),
             ("client_secret", "handoff-sandbox-secret"),
         ];
-        let v: Value = self
-            .http
-            .post(self.url("/oauth/v1/token"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = self.post_form("/oauth/v1/token", &form).await;
         (
             v["access_token"].as_str().unwrap().to_string(),
             v["refresh_token"].as_str().unwrap().to_string(),
