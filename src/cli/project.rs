@@ -120,7 +120,7 @@ pub async fn run_project(cmd: ProjectCommand, state: AppState) -> anyhow::Result
 pub async fn run_task(cmd: TaskCommand, state: AppState) -> anyhow::Result<ExitCode> {
     match cmd {
         TaskCommand::Complete { project_id, task_key } => {
-            match state.store.complete_task(project_id, &task_key, Actor::System, "cli").await? {
+            match crate::engine::tasks::complete_task(&state, project_id, &task_key, Actor::System, "cli").await? {
                 Completion::Completed => println!("completed `{task_key}`"),
                 Completion::AlreadyCompleted => println!("`{task_key}` was already completed; nothing changed"),
             }

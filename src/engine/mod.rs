@@ -3,3 +3,5 @@ pub mod deliver;
 pub mod invite;
 pub mod plan;
 pub mod run;
+pub mod tasks;
+pub mod writeback;

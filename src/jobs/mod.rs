@@ -181,6 +181,50 @@ async fn deliver_tick(_tick: Tick<CronUtc>, job: Data<DeliverJob>) -> Result<(),
     }
 }
 
+/// How often due CRM writebacks are sent: with batching, a second's wait costs little
+/// and keeps completion-to-CRM well under five seconds.
+pub const WRITEBACK_EVERY: Duration = Duration::from_secs(1);
+/// Rows per writeback tick: enough for several full batches per connection.
+const WRITEBACK_ROWS: u32 = 2000;
+
+#[derive(Clone)]
+struct WritebackJob {
+    store: Store,
+    crms: Crms,
+    workflows: Arc<Vec<crate::engine::definition::Workflow>>,
+    base_url: url::Url,
+}
+
+async fn writeback_tick(_tick: Tick<CronUtc>, job: Data<WritebackJob>) -> Result<(), BoxDynError> {
+    // Several rounds while rows keep coming, so a burst is not paced at one claim a tick.
+    for _ in 0..10 {
+        match crate::engine::writeback::deliver_writebacks(&job.store, &job.crms, &job.workflows, &job.base_url, WRITEBACK_ROWS).await {
+            Ok(d) => {
+                if d.retried + d.dead + d.deferred > 0 || d.records_written + d.activities_logged > 0 {
+                    tracing::info!(
+                        rows = d.done,
+                        records = d.records_written,
+                        activities = d.activities_logged,
+                        retried = d.retried,
+                        deferred = d.deferred,
+                        dead = d.dead,
+                        "CRM writebacks"
+                    );
+                }
+                let claimed = d.done + d.retried + d.deferred + d.dead;
+                if claimed < WRITEBACK_ROWS as usize {
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "delivering CRM writebacks failed; retrying on the next tick");
+                return Err(e.into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Starts the schedules; they stop when `stop` turns true.
 pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duration)>, stop: watch::Receiver<bool>) -> JoinSet<()> {
     let (store, crms, health) = (state.store.clone(), state.crms.clone(), state.health.clone());
@@ -246,6 +290,21 @@ pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duratio
         },
         _ => tracing::info!("invitation emails wait in the outbox until HANDOFF_SMTP_URL and HANDOFF_MASTER_KEY are set"),
     }
+    let writebacks = WorkerBuilder::new("deliver-writebacks")
+        .backend(CronScheduler::new(Every(WRITEBACK_EVERY)))
+        .data(WritebackJob {
+            store: store.clone(),
+            crms: crms.clone(),
+            workflows: state.workflows.clone(),
+            base_url: state.config.server.base_url.clone(),
+        })
+        .build(writeback_tick);
+    let signal = until(stop.clone());
+    set.spawn(async move {
+        if let Err(e) = writebacks.run_until(signal).await {
+            tracing::error!(worker = "deliver-writebacks", error = %e, "worker stopped");
+        }
+    });
     let worker = WorkerBuilder::new("resolve-inbound")
         .backend(CronScheduler::new(Every(RESOLVE_EVERY)))
         .data(ResolveJob {

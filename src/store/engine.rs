@@ -9,6 +9,7 @@ use super::projects::insert_project;
 use super::{Store, StoreError, Tx, activity, on_tx};
 use crate::domain::people::{Actor, NewActivity};
 use crate::domain::{CompanyId, ProjectId, ProjectStatus, UserId};
+use crate::engine::definition::WritebackEvent;
 use crate::engine::plan::{Applied, Plan, PlannedPerson};
 
 /// Attempts at a plan when another process created the same project at the same time
@@ -67,6 +68,9 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Applied, StoreError> {
             let id = insert_project(tx, &project, Actor::System, &source).await?;
             on_tx!(&mut *tx, c => sqlx::query(LINK_SOURCE).bind(&plan.workflow).bind(&plan.connection).bind(&plan.external_id).bind(id.as_uuid()).bind(Utc::now())
                 .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+            // The project's first status is news to the CRM too (shipped workflows write
+            // the status and the project's link on status_changed).
+            super::writeback::queue(tx, id, WritebackEvent::StatusChanged, &Default::default()).await?;
             (id, true)
         }
     };

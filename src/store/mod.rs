@@ -18,6 +18,7 @@ mod projects;
 mod record_changes;
 mod rows;
 mod sync_state;
+pub mod writeback;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 

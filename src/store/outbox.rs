@@ -17,6 +17,11 @@ pub struct OutboxItem {
     pub payload: Json<serde_json::Value>,
     /// Including this one.
     pub attempts: i32,
+    /// The CRM connection a writeback is for.
+    pub connection: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Why the previous attempt did not finish, if one was made and recorded.
+    pub last_error: Option<String>,
 }
 
 /// A dead-lettered or pending row, for operators.
@@ -37,10 +42,10 @@ impl Store {
         // are serialized, so the plain subquery is enough.
         const PG: &str = "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 WHERE id IN \
                           (SELECT id FROM outbox WHERE status = 'pending' AND kind = $2 AND next_attempt_at <= $3 \
-                           ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id, kind, payload, attempts";
+                           ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id, kind, payload, attempts, connection, created_at, last_error";
         const LITE: &str = "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 WHERE id IN \
                             (SELECT id FROM outbox WHERE status = 'pending' AND kind = $2 AND next_attempt_at <= $3 \
-                             ORDER BY next_attempt_at LIMIT $4) RETURNING id, kind, payload, attempts";
+                             ORDER BY next_attempt_at LIMIT $4) RETURNING id, kind, payload, attempts, connection, created_at, last_error";
         let now = Utc::now();
         let limit = i64::from(limit);
         Ok(match &self.db {

@@ -8,10 +8,12 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::rows::{PhaseRow, ProjectRow, TaskRow, project_columns, task_columns};
+use super::writeback::{self, EventContext};
 use super::{Store, StoreError, activity, on_pool, on_tx};
 use crate::domain::people::{Actor, NewActivity};
 use crate::domain::project::{NewProject, Project, ProjectDetails};
 use crate::domain::{Progress, ProjectId, ProjectStatus, TaskId, TaskStatus};
+use crate::engine::definition::WritebackEvent;
 
 /// A line of the project list: the project and how far along it is.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -129,6 +131,13 @@ impl Store {
             .bind(id.as_uuid())
             .execute(&mut **c)
             .await.map(|r| r.rows_affected()))?;
+        let context = EventContext {
+            actor: match &actor {
+                Actor::User(u) => Some(*u),
+                Actor::System => None,
+            },
+            ..EventContext::default()
+        };
         let details = serde_json::json!({ "from": current, "to": to });
         activity::record(
             &mut tx,
@@ -141,6 +150,7 @@ impl Store {
             },
         )
         .await?;
+        writeback::queue(&mut tx, id, WritebackEvent::StatusChanged, &context).await?;
         tx.commit().await?;
         Ok(to)
     }
@@ -148,14 +158,17 @@ impl Store {
     /// Completes a task, if every task it depends on is completed. Completing a
     /// completed task changes nothing, so a retried request is harmless.
     pub async fn complete_task(&self, project: ProjectId, key: &str, actor: Actor, source: &str) -> Result<Completion, StoreError> {
-        const TASK: &str = "SELECT id, status FROM tasks WHERE project_id = $1 AND key = $2";
+        const TASK: &str = "SELECT id, status, title, phase_id FROM tasks WHERE project_id = $1 AND key = $2";
+        const PHASE_LEFT: &str = "SELECT ph.name, (SELECT COUNT(*) FROM tasks t WHERE t.project_id = $1 AND t.phase_id = ph.id AND t.status <> 'completed') \
+                                  FROM phases ph WHERE ph.id = $2";
         const OPEN_DEPS: &str = "SELECT t.key FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id \
                                  WHERE d.task_id = $1 AND t.status <> 'completed' ORDER BY t.position";
         const COMPLETE: &str = "UPDATE tasks SET status = 'completed', completed_at = $1, completed_by = $2 WHERE id = $3";
         let mut tx = self.begin().await?;
-        let task: Option<(Uuid, String)> =
+        let task: Option<(Uuid, String, String, Uuid)> =
             on_tx!(&mut tx, c => sqlx::query_as(TASK).bind(project.as_uuid()).bind(key).fetch_optional(&mut **c).await)?;
-        let (task_id, status) = task.ok_or_else(|| StoreError::not_found("task", format!("`{key}` in project {project}")))?;
+        let (task_id, status, title, phase_id) =
+            task.ok_or_else(|| StoreError::not_found("task", format!("`{key}` in project {project}")))?;
         if super::rows::parse_task_status(&status)? == TaskStatus::Completed {
             return Ok(Completion::AlreadyCompleted);
         }
@@ -167,10 +180,12 @@ impl Store {
             )));
         }
         let by = match actor {
-            Actor::User(u) => Some(u.as_uuid()),
+            Actor::User(u) => Some(u),
             Actor::System => None,
         };
-        on_tx!(&mut tx, c => sqlx::query(COMPLETE).bind(Utc::now()).bind(by).bind(task_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        let progress_before = writeback::snapshot_in(&mut tx, project).await?.map(|s| s.progress);
+        let by_uuid = by.map(|u| u.as_uuid());
+        on_tx!(&mut tx, c => sqlx::query(COMPLETE).bind(Utc::now()).bind(by_uuid).bind(task_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
         on_tx!(&mut tx, c => sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2").bind(Utc::now()).bind(project.as_uuid()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
         let details = serde_json::json!({ "task": key });
         activity::record(
@@ -184,6 +199,26 @@ impl Store {
             },
         )
         .await?;
+        // What the CRM hears of it (workflow writeback rules decide what, at delivery).
+        let context = EventContext {
+            task_title: Some(title),
+            phase_name: None,
+            actor: by,
+        };
+        writeback::queue(&mut tx, project, WritebackEvent::TaskCompleted, &context).await?;
+        let (phase, left): (String, i64) =
+            on_tx!(&mut tx, c => sqlx::query_as(PHASE_LEFT).bind(project.as_uuid()).bind(phase_id).fetch_one(&mut **c).await)?;
+        if left == 0 {
+            let context = EventContext {
+                phase_name: Some(phase),
+                ..context.clone()
+            };
+            writeback::queue(&mut tx, project, WritebackEvent::PhaseCompleted, &context).await?;
+        }
+        let progress_after = writeback::snapshot_in(&mut tx, project).await?.map(|s| s.progress);
+        if progress_after != progress_before {
+            writeback::queue(&mut tx, project, WritebackEvent::ProgressChanged, &context).await?;
+        }
         tx.commit().await?;
         Ok(Completion::Completed)
     }

@@ -62,6 +62,47 @@ impl CrmError {
     }
 }
 
+/// New values for some fields of one record. Strings, numbers and booleans as JSON;
+/// each adapter converts to its CRM's wire format.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldWrite {
+    pub external_id: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A completed activity to log on a record.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ActivityWrite {
+    pub external_id: String,
+    pub subject: String,
+    pub body: String,
+    /// The CRM contact who acted, when known: the activity is associated with them too.
+    pub contact_id: Option<String>,
+    /// When it happened.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How one row of a batch write went.
+pub type RowOutcome = Result<(), RowError>;
+
+/// A row the CRM refused, in its own words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RowError {
+    pub message: String,
+    /// A lock or a passing condition: the same write may succeed later.
+    pub retryable: bool,
+}
+
+impl RowError {
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: false,
+        }
+    }
+}
+
 pub trait Crm: Send + Sync {
     fn connection(&self) -> &str;
 
@@ -86,6 +127,29 @@ pub trait Crm: Send + Sync {
         object: ObjectKind,
         since: chrono::DateTime<chrono::Utc>,
     ) -> BoxFuture<'a, Result<Vec<RecordChange>, CrmError>>;
+
+    /// Sets fields on records, as few calls as the CRM allows (Salesforce sObject
+    /// Collections of 200, HubSpot batches of 100). One outcome per write, in order;
+    /// `Err` for the whole call when nothing could be sent.
+    fn write_fields<'a>(&'a self, object: ObjectKind, writes: &'a [FieldWrite]) -> BoxFuture<'a, Result<Vec<RowOutcome>, CrmError>>;
+
+    /// Logs completed activities (a Salesforce Task, a HubSpot task) on records, batched
+    /// like [`Crm::write_fields`].
+    fn log_activities<'a>(
+        &'a self,
+        object: ObjectKind,
+        activities: &'a [ActivityWrite],
+    ) -> BoxFuture<'a, Result<Vec<RowOutcome>, CrmError>>;
+
+    /// Whether `activity` is already on its record, logged at or after `since`: asked
+    /// before logging it again after an attempt whose outcome is unknown (a crash, a
+    /// timeout), so a retry never logs it twice.
+    fn activity_logged<'a>(
+        &'a self,
+        object: ObjectKind,
+        activity: &'a ActivityWrite,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> BoxFuture<'a, Result<bool, CrmError>>;
 
     fn budget(&self) -> Budget;
 

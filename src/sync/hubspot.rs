@@ -10,12 +10,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
+use crm_hubspot::associations::{AssociationSpec, type_ids};
+use crm_hubspot::engagements::{NewTask, TaskStatus};
+use crm_hubspot::objects::{BatchError, NewObject, ObjectUpdate, types};
 use crm_hubspot::poll::{Cursor, PolledRecord, Poller};
 use crm_hubspot::{Client, Error as HsError, Object, ReadOptions};
 use serde_json::{Map, Value};
 
 use super::change::{ChangeSource, ContactRole, ObjectKind, RecordChange};
-use super::crm::{BoxFuture, Budget, ChangePage, Crm, CrmError};
+use super::crm::{ActivityWrite, BoxFuture, Budget, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
 
 pub const DEFAULT_DEAL_PROPERTIES: &[&str] = &[
     "dealname",
@@ -199,13 +202,60 @@ fn modified(o: &Object) -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
-fn map_error(e: HsError) -> CrmError {
+/// A JSON value as HubSpot property text: numbers and booleans as written, null clears.
+fn property_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A batch row's outcome from the batch's error list (which names rows by id).
+fn batch_outcome(errors: &[BatchError], id: &str) -> RowOutcome {
+    match errors.iter().find(|e| e.context.values().flatten().any(|v| v == id)) {
+        None => Ok(()),
+        Some(e) => Err(RowError::permanent(match &e.category {
+            Some(category) => format!("{category}: {}", e.message),
+            None => e.message.clone(),
+        })),
+    }
+}
+
+/// `hs_timestamp` reads back as epoch milliseconds or as ISO 8601, depending on the path.
+fn timestamp_matches(value: Option<&str>, millis: &str) -> bool {
+    let Some(v) = value else { return false };
+    v == millis || DateTime::parse_from_rfc3339(v).is_ok_and(|t| t.timestamp_millis().to_string() == millis)
+}
+
+/// The completed HubSpot task that records `a` on its record and on the contact who acted.
+fn completed_task(object: ObjectKind, a: &ActivityWrite) -> NewTask {
+    let mut task = NewTask::new(a.subject.clone(), a.at);
+    task.body = Some(a.body.clone()).filter(|b| !b.is_empty());
+    task.status = Some(TaskStatus::Completed);
+    let to_record = match object {
+        ObjectKind::Deal => type_ids::TASK_TO_DEAL,
+        ObjectKind::Company => type_ids::TASK_TO_COMPANY,
+        ObjectKind::Contact => type_ids::TASK_TO_CONTACT,
+    };
+    task = task.associate(a.external_id.clone(), AssociationSpec::hubspot(to_record));
+    if let Some(contact) = a.contact_id.as_ref().filter(|_| object != ObjectKind::Contact) {
+        task = task.associate(contact.clone(), AssociationSpec::hubspot(type_ids::TASK_TO_CONTACT));
+    }
+    task
+}
+
+fn map_error_ref(e: &HsError) -> CrmError {
     match e {
         HsError::DailyLimit(_) | HsError::RateLimited { .. } => CrmError::RateLimited(e.to_string()),
         HsError::Unauthorized(_) | HsError::Token(crm_http::TokenError::Rejected(_)) => CrmError::Unauthorized(e.to_string()),
         HsError::Token(_) | HsError::Server { .. } | HsError::Timeout | HsError::Transport(_) => CrmError::Unavailable(e.to_string()),
         other => CrmError::Rejected(other.to_string()),
     }
+}
+
+fn map_error(e: HsError) -> CrmError {
+    map_error_ref(&e)
 }
 
 impl Crm for HubspotCrm {
@@ -298,6 +348,122 @@ impl Crm for HubspotCrm {
         // HubSpot search does not return archived records and there is no delete log:
         // deletions arrive as deal.deletion webhooks.
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn write_fields<'a>(&'a self, object: ObjectKind, writes: &'a [FieldWrite]) -> BoxFuture<'a, Result<Vec<RowOutcome>, CrmError>> {
+        Box::pin(async move {
+            let object_type = Self::object_type(object);
+            let mut outcomes = Vec::with_capacity(writes.len());
+            for chunk in writes.chunks(BATCH) {
+                let inputs: Vec<ObjectUpdate> = chunk
+                    .iter()
+                    .map(|w| ObjectUpdate {
+                        id: w.external_id.clone(),
+                        properties: w.fields.iter().map(|(k, v)| (k.clone(), property_text(v))).collect(),
+                        id_property: None,
+                    })
+                    .collect();
+                match self.client.batch_update(object_type, &inputs).await {
+                    Ok(result) => outcomes.extend(chunk.iter().map(|w| batch_outcome(&result.errors, &w.external_id))),
+                    // HubSpot refuses a whole batch for one bad row (VALIDATION_ERROR) without
+                    // always saying which: each row is then sent alone, so only the bad one
+                    // fails. Rare, so the extra calls are worth the precise error.
+                    Err(e) if chunk.len() > 1 && matches!(map_error_ref(&e), CrmError::Rejected(_)) => {
+                        for input in &inputs {
+                            outcomes.push(match self.client.batch_update(object_type, std::slice::from_ref(input)).await {
+                                Ok(result) => batch_outcome(&result.errors, &input.id),
+                                Err(e) => match map_error(e) {
+                                    CrmError::Rejected(m) => Err(RowError::permanent(m)),
+                                    other => return Err(other),
+                                },
+                            });
+                        }
+                    }
+                    Err(e) => match map_error(e) {
+                        CrmError::Rejected(m) => outcomes.extend(chunk.iter().map(|_| Err(RowError::permanent(m.clone())))),
+                        other => return Err(other),
+                    },
+                }
+            }
+            Ok(outcomes)
+        })
+    }
+
+    fn log_activities<'a>(
+        &'a self,
+        object: ObjectKind,
+        activities: &'a [ActivityWrite],
+    ) -> BoxFuture<'a, Result<Vec<RowOutcome>, CrmError>> {
+        Box::pin(async move {
+            let mut outcomes = Vec::with_capacity(activities.len());
+            for chunk in activities.chunks(BATCH) {
+                let inputs: Vec<NewObject> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let mut o = completed_task(object, a).to_new_object();
+                        // Batch create answers in any order; the trace id says which is which.
+                        o.object_write_trace_id = Some(i.to_string());
+                        o
+                    })
+                    .collect();
+                let result = self.client.batch_create(types::TASKS, &inputs).await.map_err(map_error)?;
+                let created: std::collections::HashSet<&str> =
+                    result.results.iter().filter_map(|o| o.object_write_trace_id.as_deref()).collect();
+                outcomes.extend((0..chunk.len()).map(|i| {
+                    let trace = i.to_string();
+                    if created.contains(trace.as_str()) {
+                        return Ok(());
+                    }
+                    let reason = result
+                        .errors
+                        .iter()
+                        .find(|e| e.context.values().flatten().any(|v| *v == trace))
+                        .or(result.errors.first())
+                        .map_or_else(|| "HubSpot did not create the task".to_owned(), |e| e.message.clone());
+                    Err(RowError::permanent(reason))
+                }));
+            }
+            Ok(outcomes)
+        })
+    }
+
+    fn activity_logged<'a>(
+        &'a self,
+        object: ObjectKind,
+        activity: &'a ActivityWrite,
+        since: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<bool, CrmError>> {
+        Box::pin(async move {
+            let from = Self::object_type(object);
+            let linked = self
+                .client
+                .associations(from, &activity.external_id, types::TASKS)
+                .await
+                .map_err(map_error)?;
+            let ids: Vec<String> = linked.iter().map(|a| a.to_object_id.to_string()).collect();
+            if ids.is_empty() {
+                return Ok(false);
+            }
+            let options = ReadOptions {
+                properties: vec!["hs_task_subject".into(), "hs_timestamp".into(), "hs_createdate".into()],
+                ..Default::default()
+            };
+            let stamp = activity.at.timestamp_millis().to_string();
+            for chunk in ids.chunks(BATCH) {
+                let read = self.client.batch_read(types::TASKS, chunk, &options).await.map_err(map_error)?;
+                let ours = read.results.iter().any(|t| {
+                    let recent = t.created_at.is_none_or(|c| c >= since - chrono::Duration::minutes(1));
+                    recent
+                        && t.get("hs_task_subject") == Some(activity.subject.as_str())
+                        && timestamp_matches(t.get("hs_timestamp"), &stamp)
+                });
+                if ours {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
     }
 
     fn budget(&self) -> Budget {

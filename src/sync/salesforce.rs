@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use crm_salesforce::poll::{CONTACT_ROLES_RELATIONSHIP, PollQuery};
+use crm_salesforce::write::{NOT_ATTEMPTED, NewRecord, NewTask, RecordUpdate, SaveResult};
 use crm_salesforce::{Client, Error as SfError, QueryOptions, Record};
 use serde_json::{Map, Value};
 
 use super::change::{ChangeSource, CompanyRef, ContactRole, ObjectKind, RecordChange};
-use super::crm::{BoxFuture, Budget, ChangePage, Crm, CrmError};
+use super::crm::{ActivityWrite, BoxFuture, Budget, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
 
 /// Fields read for every opportunity; workflows add the ones their mappings use.
 pub const DEFAULT_DEAL_FIELDS: &[&str] = &[
@@ -167,6 +168,45 @@ fn without_attributes(mut fields: Map<String, Value>) -> Map<String, Value> {
     fields
 }
 
+/// Salesforce caps a Task's Subject at 255 characters.
+const SUBJECT_MAX: usize = 255;
+
+/// The completed Task that records `a` on its record (and on the contact who acted).
+fn completed_task(object: ObjectKind, a: &ActivityWrite) -> NewTask {
+    let mut task = NewTask::completed(&a.subject.chars().take(SUBJECT_MAX).collect::<String>());
+    match object {
+        ObjectKind::Contact => task.who_id = Some(a.external_id.clone()),
+        ObjectKind::Deal | ObjectKind::Company => {
+            task.what_id = Some(a.external_id.clone());
+            task.who_id = a.contact_id.clone();
+        }
+    }
+    task.activity_date = Some(a.at.date_naive());
+    task.description = Some(a.body.clone()).filter(|b| !b.is_empty());
+    task
+}
+
+/// One collection row's result in the hub's terms, with Salesforce's own words.
+fn outcome(r: &SaveResult) -> RowOutcome {
+    if r.success {
+        return Ok(());
+    }
+    let message = r
+        .errors
+        .iter()
+        .map(|e| match e.fields.as_slice() {
+            [] => format!("{}: {}", e.status_code, e.message),
+            fields => format!("{}: {} ({})", e.status_code, e.message, fields.join(", ")),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let retryable = r
+        .errors
+        .iter()
+        .any(|e| e.status_code == crm_salesforce::error::codes::UNABLE_TO_LOCK_ROW || e.status_code == NOT_ATTEMPTED);
+    Err(RowError { message, retryable })
+}
+
 fn map_error(e: SfError) -> CrmError {
     match e {
         SfError::RequestLimitExceeded { .. } => CrmError::RateLimited(e.to_string()),
@@ -282,6 +322,59 @@ impl Crm for SalesforceCrm {
                     source: ChangeSource::Poll,
                 })
                 .collect())
+        })
+    }
+
+    fn write_fields<'a>(&'a self, object: ObjectKind, writes: &'a [FieldWrite]) -> BoxFuture<'a, Result<Vec<RowOutcome>, CrmError>> {
+        Box::pin(async move {
+            let updates: Vec<RecordUpdate> = writes
+                .iter()
+                .map(|w| RecordUpdate {
+                    object_type: Self::sobject(object).to_owned(),
+                    id: w.external_id.clone(),
+                    fields: w.fields.clone(),
+                })
+                .collect();
+            // Not all-or-none: one record's validation rule must not hold back the others.
+            let results = self.client.update_records(&updates, false).await.map_err(map_error)?;
+            Ok(results.iter().map(outcome).collect())
+        })
+    }
+
+    fn log_activities<'a>(
+        &'a self,
+        object: ObjectKind,
+        activities: &'a [ActivityWrite],
+    ) -> BoxFuture<'a, Result<Vec<RowOutcome>, CrmError>> {
+        Box::pin(async move {
+            let tasks = activities
+                .iter()
+                .map(|a| NewRecord::task(&completed_task(object, a)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(map_error)?;
+            let results = self.client.create_records(&tasks, false).await.map_err(map_error)?;
+            Ok(results.iter().map(outcome).collect())
+        })
+    }
+
+    fn activity_logged<'a>(
+        &'a self,
+        object: ObjectKind,
+        activity: &'a ActivityWrite,
+        since: DateTime<Utc>,
+    ) -> BoxFuture<'a, Result<bool, CrmError>> {
+        Box::pin(async move {
+            let task = completed_task(object, activity);
+            let what = crm_salesforce::id::normalize(&activity.external_id)
+                .ok_or_else(|| CrmError::Rejected(format!("`{}` is not a Salesforce id", activity.external_id)))?;
+            // CreatedDate is the server's clock: a minute's slack for skew between it and ours.
+            let soql = format!(
+                "SELECT Id FROM Task WHERE WhatId = '{what}' AND Subject = {} AND CreatedDate >= {} LIMIT 1",
+                crm_salesforce::query::quote(&task.subject),
+                crm_salesforce::datetime::soql_literal(since - chrono::Duration::minutes(1)),
+            );
+            let found = self.client.query(&soql).await.map_err(map_error)?;
+            Ok(!found.records.is_empty())
         })
     }
 

@@ -216,3 +216,18 @@ impl TestApp {
         }
     }
 }
+
+/// Runs a statement directly on a test database: for putting the world in a state
+/// (time passed, a worker died) that the application would reach only slowly.
+#[allow(dead_code)]
+pub async fn sql(db: &TestDb, statement: &'static str) {
+    if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
+        sqlx::query(statement).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}

@@ -76,6 +76,36 @@ impl RecordUpdate {
     }
 }
 
+/// A record for [`Client::create_records`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRecord {
+    pub object_type: String,
+    pub fields: Map<String, Value>,
+}
+
+impl NewRecord {
+    /// A Task, from its fields as [`NewTask`] names them.
+    pub fn task(task: &NewTask) -> Result<Self> {
+        match serde_json::to_value(task).map_err(|e| Error::InvalidInput(e.to_string()))? {
+            Value::Object(fields) => Ok(Self {
+                object_type: "Task".to_owned(),
+                fields,
+            }),
+            _ => Err(Error::InvalidInput("a task serializes to an object".into())),
+        }
+    }
+
+    fn to_json(&self) -> Result<Value> {
+        check_api_name("object", &self.object_type)?;
+        let mut row = self.fields.clone();
+        if row.keys().any(|k| k.eq_ignore_ascii_case("id") || k == "attributes") {
+            return Err(Error::InvalidInput("new record fields may not contain Id or attributes".into()));
+        }
+        row.insert("attributes".into(), json!({ "type": self.object_type }));
+        Ok(Value::Object(row))
+    }
+}
+
 /// A Task to log on a record: `Status` defaults to `Completed`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -215,6 +245,30 @@ impl Client {
     /// their rows report [`NOT_ATTEMPTED`].
     pub async fn update_records(&self, records: &[RecordUpdate], all_or_none: bool) -> Result<Vec<SaveResult>> {
         let rows = records.iter().map(RecordUpdate::to_json).collect::<Result<Vec<_>>>()?;
+        self.collection(Method::PATCH, &rows, all_or_none).await
+    }
+
+    /// Creates records through sObject Collections, 200 per call, returning one result
+    /// per input in input order (with the new ids). Not retried on a 5xx or timeout: the
+    /// records may exist. Under `all_or_none`, chunks after a failed one are not sent.
+    pub async fn create_records(&self, records: &[NewRecord], all_or_none: bool) -> Result<Vec<SaveResult>> {
+        for id in records
+            .iter()
+            .flat_map(|r| ["WhoId", "WhatId", "OwnerId"].map(|f| r.fields.get(f)))
+            .flatten()
+        {
+            if let Some(id) = id.as_str() {
+                check_record_id(id)?;
+            }
+        }
+        let rows = records.iter().map(NewRecord::to_json).collect::<Result<Vec<_>>>()?;
+        self.collection(Method::POST, &rows, all_or_none).await
+    }
+
+    /// Sends collection rows 200 per call. PATCH (update) is idempotent and may be
+    /// retried; POST (create) is not.
+    async fn collection(&self, method: Method, rows: &[Value], all_or_none: bool) -> Result<Vec<SaveResult>> {
+        let idempotent = method == Method::PATCH;
         let mut results = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(COLLECTION_LIMIT) {
             if all_or_none && results.iter().any(|r: &SaveResult| !r.success) {
@@ -222,7 +276,7 @@ impl Client {
                 continue;
             }
             let body = json!({ "allOrNone": all_or_none, "records": chunk });
-            let call = Call::with_body(Method::PATCH, Target::Api("composite/sobjects"), body, true);
+            let call = Call::with_body(method.clone(), Target::Api("composite/sobjects"), body, idempotent);
             let chunk_results: Vec<SaveResult> = self.execute(&call).await?.json("composite/sobjects")?;
             if chunk_results.len() != chunk.len() {
                 return Err(Error::decode(
