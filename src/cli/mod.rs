@@ -1,6 +1,7 @@
 //! The command line. Each command is a small function over the library; output meant
 //! for scripts (ids, tables) goes to stdout, logs and errors to stderr.
 
+mod api_token;
 mod connections;
 mod demo;
 mod jobs;
@@ -62,6 +63,9 @@ enum Command {
     /// Side effects that failed for good: list them, queue one again.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// Tokens for the JSON API (/api/v1): create (shown once), list, revoke.
+    #[command(subcommand)]
+    ApiToken(api_token::ApiTokenCommand),
     /// The configured CRM connections and their health (last webhook, last poll, errors, API budget).
     Connections,
     /// Read changed records from the CRMs now (what the scheduled poll does), or
@@ -120,6 +124,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Task(cmd) => project::run_task(cmd, AppState::build(config).await?).await,
         Command::Connections => connections::run(AppState::build(config).await?).await,
         Command::Jobs(cmd) => jobs::run(cmd, AppState::build(config).await?).await,
+        Command::ApiToken(cmd) => api_token::run(cmd, AppState::build(config).await?).await,
         Command::Workflows(cmd) => workflows::run(cmd, AppState::build(config).await?).await,
         Command::Sync { connection, backfill } => sync::run(AppState::build(config).await?, connection, backfill).await,
     }

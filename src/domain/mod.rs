@@ -1,6 +1,7 @@
 //! The pure heart of handoff: ids, templates, projects, tasks, users, lifecycle and
 //! progress. Nothing here does I/O, so every rule is unit-tested in isolation.
 
+pub mod api_token;
 pub mod email;
 pub mod ids;
 pub mod lifecycle;

@@ -8,6 +8,7 @@
 //! UUIDs, dates or JSON natively.)
 
 mod activity;
+mod api_tokens;
 mod connect;
 mod engine;
 mod health;
@@ -22,6 +23,7 @@ pub mod writeback;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub use api_tokens::Revocation;
 pub use connect::redact_url;
 pub use engine::EngineCounts;
 pub use people::NewUser;

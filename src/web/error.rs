@@ -2,7 +2,7 @@
 //! a response here, once. 5xx bodies reveal nothing and are logged with their cause.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -16,6 +16,13 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// The JSON API was called without a bearer token (401, `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    BearerMissing(String),
+    /// The bearer token is malformed, unknown or revoked (401, `WWW-Authenticate: Bearer`
+    /// with `error="invalid_token"`, as RFC 6750 asks).
+    #[error("{0}")]
+    BearerInvalid(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -44,7 +51,7 @@ impl ApiError {
         match self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::BearerMissing(_) | ApiError::BearerInvalid(_) => StatusCode::UNAUTHORIZED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -67,6 +74,17 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (status, Json(json!({ "error": message }))).into_response()
+        let challenge = match &self {
+            ApiError::BearerMissing(_) => Some(r#"Bearer realm="handoff""#),
+            ApiError::BearerInvalid(_) => Some(r#"Bearer realm="handoff", error="invalid_token""#),
+            _ => None,
+        };
+        let mut response = (status, Json(json!({ "error": message }))).into_response();
+        if let Some(challenge) = challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
     }
 }

@@ -1,5 +1,6 @@
 //! HTTP: each area exposes a `router()`, merged here with the shared layers.
 
+mod api;
 pub mod error;
 mod health;
 pub mod webhooks;
@@ -12,6 +13,7 @@ use crate::app::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(api::router(&state))
         .merge(webhooks::router())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
