@@ -281,7 +281,7 @@ async fn serve_answers_health_checks_and_exits_cleanly_on_sigterm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn demo_turns_a_won_deal_in_each_crm_into_a_project_with_invitations() {
+async fn demo_turns_a_won_deal_in_each_crm_into_a_project_with_invitations_and_writes_back() {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
@@ -311,6 +311,11 @@ async fn demo_turns_a_won_deal_in_each_crm_into_a_project_with_invitations() {
         "Dana Reyes — Decision Maker in the CRM",
         "Lena Park — Decision maker in the CRM",
         "to dana.reyes@initech.example",
+        // The writeback, as read back from each CRM.
+        "Onboarding_Status__c     In Progress",
+        "Task (Completed): Onboarding: Sales handoff completed",
+        "onboarding_status        in_progress",
+        "task (COMPLETED): Onboarding: Sales handoff completed",
     ] {
         assert!(printed.contains(expected), "missing {expected:?} in:\n{printed}");
     }

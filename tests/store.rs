@@ -136,6 +136,24 @@ async fn completing_tasks_respects_dependencies_and_is_idempotent() {
 
     let missing = store.complete_task(id, "no-such-task", Actor::System, "test").await.unwrap_err();
     assert!(matches!(missing, StoreError::NotFound { .. }), "{missing}");
+    let no_project = store
+        .complete_task(ProjectId::new(), "review-deal", Actor::System, "test")
+        .await
+        .unwrap_err();
+    assert!(no_project.to_string().starts_with("project "), "{no_project}");
+
+    // An archived project's tasks no longer change.
+    store
+        .set_project_status(id, ProjectStatus::Archived, Actor::System, "test")
+        .await
+        .unwrap();
+    let archived = store
+        .complete_task(id, "sales-handoff-call", Actor::System, "test")
+        .await
+        .unwrap_err();
+    assert!(matches!(&archived, StoreError::Refused(m) if m.contains("archived")), "{archived}");
+    let d = store.project_details(id).await.unwrap().unwrap();
+    assert!(d.task_by_key("sales-handoff-call").unwrap().completed_at.is_none());
 }
 
 #[tokio::test]

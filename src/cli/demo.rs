@@ -5,7 +5,8 @@
 //! handoff; a won deal is created in each CRM through the CRM's own API (handoff's
 //! connector clients, as any integration would); the demo then shows what handoff made
 //! of them — projects, customer users with their roles, invitation emails with their
-//! links — and keeps serving.
+//! links — completes each project's first phase, shows the writeback as it now stands in
+//! each CRM, and keeps serving.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -79,9 +80,17 @@ pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
     wait_for(&state, &smtp, 2, Duration::from_secs(60)).await;
 
     show(&state, &smtp, &address).await?;
-    println!(
-        "\nNot yet in this version: writing task completions back to the CRM (issue #5) and the customer portal behind the links (issue #6)."
-    );
+    complete_first_phases(
+        &state,
+        &[
+            ("salesforce-closed-won", "salesforce", &sf_deal),
+            ("hubspot-closedwon", "hubspot", &hs_deal),
+        ],
+    )
+    .await?;
+    wait_for_writebacks(&state, Duration::from_secs(30)).await;
+    show_writebacks(&salesforce, &sf_deal, &hubspot, &hs_deal)?;
+    println!("\nNot yet in this version: the customer portal behind the invitation links (issue #6).");
     println!("\nhandoff            http://{address}  (health: /healthz, readiness: /readyz)");
     println!(
         "Salesforce sandbox {}  (JWT user {}, org {})",
@@ -257,6 +266,88 @@ async fn wait_for(state: &AppState, smtp: &SmtpCapture, projects: i64, limit: Du
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     println!("(still waiting after {} s; showing what there is)", limit.as_secs());
+}
+
+/// Completes the first phase of each deal's project, as a person would from the CLI or
+/// the API: handoff then writes the progress and a completed activity back to the CRM.
+async fn complete_first_phases(state: &AppState, deals: &[(&str, &str, &str)]) -> anyhow::Result<()> {
+    println!("\nCompleting the first phase of each project (as `handoff task complete` would) …");
+    for (workflow, connection, deal) in deals {
+        let Some(project) = state.store.project_for_source(workflow, connection, deal).await? else {
+            println!("  ({connection}: no project for deal {deal}; nothing to complete)");
+            continue;
+        };
+        let details = state.store.project_details(project).await?.context("a project vanished")?;
+        let Some(phase) = details.phases.first() else { continue };
+        let mut done = Vec::new();
+        for task in details.tasks.iter().filter(|t| t.phase_id == phase.id) {
+            crate::engine::tasks::complete_task(state, project, task.key.as_str(), crate::domain::people::Actor::System, "demo").await?;
+            done.push(task.key.as_str());
+        }
+        println!("  {connection}: completed {} in phase “{}”", done.join(", "), phase.name);
+    }
+    Ok(())
+}
+
+async fn wait_for_writebacks(state: &AppState, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        match state.store.outbox_counts("writeback").await {
+            Ok(c) if c.pending == 0 => return,
+            _ => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+    println!(
+        "(writebacks still pending after {} s; `handoff jobs failed` lists failures)",
+        limit.as_secs()
+    );
+}
+
+/// The deals as they now stand in each CRM: the fields handoff wrote and its activities.
+fn show_writebacks(sf: &sandbox_salesforce::Sandbox, sf_deal: &str, hs: &sandbox_hubspot::Sandbox, hs_deal: &str) -> anyhow::Result<()> {
+    println!("\nWritten back to the CRMs (read from each CRM now):");
+    if let Some(opp) = sf.record("Opportunity", sf_deal) {
+        println!("  Salesforce Opportunity {sf_deal}");
+        for field in ["Onboarding_Status__c", "Onboarding_Progress__c", "Project_URL__c"] {
+            println!("    {field:<24} {}", opp.get(field).map_or_else(|| "—".to_owned(), plain));
+        }
+        for id in sf.ids("Task") {
+            if let Some(task) = sf
+                .record("Task", &id)
+                .filter(|t| t.get("WhatId").and_then(|v| v.as_str()) == Some(sf_deal))
+            {
+                println!(
+                    "    Task ({}): {}",
+                    task.get("Status").map_or_else(String::new, plain),
+                    task.get("Subject").map_or_else(String::new, plain)
+                );
+            }
+        }
+    }
+    let hs_id: u64 = hs_deal.parse()?;
+    if let Some(deal) = hs.record(sandbox_hubspot::ObjectType::Deals, hs_id) {
+        println!("  HubSpot deal {hs_deal}");
+        for field in ["onboarding_status", "onboarding_progress", "onboarding_project_url"] {
+            println!("    {field:<24} {}", deal.properties.get(field).map_or("—", String::as_str));
+        }
+        let deal_tasks = hs.associated((sandbox_hubspot::ObjectType::Deals, hs_id), sandbox_hubspot::ObjectType::Tasks);
+        for task in deal_tasks
+            .into_iter()
+            .filter_map(|id| hs.record(sandbox_hubspot::ObjectType::Tasks, id))
+        {
+            let field = |name: &str| task.properties.get(name).map_or("", String::as_str);
+            println!("    task ({}): {}", field("hs_task_status"), field("hs_task_subject"));
+        }
+    }
+    Ok(())
+}
+
+/// A JSON value as a person reads it: strings without quotes.
+fn plain(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 async fn show(state: &AppState, smtp: &SmtpCapture, address: &std::net::SocketAddr) -> anyhow::Result<()> {

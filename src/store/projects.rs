@@ -165,6 +165,17 @@ impl Store {
                                  WHERE d.task_id = $1 AND t.status <> 'completed' ORDER BY t.position";
         const COMPLETE: &str = "UPDATE tasks SET status = 'completed', completed_at = $1, completed_by = $2 WHERE id = $3";
         let mut tx = self.begin().await?;
+        let project_status: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT status FROM projects WHERE id = $1").bind(project.as_uuid()).fetch_optional(&mut **c).await)?;
+        let project_status: ProjectStatus = super::rows::parse(
+            "projects.status",
+            &project_status.ok_or_else(|| StoreError::not_found("project", project))?,
+        )?;
+        // An archived project is a closed record: its history no longer changes.
+        if project_status == ProjectStatus::Archived {
+            return Err(StoreError::Refused(format!(
+                "project {project} is archived; its tasks can no longer change"
+            )));
+        }
         let task: Option<(Uuid, String, String, Uuid)> =
             on_tx!(&mut tx, c => sqlx::query_as(TASK).bind(project.as_uuid()).bind(key).fetch_optional(&mut **c).await)?;
         let (task_id, status, title, phase_id) =

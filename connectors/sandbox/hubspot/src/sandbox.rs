@@ -195,6 +195,11 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Ids of the records of type `to` associated with `from`, ascending.
+    pub fn associated(&self, from: (ObjectType, u64), to: ObjectType) -> Vec<u64> {
+        read(&self.state.store).graph.list(from, to).into_iter().map(|(id, _)| id).collect()
+    }
+
     /// A record (archived ones too), with `hs_object_id` and the timestamps among its properties.
     pub fn record(&self, t: ObjectType, id: u64) -> Option<RecordSnapshot> {
         let store = read(&self.state.store);
