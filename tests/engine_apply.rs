@@ -9,7 +9,7 @@ use handoff::catalog::Catalog;
 use handoff::domain::people::ProjectRole;
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectStatus};
-use handoff::engine::definition::InviteMode;
+use handoff::engine::definition::{InviteMode, Removals};
 use handoff::engine::plan::{NewInvitation, Plan, PlannedCompany, PlannedPerson};
 use handoff::store::Store;
 
@@ -43,6 +43,7 @@ fn plan(status: ProjectStatus, people: Vec<PlannedPerson>) -> Plan {
     };
     let mut project = plan_project(catalog.get("saas-onboarding").unwrap(), spec).unwrap();
     project.status = status;
+    let present = people.iter().map(|p| p.external_id.clone()).collect();
     Plan {
         workflow: "salesforce-closed-won".into(),
         connection: "salesforce".into(),
@@ -54,6 +55,8 @@ fn plan(status: ProjectStatus, people: Vec<PlannedPerson>) -> Plan {
         }),
         people,
         skipped: Vec::new(),
+        contacts_present: present,
+        removals: Removals::Report,
     }
 }
 
@@ -165,4 +168,148 @@ async fn a_later_change_updates_the_mapped_name_of_the_same_project() {
     assert_eq!(second.project_id, first.project_id);
     let project = store.project_details(first.project_id.unwrap()).await.unwrap().unwrap();
     assert_eq!(project.project.name, "Acme Corp onboarding (renewal)");
+}
+
+/// The project's members as (email, role, CRM role, active).
+async fn members(store: &Store, project: handoff::domain::ProjectId) -> Vec<(String, String, Option<String>, bool)> {
+    let mut out: Vec<_> = store
+        .project_members(project)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, u)| {
+            (
+                u.email.as_str().to_owned(),
+                m.role.as_str().to_owned(),
+                m.contact_role,
+                m.status == handoff::domain::people::MembershipStatus::Active,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+async fn actions(store: &Store, project: handoff::domain::ProjectId) -> Vec<String> {
+    store
+        .project_activity(project)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.entry.action)
+        .filter(|a| a.starts_with("member."))
+        .collect()
+}
+
+#[tokio::test]
+async fn role_changes_after_launch_re_role_and_removals_follow_the_workflow() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let dana = person("003A", "dana@acme.example", ProjectRole::CustomerAdmin, InviteMode::Now);
+    let omar = person("003B", "omar@acme.example", ProjectRole::CustomerMember, InviteMode::Now);
+    let first = plan(ProjectStatus::Active, vec![dana.clone(), omar.clone()]);
+    let project = store.apply_plan(&first).await.unwrap().project_id.unwrap();
+
+    // In the CRM, Omar becomes the Economic Buyer (a viewer) and Dana leaves the deal.
+    let mut omar_viewer = omar.clone();
+    omar_viewer.role = ProjectRole::CustomerViewer;
+    omar_viewer.contact_role = Some("Economic Buyer".into());
+    let mut reported = plan(ProjectStatus::Active, vec![omar_viewer.clone()]);
+    reported.removals = Removals::Report;
+    let applied = store.apply_plan(&reported).await.unwrap();
+    assert_eq!(applied.members_removed, 1);
+    assert_eq!(
+        members(&store, project).await,
+        vec![
+            ("dana@acme.example".into(), "customer_admin".into(), None, true),
+            (
+                "omar@acme.example".into(),
+                "customer_viewer".into(),
+                Some("Economic Buyer".into()),
+                true
+            ),
+        ],
+        "reported, not deactivated; Dana's CRM role is gone"
+    );
+    // Reported once, however often the record changes again.
+    assert_eq!(store.apply_plan(&reported).await.unwrap().members_removed, 0);
+
+    // Dana is back on the deal: her CRM role returns.
+    let back = plan(ProjectStatus::Active, vec![dana.clone(), omar_viewer.clone()]);
+    store.apply_plan(&back).await.unwrap();
+    // Then Omar leaves, under a workflow that applies removals.
+    let mut applying = plan(ProjectStatus::Active, vec![dana.clone()]);
+    applying.removals = Removals::Apply;
+    assert_eq!(store.apply_plan(&applying).await.unwrap().members_removed, 1);
+    let now = members(&store, project).await;
+    assert_eq!(
+        now[1],
+        (
+            "omar@acme.example".into(),
+            "customer_viewer".into(),
+            Some("Economic Buyer".into()),
+            false
+        )
+    );
+    assert_eq!(now[0].2.as_deref(), Some("Decision Maker"));
+
+    // Re-added in the CRM: reactivated, not duplicated.
+    store.apply_plan(&back).await.unwrap();
+    assert!(members(&store, project).await.iter().all(|m| m.3));
+    assert_eq!(
+        actions(&store, project).await,
+        vec![
+            "member.added",
+            "member.added",
+            "member.role_changed",
+            "member.removed_in_crm",
+            "member.role_changed",
+            "member.deactivated",
+            "member.reactivated",
+        ]
+    );
+    assert_eq!(counts(&store).await.invitations, 2, "nobody is invited twice");
+}
+
+#[tokio::test]
+async fn members_waiting_for_activation_are_invited_once_when_the_project_goes_live() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let people = vec![
+        person("003A", "dana@acme.example", ProjectRole::CustomerAdmin, InviteMode::Now),
+        person("003B", "omar@acme.example", ProjectRole::CustomerMember, InviteMode::WhenActive),
+        person("003C", "ann@acme.example", ProjectRole::CustomerViewer, InviteMode::Silently),
+    ];
+    let project = store
+        .apply_plan(&plan(ProjectStatus::Draft, people))
+        .await
+        .unwrap()
+        .project_id
+        .unwrap();
+    assert_eq!((counts(&store).await.invitations, counts(&store).await.awaiting_invitation), (0, 2));
+
+    let fresh = || {
+        Some(NewInvitation {
+            id: uuid::Uuid::now_v7(),
+            token_hash: format!("hash-{}", uuid::Uuid::now_v7()),
+            sealed_token: "sealed".into(),
+            expires_at: chrono::Utc::now() + chrono::Duration::days(7),
+        })
+    };
+    let system = handoff::domain::people::Actor::System;
+    store
+        .set_project_status_inviting(project, ProjectStatus::Active, system.clone(), "test", &fresh)
+        .await
+        .unwrap();
+    let after = counts(&store).await;
+    assert_eq!((after.invitations, after.outbox_emails, after.awaiting_invitation), (2, 2, 0));
+
+    // Completed and reopened: already invited, nobody is invited again.
+    for to in [ProjectStatus::Completed, ProjectStatus::Active] {
+        store
+            .set_project_status_inviting(project, to, system.clone(), "test", &fresh)
+            .await
+            .unwrap();
+    }
+    assert_eq!(counts(&store).await.invitations, 2);
 }

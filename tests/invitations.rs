@@ -14,7 +14,7 @@ use handoff::config::SmtpConfig;
 use handoff::domain::people::ProjectRole;
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectStatus};
-use handoff::engine::definition::InviteMode;
+use handoff::engine::definition::{InviteMode, Removals};
 use handoff::engine::deliver::deliver_invitations;
 use handoff::engine::invite::{DEFAULT_VALIDITY, new_invitation, token_hash};
 use handoff::engine::plan::{Plan, PlannedCompany, PlannedPerson};
@@ -69,6 +69,8 @@ async fn invite_dana(store: &Store, sealer: &Sealer) {
             invitation: Some(new_invitation(sealer, chrono::Utc::now(), DEFAULT_VALIDITY).unwrap()),
         }],
         skipped: vec![],
+        contacts_present: vec!["003A".into()],
+        removals: Removals::Report,
     };
     assert_eq!(store.apply_plan(&plan).await.unwrap().invitations, 1);
 }

@@ -110,7 +110,7 @@ pub async fn run_project(cmd: ProjectCommand, state: AppState) -> anyhow::Result
             print!("{}", render(&details));
         }
         ProjectCommand::SetStatus { id, status } => {
-            let now = state.store.set_project_status(id, status, Actor::System, "cli").await?;
+            let now = crate::engine::tasks::set_project_status(&state, id, status, Actor::System, "cli").await?;
             println!("project {id} is now {now}");
         }
     }

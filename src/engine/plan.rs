@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::definition::InviteMode;
+use super::definition::{InviteMode, Removals};
 use crate::domain::Email;
 use crate::domain::people::ProjectRole;
 use crate::domain::project::NewProject;
@@ -23,6 +23,11 @@ pub struct Plan {
     pub people: Vec<PlannedPerson>,
     /// Contacts left out, with the reason (no email, an invalid one…), for the dry run.
     pub skipped: Vec<String>,
+    /// Every CRM contact the workflow's sources still match on the record, skipped ones
+    /// included: a member linked to a contact not in this list was removed in the CRM.
+    pub contacts_present: Vec<String>,
+    /// What to do about such members.
+    pub removals: Removals,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -65,6 +70,8 @@ pub struct Applied {
     pub project_id: Option<crate::domain::ProjectId>,
     pub created: bool,
     pub members_added: usize,
+    /// Members whose contact the CRM record no longer has (deactivated or reported).
+    pub members_removed: usize,
     pub invitations: usize,
 }
 

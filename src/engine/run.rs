@@ -55,7 +55,9 @@ pub fn plan(workflow: &Workflow, change: &RecordChange, planner: &Planner<'_>) -
     }
     let mut people = Vec::new();
     let mut skipped = Vec::new();
+    let mut contacts_present = Vec::new();
     for (contact, role, invite) in workflow.customers(change) {
+        contacts_present.push(contact.external_id.clone());
         let Some(email) = contact.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
             skipped.push(format!("contact {} has no valid email address", contact.external_id));
             continue;
@@ -87,6 +89,8 @@ pub fn plan(workflow: &Workflow, change: &RecordChange, planner: &Planner<'_>) -
         }),
         people,
         skipped,
+        contacts_present,
+        removals: workflow.removals,
     })
 }
 
@@ -115,6 +119,7 @@ pub struct RunReport {
     pub changes: usize,
     pub projects_created: usize,
     pub members_added: usize,
+    pub members_removed: usize,
     pub invitations: usize,
     pub failed: usize,
 }
@@ -136,6 +141,7 @@ pub async fn run_pending(store: &Store, workflows: &[Workflow], planner: &Planne
                     let applied = store.apply_plan(&p).await?;
                     report.projects_created += usize::from(applied.created);
                     report.members_added += applied.members_added;
+                    report.members_removed += applied.members_removed;
                     report.invitations += applied.invitations;
                 }
                 Err(e) => {

@@ -1,13 +1,38 @@
-//! Completing a task from anywhere (CLI, JSON API, later the portal): the one entry
-//! point, so every path records the same activity and queues the same CRM writebacks.
+//! Changing a project from anywhere (CLI, JSON API, later the portal and console): the
+//! one entry point per change, so every path records the same activity, queues the same
+//! CRM writebacks and sends the same invitations.
 
 use crate::app::AppState;
-use crate::domain::ProjectId;
 use crate::domain::people::Actor;
+use crate::domain::{ProjectId, ProjectStatus};
 use crate::store::{Completion, StoreError};
 
 /// Completes `key` in `project` as `actor`; `source` names the channel in the activity
 /// log (`cli`, `api`, `portal`). Completing a completed task changes nothing.
 pub async fn complete_task(state: &AppState, project: ProjectId, key: &str, actor: Actor, source: &str) -> Result<Completion, StoreError> {
     state.store.complete_task(project, key, actor, source).await
+}
+
+/// Moves a project through its lifecycle. When it becomes Active, the members whose
+/// invitation waited for that (invite `now` in a Draft, or `when_active`) are invited.
+pub async fn set_project_status(
+    state: &AppState,
+    project: ProjectId,
+    to: ProjectStatus,
+    actor: Actor,
+    source: &str,
+) -> Result<ProjectStatus, StoreError> {
+    let sealer = crate::sealed::Sealer::new(state.config.secrets.master_key.as_ref()).ok();
+    if sealer.is_none() && to.visible_to_customers() {
+        tracing::warn!(%project, "no master key (HANDOFF_MASTER_KEY): members waiting for this project to go live are not invited");
+    }
+    let now = chrono::Utc::now();
+    let invitation = || {
+        let sealer = sealer.as_ref()?;
+        crate::engine::invite::new_invitation(sealer, now, crate::engine::invite::DEFAULT_VALIDITY).ok()
+    };
+    state
+        .store
+        .set_project_status_inviting(project, to, actor, source, &invitation)
+        .await
 }

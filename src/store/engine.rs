@@ -9,7 +9,7 @@ use super::projects::insert_project;
 use super::{Store, StoreError, Tx, activity, on_tx};
 use crate::domain::people::{Actor, NewActivity};
 use crate::domain::{CompanyId, ProjectId, ProjectStatus, UserId};
-use crate::engine::definition::WritebackEvent;
+use crate::engine::definition::{Removals, WritebackEvent};
 use crate::engine::plan::{Applied, Plan, PlannedPerson};
 
 /// Attempts at a plan when another process created the same project at the same time
@@ -87,6 +87,9 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Applied, StoreError> {
     };
     for person in &plan.people {
         let user = link_user(tx, &plan.connection, person, company_id).await?;
+        if !created {
+            keep_in_step(tx, project_id, user, person, &source).await?;
+        }
         if add_member(tx, project_id, user, person, &source).await? {
             applied.members_added += 1;
             let wants = !matches!(person.invite, crate::engine::definition::InviteMode::Silently);
@@ -94,12 +97,94 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Applied, StoreError> {
                 && wants
                 && let Some(invitation) = &person.invitation
             {
-                invite(tx, project_id, user, person, invitation).await?;
+                invite(tx, project_id, user, &person.email, invitation).await?;
                 applied.invitations += 1;
             }
         }
     }
+    if !created {
+        applied.members_removed = removed_in_crm(tx, project_id, plan, &source).await?;
+    }
     Ok(applied)
+}
+
+/// A member whose CRM role changed takes the new one; one who had been deactivated
+/// because the CRM dropped them and is back is reactivated. Each change is logged.
+async fn keep_in_step(tx: &mut Tx, project: ProjectId, user: UserId, p: &PlannedPerson, source: &str) -> Result<(), StoreError> {
+    const CURRENT: &str = "SELECT role, contact_role, status FROM memberships WHERE project_id = $1 AND user_id = $2";
+    const UPDATE: &str = "UPDATE memberships SET role = $1, contact_role = $2, status = 'active' WHERE project_id = $3 AND user_id = $4";
+    let current: Option<(String, Option<String>, String)> =
+        on_tx!(&mut *tx, c => sqlx::query_as(CURRENT).bind(project.as_uuid()).bind(user.as_uuid()).fetch_optional(&mut **c).await)?;
+    let Some((role, contact_role, status)) = current else {
+        return Ok(());
+    };
+    // Staff keep the role staff gave them; only customer memberships follow the CRM.
+    if !role.starts_with("customer_") {
+        return Ok(());
+    }
+    let action = if status != "active" {
+        "member.reactivated"
+    } else if role != p.role.as_str() || contact_role != p.contact_role {
+        "member.role_changed"
+    } else {
+        return Ok(());
+    };
+    on_tx!(&mut *tx, c => sqlx::query(UPDATE).bind(p.role.as_str()).bind(&p.contact_role).bind(project.as_uuid()).bind(user.as_uuid())
+        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    let details = serde_json::json!({
+        "user": user, "from": { "role": role, "contact_role": contact_role }, "to": { "role": p.role, "contact_role": p.contact_role },
+        "crm_contact": p.external_id,
+    });
+    record_member_change(tx, project, action, source, details).await
+}
+
+/// Active customer members linked to a CRM contact the record no longer has. With
+/// `removals = "apply"` they are deactivated; with `"report"` they stay, their CRM role
+/// is cleared (it no longer exists) and the difference is logged once for a person to
+/// decide. Returns how many were found.
+async fn removed_in_crm(tx: &mut Tx, project: ProjectId, plan: &Plan, source: &str) -> Result<usize, StoreError> {
+    const LINKED: &str = "SELECT m.user_id, l.external_id, m.role, m.contact_role FROM memberships m \
+                          JOIN crm_links l ON l.local_id = m.user_id AND l.object = 'contact' AND l.connection = $2 \
+                          WHERE m.project_id = $1 AND m.status = 'active' AND m.role LIKE 'customer_%' AND m.contact_role IS NOT NULL";
+    const DEACTIVATE: &str = "UPDATE memberships SET status = 'deactivated' WHERE project_id = $1 AND user_id = $2";
+    const CLEAR: &str = "UPDATE memberships SET contact_role = NULL WHERE project_id = $1 AND user_id = $2";
+    let linked: Vec<(Uuid, String, String, Option<String>)> =
+        on_tx!(&mut *tx, c => sqlx::query_as(LINKED).bind(project.as_uuid()).bind(&plan.connection).fetch_all(&mut **c).await)?;
+    let mut removed = 0;
+    for (user, contact, role, contact_role) in linked {
+        if plan.contacts_present.contains(&contact) {
+            continue;
+        }
+        removed += 1;
+        let (sql, action) = match plan.removals {
+            Removals::Apply => (DEACTIVATE, "member.deactivated"),
+            Removals::Report => (CLEAR, "member.removed_in_crm"),
+        };
+        on_tx!(&mut *tx, c => sqlx::query(sql).bind(project.as_uuid()).bind(user).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        let details = serde_json::json!({ "user": user, "role": role, "contact_role": contact_role, "crm_contact": contact });
+        record_member_change(tx, project, action, source, details).await?;
+    }
+    Ok(removed)
+}
+
+async fn record_member_change(
+    tx: &mut Tx,
+    project: ProjectId,
+    action: &str,
+    source: &str,
+    details: serde_json::Value,
+) -> Result<(), StoreError> {
+    activity::record(
+        tx,
+        &NewActivity {
+            project_id: Some(project),
+            actor: Actor::System,
+            action: action.into(),
+            source: source.into(),
+            details,
+        },
+    )
+    .await
 }
 
 /// The company linked to this CRM account/company, created (and linked) if new.
@@ -175,11 +260,11 @@ async fn add_member(tx: &mut Tx, project: ProjectId, user: UserId, p: &PlannedPe
 
 /// Records the invitation (hash only) and the outbox row that will email it. The outbox
 /// key makes a repeated invitation of one person to one project a no-op.
-async fn invite(
+pub(super) async fn invite(
     tx: &mut Tx,
     project: ProjectId,
     user: UserId,
-    p: &PlannedPerson,
+    email: &crate::domain::Email,
     inv: &crate::engine::plan::NewInvitation,
 ) -> Result<(), StoreError> {
     const INVITE: &str =
@@ -194,7 +279,7 @@ async fn invite(
         "invitation_id": inv.id,
         "project_id": project,
         "user_id": user,
-        "email": p.email,
+        "email": email,
         "sealed_token": inv.sealed_token,
     });
     let key = format!("invite:{project}:{user}");

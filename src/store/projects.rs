@@ -14,6 +14,7 @@ use crate::domain::people::{Actor, NewActivity};
 use crate::domain::project::{NewProject, Project, ProjectDetails};
 use crate::domain::{Progress, ProjectId, ProjectStatus, TaskId, TaskStatus};
 use crate::engine::definition::WritebackEvent;
+use crate::engine::plan::NewInvitation;
 
 /// A line of the project list: the project and how far along it is.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -121,6 +122,24 @@ impl Store {
         actor: Actor,
         source: &str,
     ) -> Result<ProjectStatus, StoreError> {
+        self.set_project_status_inviting(id, to, actor, source, &|| None).await
+    }
+
+    /// [`Store::set_project_status`], and when the project becomes visible to customers,
+    /// the invitations its members were waiting for (invite `now` or `when_active`, not
+    /// invited yet), each with a fresh link from `new_invitation` (None: not invited).
+    pub async fn set_project_status_inviting(
+        &self,
+        id: ProjectId,
+        to: ProjectStatus,
+        actor: Actor,
+        source: &str,
+        new_invitation: &(dyn Fn() -> Option<NewInvitation> + Send + Sync),
+    ) -> Result<ProjectStatus, StoreError> {
+        const AWAITING: &str = "SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+                                WHERE m.project_id = $1 AND m.status = 'active' AND m.invite <> 'silently' \
+                                AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.project_id = m.project_id AND i.user_id = m.user_id) \
+                                ORDER BY m.created_at";
         let mut tx = self.begin().await?;
         let current: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT status FROM projects WHERE id = $1").bind(id.as_uuid()).fetch_optional(&mut **c).await)?;
         let current: ProjectStatus = super::rows::parse("projects.status", &current.ok_or_else(|| StoreError::not_found("project", id))?)?;
@@ -151,6 +170,15 @@ impl Store {
         )
         .await?;
         writeback::queue(&mut tx, id, WritebackEvent::StatusChanged, &context).await?;
+        if to.visible_to_customers() && !current.visible_to_customers() {
+            let awaiting: Vec<(Uuid, String)> =
+                on_tx!(&mut tx, c => sqlx::query_as(AWAITING).bind(id.as_uuid()).fetch_all(&mut **c).await)?;
+            for (user, email) in awaiting {
+                let Some(invitation) = new_invitation() else { break };
+                let email = crate::domain::Email::parse(&email).map_err(|e| StoreError::Corrupt(format!("users.email: {e}")))?;
+                super::engine::invite(&mut tx, id, crate::domain::UserId::from_uuid(user), &email, &invitation).await?;
+            }
+        }
         tx.commit().await?;
         Ok(to)
     }
