@@ -310,6 +310,8 @@ async fn demo_turns_a_won_deal_in_each_crm_into_a_project_with_invitations_and_w
         "customer_admin   dana.reyes@initech.example",
         "Dana Reyes — Decision Maker in the CRM",
         "Lena Park — Decision maker in the CRM",
+        // The HubSpot deal's associated company.
+        "  company   Umbrella Health",
         "to dana.reyes@initech.example",
         // The writeback, as read back from each CRM.
         "Onboarding_Status__c     In Progress",

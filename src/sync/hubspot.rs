@@ -2,9 +2,8 @@
 //! labels, companies, contacts.
 //!
 //! API economy per page of up to 100 deals: one search (the poller), one batch
-//! association read (deal → contacts, with labels) and one batch contact read. The
-//! deal's company is not read here: only deals a workflow acts on need it, and the
-//! engine asks for those.
+//! association read (deal → contacts, with labels) and one batch contact read, and the
+//! same two for the deal's company (deal → companies, then the companies' names).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -17,7 +16,7 @@ use crm_hubspot::poll::{Cursor, PolledRecord, Poller};
 use crm_hubspot::{Client, Error as HsError, Object, ReadOptions};
 use serde_json::{Map, Value};
 
-use super::change::{ChangeSource, ContactRole, ObjectKind, RecordChange};
+use super::change::{ChangeSource, CompanyRef, ContactRole, ObjectKind, RecordChange};
 use super::crm::{ActivityWrite, BoxFuture, Budget, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
 
 pub const DEFAULT_DEAL_PROPERTIES: &[&str] = &[
@@ -172,17 +171,64 @@ impl HubspotCrm {
     }
 
     async fn changes(&self, object: ObjectKind, records: Vec<(Object, DateTime<Utc>)>) -> Result<Vec<RecordChange>, CrmError> {
-        let mut contacts = if object == ObjectKind::Deal {
+        let (mut contacts, mut companies) = if object == ObjectKind::Deal {
             let ids: Vec<String> = records.iter().map(|(o, _)| o.id.clone()).collect();
-            self.contacts_of(&ids).await?
+            (self.contacts_of(&ids).await?, self.companies_of(&ids).await?)
         } else {
-            HashMap::new()
+            (HashMap::new(), HashMap::new())
         };
         Ok(records
             .into_iter()
             .map(|(o, at)| {
                 let people = contacts.remove(&o.id).unwrap_or_default();
-                self.to_change(object, o, at, people)
+                let company = companies.remove(&o.id);
+                RecordChange {
+                    company,
+                    ..self.to_change(object, o, at, people)
+                }
+            })
+            .collect())
+    }
+
+    /// Deal id → its company: the primary association when there is one, else the
+    /// first. One association read and one company read per 100 deals.
+    async fn companies_of(&self, deal_ids: &[String]) -> Result<HashMap<String, CompanyRef>, CrmError> {
+        let mut chosen: HashMap<String, String> = HashMap::new();
+        for chunk in deal_ids.chunks(BATCH) {
+            let assoc = self
+                .client
+                .batch_read_associations("deals", "companies", chunk)
+                .await
+                .map_err(map_error)?;
+            for record in &assoc.results {
+                let primary = |a: &&crm_hubspot::associations::AssociatedObject| {
+                    a.association_types.iter().any(|t| t.type_id == type_ids::DEAL_TO_COMPANY_PRIMARY)
+                };
+                if let Some(company) = record.to.iter().find(primary).or(record.to.first()) {
+                    chosen.insert(record.from.id.to_string(), company.to_object_id.to_string());
+                }
+            }
+        }
+        let mut ids: Vec<String> = chosen.values().cloned().collect();
+        ids.sort();
+        ids.dedup();
+        let mut names: HashMap<String, Option<String>> = HashMap::new();
+        for chunk in ids.chunks(BATCH) {
+            let options = ReadOptions {
+                properties: vec!["name".into()],
+                ..Default::default()
+            };
+            let read = self.client.batch_read("companies", chunk, &options).await.map_err(map_error)?;
+            names.extend(read.results.into_iter().map(|o| {
+                let name = o.get("name").map(str::to_owned);
+                (o.id, name)
+            }));
+        }
+        Ok(chosen
+            .into_iter()
+            .map(|(deal, company)| {
+                let name = names.get(&company).cloned().flatten();
+                (deal, CompanyRef { external_id: company, name })
             })
             .collect())
     }
