@@ -1,5 +1,6 @@
 //! Nothing acknowledged is lost: a `handoff serve` killed with SIGKILL right after
-//! answering a webhook processes the event after a restart, exactly once.
+//! answering a webhook processes the event after a restart, exactly once; one killed
+//! with a CRM writeback in flight applies it after a restart, exactly once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -20,16 +21,23 @@ fn free_port() -> u16 {
 }
 
 fn serve(db: &TestDb, config: &std::path::Path, port: u16) -> Child {
+    let env = [
+        (
+            "HANDOFF_CONNECTION_HUBSPOT_MAIN_PRIVATE_APP_TOKEN",
+            sandbox::DEFAULT_PRIVATE_APP_TOKEN,
+        ),
+        ("HANDOFF_CONNECTION_HUBSPOT_MAIN_CLIENT_SECRET", sandbox::DEFAULT_CLIENT_SECRET),
+    ];
+    serve_with(db, config, port, &env)
+}
+
+fn serve_with(db: &TestDb, config: &std::path::Path, port: u16, env: &[(&str, &str)]) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_handoff"))
         .args(["--config", config.to_str().unwrap(), "serve"])
         .env("HANDOFF_DATABASE_URL", db.url())
         .env("HANDOFF_LISTEN", format!("127.0.0.1:{port}"))
         .env("HANDOFF_MASTER_KEY", "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE=")
-        .env(
-            "HANDOFF_CONNECTION_HUBSPOT_MAIN_PRIVATE_APP_TOKEN",
-            sandbox::DEFAULT_PRIVATE_APP_TOKEN,
-        )
-        .env("HANDOFF_CONNECTION_HUBSPOT_MAIN_CLIENT_SECRET", sandbox::DEFAULT_CLIENT_SECRET)
+        .envs(env.iter().copied())
         .env("HANDOFF_LOG", "info")
         .env("HANDOFF_LOG_FORMAT", "json")
         .stderr(Stdio::piped())
@@ -116,4 +124,141 @@ async fn an_event_acknowledged_just_before_a_sigkill_is_processed_after_restart(
         "processed exactly once after the restart"
     );
     assert!(store.pending_inbound_events(10).await.unwrap().is_empty());
+}
+
+/// Writeback rows still pending and already claimed by a worker: in flight.
+async fn writebacks_in_flight(db: &TestDb) -> i64 {
+    const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE kind = 'writeback' AND status = 'pending' AND attempts > 0";
+    if db.is_postgres() {
+        let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+        let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
+        let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// Multi-threaded: the CLI child processes run while the in-process sandbox serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writeback_in_flight_when_killed_is_applied_exactly_once_after_restart() {
+    crm_http::install_crypto_provider();
+    let sb = sandbox::start(sandbox::Config::for_tests()).await.unwrap();
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("handoff.toml");
+    let portal = sandbox::Config::for_tests().portal_id;
+    // Named `hubspot`, the connection the shipped hubspot-closedwon workflow listens to.
+    std::fs::write(
+        &config,
+        format!(
+            "[connections.hubspot]\ncrm = \"hubspot\"\nbase_url = \"{}\"\nportal_id = {portal}\npoll_interval_seconds = 3600\n\n[workflows]\ndir = \"{}\"\n",
+            sb.base_url(),
+            common::repo_path("workflows").display()
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("HANDOFF_CONNECTION_HUBSPOT_PRIVATE_APP_TOKEN", sandbox::DEFAULT_PRIVATE_APP_TOKEN),
+        ("HANDOFF_CONNECTION_HUBSPOT_CLIENT_SECRET", sandbox::DEFAULT_CLIENT_SECRET),
+    ];
+    let port = free_port();
+    let mut first = serve_with(&db, &config, port, &env);
+
+    // A deal enters closedwon and HubSpot says so.
+    let deal = sb
+        .ids(sandbox::ObjectType::Deals)
+        .into_iter()
+        .find(|id| {
+            let p = sb.record(sandbox::ObjectType::Deals, *id).unwrap().properties;
+            p.get("dealstage").map(String::as_str) != Some("closedwon") && p.get("pipeline").map(String::as_str) == Some("default")
+        })
+        .unwrap();
+    sb.update_record(sandbox::ObjectType::Deals, deal, &[("dealstage", "closedwon")])
+        .unwrap();
+    sb.set_webhook_target(Some(format!("http://127.0.0.1:{port}/webhooks/hubspot/hubspot")));
+    let store = db.store().await;
+    let deal_id = deal.to_string();
+    wait_until("the project exists", || async {
+        store
+            .project_for_source("hubspot-closedwon", "hubspot", &deal_id)
+            .await
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    let project = store
+        .project_for_source("hubspot-closedwon", "hubspot", &deal_id)
+        .await
+        .unwrap()
+        .unwrap();
+    wait_until("the project's status reached HubSpot", || async {
+        store.outbox_counts("writeback").await.unwrap().pending == 0
+    })
+    .await;
+
+    // HubSpot turns slow, and the first phase is completed from the CLI meanwhile.
+    sb.faults().set_latency(Duration::from_secs(3));
+    let details = store.project_details(project).await.unwrap().unwrap();
+    let phase = &details.phases[0];
+    for task in details.tasks.iter().filter(|t| t.phase_id == phase.id) {
+        let out = Command::new(env!("CARGO_BIN_EXE_handoff"))
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "task",
+                "complete",
+                &project.to_string(),
+                task.key.as_str(),
+            ])
+            .env("HANDOFF_DATABASE_URL", db.url())
+            .env("HANDOFF_MASTER_KEY", "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE=")
+            .envs(env)
+            .env("HANDOFF_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // Killed while the worker's batch call is on its way to HubSpot.
+    wait_until("a writeback is in flight", || async { writebacks_in_flight(&db).await > 0 }).await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // The dead worker's claim lapses (5 minutes; fast-forwarded here) and a new process
+    // delivers what is left.
+    sb.faults().clear();
+    common::sql(&db, "UPDATE outbox SET next_attempt_at = created_at WHERE status = 'pending'").await;
+    let mut second = serve_with(&db, &config, free_port(), &env);
+    wait_until("every writeback is delivered", || async {
+        store.outbox_counts("writeback").await.unwrap().pending == 0
+    })
+    .await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    let counts = store.outbox_counts("writeback").await.unwrap();
+    assert_eq!(counts.dead, 0);
+    let subject = format!("Onboarding: {} completed", phase.name);
+    let logged = sb
+        .associated((sandbox::ObjectType::Deals, deal), sandbox::ObjectType::Tasks)
+        .into_iter()
+        .filter_map(|id| sb.record(sandbox::ObjectType::Tasks, id))
+        .filter(|t| t.properties.get("hs_task_subject") == Some(&subject))
+        .count();
+    assert_eq!(logged, 1, "the phase's task is on the deal exactly once");
+    let details = store.project_details(project).await.unwrap().unwrap();
+    let progress = details.progress().percent().to_string();
+    let written = sb.record(sandbox::ObjectType::Deals, deal).unwrap().properties;
+    assert_eq!(written.get("onboarding_progress"), Some(&progress));
 }
