@@ -36,11 +36,7 @@ impl AppState {
         }
         let catalog = Catalog::load(&config.templates.dir).context("cannot load the project templates")?;
         let workflows = load_workflows(&config.workflows.dir)?;
-        let mut fields: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
-        for w in &workflows {
-            fields.entry(w.trigger.connection.clone()).or_default().extend(w.fields_read());
-        }
-        let crms = crate::sync::connect::build(&config, &store, &fields)?;
+        let crms = crate::sync::connect::build(&config, &store, &fields_by_connection(&workflows))?;
         let health = Health::new(store.clone());
         Ok(Self {
             config: Arc::new(config),
@@ -51,6 +47,68 @@ impl AppState {
             workflows: Arc::new(workflows),
         })
     }
+
+    /// Checks the workflows against their connections' live field catalogs before
+    /// anything runs, and keeps the ones that may run:
+    ///
+    /// - a workflow that does not fit its CRM (unknown field, wrong type, a picklist
+    ///   value or contact role the CRM lacks, a read-only writeback target) is logged as
+    ///   an error, each problem with file, line, key and reason, and is not run. The
+    ///   hub itself keeps serving: refusing to start would also stop webhook intake, the
+    ///   API and every other workflow because a CRM admin renamed a picklist value.
+    ///   Writebacks already queued for its projects are kept for `handoff jobs failed`.
+    /// - a workflow whose CRM cannot be asked now (down, rate limited, credentials
+    ///   refused) runs as parsed, with a warning: nothing reaches it from that CRM
+    ///   until the CRM answers again, and it was checked when it was deployed
+    ///   (`handoff check`). It is checked again at the next start; there is no
+    ///   background re-check, so what runs only changes when handoff starts.
+    pub async fn validate_workflows_live(mut self) -> Self {
+        use crate::engine::validate_live::{Verdict, validate_live, workflow_file};
+        let dir = self.config.workflows.dir.clone();
+        let verdicts = validate_live(&self.workflows, &dir, &self.crms).await;
+        let mut running = Vec::with_capacity(self.workflows.len());
+        for (w, verdict) in self.workflows.iter().zip(verdicts) {
+            match verdict {
+                Verdict::Valid => {
+                    tracing::info!(workflow = %w.name, connection = %w.trigger.connection, "workflow fits the CRM's fields");
+                    running.push(w.clone());
+                }
+                Verdict::NoConnection => running.push(w.clone()),
+                Verdict::Unchecked(error) => {
+                    tracing::warn!(
+                        workflow = %w.name,
+                        connection = %w.trigger.connection,
+                        %error,
+                        "cannot read the CRM's fields: the workflow runs unchecked until the next start"
+                    );
+                    running.push(w.clone());
+                }
+                Verdict::Invalid(problems) => {
+                    for p in &problems {
+                        tracing::error!(workflow = %w.name, "{p}");
+                    }
+                    tracing::error!(
+                        workflow = %w.name,
+                        file = %workflow_file(&dir, w),
+                        problems = problems.len(),
+                        "the workflow does not fit the CRM's fields and will not run; fix it and restart (`handoff check` lists the problems)"
+                    );
+                }
+            }
+        }
+        self.workflows = Arc::new(running);
+        self
+    }
+}
+
+/// The record fields the workflows read, by connection: the adapters read these
+/// beyond their defaults (and describe the objects their paths go through).
+pub fn fields_by_connection(workflows: &[Workflow]) -> std::collections::HashMap<String, Vec<String>> {
+    let mut fields: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+    for w in workflows {
+        fields.entry(w.trigger.connection.clone()).or_default().extend(w.fields_read());
+    }
+    fields
 }
 
 /// The workflows of `dir`; none when the folder does not exist (handoff then only

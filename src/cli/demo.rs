@@ -67,7 +67,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
     let address = listener.local_addr()?;
     config.server.base_url = format!("http://{address}").parse()?;
     config.connections = connections(&salesforce, &hubspot)?;
-    let state = AppState::build(config).await?;
+    let state = AppState::build(config).await?.validate_workflows_live().await;
     let server = tokio::spawn(app::serve(listener, state.clone(), app::shutdown_signal()));
 
     salesforce.set_outbound_target(Some(format!("http://{address}/webhooks/salesforce/salesforce/{OUTBOUND_SECRET}")));

@@ -2,6 +2,7 @@
 //! for scripts (ids, tables) goes to stdout, logs and errors to stderr.
 
 mod api_token;
+mod check;
 mod connections;
 mod demo;
 mod jobs;
@@ -18,7 +19,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, AppState};
-use crate::catalog::Catalog;
 use crate::config::Config;
 
 #[derive(Parser, Debug)]
@@ -46,8 +46,13 @@ enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// Apply database migrations and exit.
     Migrate,
-    /// Check the configuration and the project templates; exit 1 on any problem.
-    Check,
+    /// Check the configuration, the project templates and the workflows (against the
+    /// CRMs' live field catalogs too); exit 1 on any problem.
+    Check {
+        /// Do not ask the CRMs (nor open the database): check only what the files say.
+        #[arg(long)]
+        offline: bool,
+    },
     /// List and inspect project templates.
     #[command(subcommand)]
     Templates(templates::TemplatesCommand),
@@ -118,7 +123,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(config).await,
         Command::Sandbox(args) => sandbox::run(args).await,
         Command::Migrate => migrate(config).await,
-        Command::Check => Ok(check(&config)),
+        Command::Check { offline } => check::run(&config, offline).await,
         Command::Templates(cmd) => templates::run(cmd, &config),
         Command::Project(cmd) => project::run_project(cmd, AppState::build(config).await?).await,
         Command::Task(cmd) => project::run_task(cmd, AppState::build(config).await?).await,
@@ -132,7 +137,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
 
 async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let listen = config.server.listen;
-    let state = AppState::build(config).await?;
+    // A workflow that does not fit its CRM's fields is not run (see the method).
+    let state = AppState::build(config).await?.validate_workflows_live().await;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -148,96 +154,4 @@ async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
     println!("{applied} migration(s) applied; the database is up to date.");
     store.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Validates what can be validated without side effects: the configuration (already
-/// loaded to get here) and every template.
-fn check(config: &Config) -> ExitCode {
-    use secrecy::ExposeSecret;
-    println!("configuration: ok");
-    println!("  database   {}", crate::store::redact_url(config.database.url.expose_secret()));
-    println!("  listen     {}", config.server.listen);
-    println!("  base URL   {}", config.server.base_url);
-    println!(
-        "  master key {}",
-        if config.secrets.master_key.is_some() {
-            "set"
-        } else {
-            "not set (needed once CRM connections store secrets)"
-        }
-    );
-    println!(
-        "  SMTP       {}",
-        if config.smtp.url.is_some() {
-            "set"
-        } else {
-            "not set (invitations cannot be emailed)"
-        }
-    );
-    println!("connections: {}", if config.connections.is_empty() { "none" } else { "" });
-    let mut ok = true;
-    for c in &config.connections {
-        println!("  {:<20} {}", c.name, c.crm_name());
-        if crate::sync::connect::stores_tokens(c) && config.secrets.master_key.is_none() {
-            eprintln!(
-                "connection `{}` keeps OAuth tokens, which are stored encrypted: set HANDOFF_MASTER_KEY (openssl rand -base64 32)",
-                c.name
-            );
-            ok = false;
-        }
-    }
-    if !ok {
-        return ExitCode::FAILURE;
-    }
-    match Catalog::load(&config.templates.dir) {
-        Ok(catalog) => {
-            println!("templates: ok ({})", templates::describe_source(&catalog));
-            for (name, t) in catalog.iter() {
-                println!("  {name:<20} {} phases, {} tasks", t.phases.len(), t.tasks().count());
-            }
-            check_workflows(config, &catalog)
-        }
-        Err(e) => {
-            eprintln!("templates: invalid\n{e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Workflows must parse and choose templates that exist; an invalid workflow never runs.
-/// (Validation against each CRM's live field catalog happens when the connection is
-/// reachable; see the engine's definition module.)
-fn check_workflows(config: &Config, catalog: &Catalog) -> ExitCode {
-    let dir = &config.workflows.dir;
-    if !dir.exists() {
-        println!("workflows: none ({} does not exist)", dir.display());
-        return ExitCode::SUCCESS;
-    }
-    let workflows = match crate::engine::definition::load_dir(dir) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("workflows: invalid\n{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let names = catalog.names();
-    let mut ok = true;
-    println!("workflows: {} in {}", workflows.len(), dir.display());
-    for w in &workflows {
-        let file = dir.join(format!("{}.toml", w.name)).display().to_string();
-        let problems = w.validate_templates(&names, &file);
-        if config.connection(&w.trigger.connection).is_none() {
-            println!(
-                "  {:<24} (connection `{}` is not configured: it will not run)",
-                w.name, w.trigger.connection
-            );
-        } else {
-            println!("  {:<24} on {}", w.name, w.trigger.connection);
-        }
-        for p in problems {
-            eprintln!("{p}");
-            ok = false;
-        }
-    }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

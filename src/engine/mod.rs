@@ -4,4 +4,5 @@ pub mod invite;
 pub mod plan;
 pub mod run;
 pub mod tasks;
+pub mod validate_live;
 pub mod writeback;

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::change::{ObjectKind, RecordChange};
+use crate::engine::definition::FieldCatalog;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -150,6 +151,15 @@ pub trait Crm: Send + Sync {
         activity: &'a ActivityWrite,
         since: chrono::DateTime<chrono::Utc>,
     ) -> BoxFuture<'a, Result<bool, CrmError>>;
+
+    /// The fields of `object` as the CRM describes them now (Salesforce describe,
+    /// HubSpot properties): types, picklist values, which ones may be written. Lookups
+    /// that the fields the adapter reads go through (`Account.Name`) are described too.
+    fn field_catalog<'a>(&'a self, object: ObjectKind) -> BoxFuture<'a, Result<FieldCatalog, CrmError>>;
+
+    /// The contact roles a deal's contacts can have: the active values of Salesforce's
+    /// OpportunityContactRole `Role` picklist, HubSpot's deal→contact association labels.
+    fn contact_roles_known<'a>(&'a self) -> BoxFuture<'a, Result<Vec<String>, CrmError>>;
 
     fn budget(&self) -> Budget;
 

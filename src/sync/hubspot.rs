@@ -512,6 +512,21 @@ impl Crm for HubspotCrm {
         })
     }
 
+    fn field_catalog<'a>(&'a self, object: ObjectKind) -> BoxFuture<'a, Result<crate::engine::definition::FieldCatalog, CrmError>> {
+        Box::pin(async move {
+            let object_type = Self::object_type(object);
+            let properties = self.client.properties(object_type).await.map_err(map_error)?;
+            Ok(super::catalog::from_properties(object_type, &properties))
+        })
+    }
+
+    fn contact_roles_known<'a>(&'a self) -> BoxFuture<'a, Result<Vec<String>, CrmError>> {
+        Box::pin(async move {
+            let labels = self.client.association_labels("deals", "contacts").await.map_err(map_error)?;
+            Ok(super::catalog::association_labels(&labels))
+        })
+    }
+
     fn budget(&self) -> Budget {
         let b = self.client.budget();
         Budget {

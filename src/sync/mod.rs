@@ -1,6 +1,7 @@
 //! The CRM inside the hub: normalized record changes, the `Crm` seam, and the work that
 //! turns inbound events and polls into one stream of changes.
 
+pub mod catalog;
 pub mod change;
 pub mod connect;
 pub mod crm;

@@ -9,8 +9,10 @@ use crm_salesforce::write::{NOT_ATTEMPTED, NewRecord, NewTask, RecordUpdate, Sav
 use crm_salesforce::{Client, Error as SfError, QueryOptions, Record};
 use serde_json::{Map, Value};
 
+use super::catalog;
 use super::change::{ChangeSource, CompanyRef, ContactRole, ObjectKind, RecordChange};
 use super::crm::{ActivityWrite, BoxFuture, Budget, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
+use crate::engine::definition::FieldCatalog;
 
 /// Fields read for every opportunity; workflows add the ones their mappings use.
 pub const DEFAULT_DEAL_FIELDS: &[&str] = &[
@@ -375,6 +377,28 @@ impl Crm for SalesforceCrm {
             );
             let found = self.client.query(&soql).await.map_err(map_error)?;
             Ok(!found.records.is_empty())
+        })
+    }
+
+    fn field_catalog<'a>(&'a self, object: ObjectKind) -> BoxFuture<'a, Result<FieldCatalog, CrmError>> {
+        Box::pin(async move {
+            // The parents the adapter's own reads go through (Account.Name, Owner.Email
+            // and the workflows' paths) are described with the object.
+            let paths: Vec<String> = match object {
+                ObjectKind::Deal => self.deal_fields.clone(),
+                ObjectKind::Company => COMPANY_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+                ObjectKind::Contact => CONTACT_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+            };
+            catalog::describe_catalog(&self.client, Self::sobject(object).to_owned(), paths)
+                .await
+                .map_err(map_error)
+        })
+    }
+
+    fn contact_roles_known<'a>(&'a self) -> BoxFuture<'a, Result<Vec<String>, CrmError>> {
+        Box::pin(async move {
+            let describe = self.client.describe(catalog::CONTACT_ROLE_OBJECT).await.map_err(map_error)?;
+            Ok(catalog::contact_roles(&describe))
         })
     }
 

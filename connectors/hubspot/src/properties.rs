@@ -31,6 +31,10 @@ pub struct Property {
     /// Options come from elsewhere (owners, pipelines), not from `options`.
     #[serde(default)]
     pub external_options: bool,
+    /// What the values point at, for properties holding record ids: `OWNER` for
+    /// `hubspot_owner_id` and custom "HubSpot user" properties.
+    #[serde(default)]
+    pub referenced_object_type: Option<String>,
     #[serde(default)]
     pub has_unique_value: bool,
     #[serde(default)]
@@ -118,5 +122,10 @@ mod tests {
         let computed: Property =
             serde_json::from_str(r#"{"name":"hs_object_id","type":"number","modificationMetadata":{"readOnlyValue":true}}"#).unwrap();
         assert!(computed.is_read_only());
+        let owner: Property = serde_json::from_str(
+            r#"{"name":"hubspot_owner_id","type":"enumeration","fieldType":"select","externalOptions":true,"referencedObjectType":"OWNER"}"#,
+        )
+        .unwrap();
+        assert_eq!(owner.referenced_object_type.as_deref(), Some("OWNER"));
     }
 }

@@ -4,6 +4,8 @@
 //! Built elsewhere from the live connection; here it is plain data so validation is a
 //! pure function and tests can write catalogs by hand.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,6 +13,23 @@ pub struct FieldCatalog {
     /// The CRM's object name (`Opportunity`, `deals`).
     pub object: String,
     pub fields: Vec<FieldInfo>,
+    /// Lookups by relationship name (`Account`, `Partner__r`), as the CRM describes
+    /// them; empty when it does not (HubSpot, hand-written catalogs), and paths then
+    /// follow Salesforce's naming convention.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub relationships: BTreeMap<String, Relationship>,
+}
+
+/// A lookup a dotted path goes through: `Account.Name` through the relationship
+/// `Account`, whose lookup field is `AccountId`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relationship {
+    /// The lookup field on this object (`AccountId`).
+    pub lookup: String,
+    /// The object it points at, when it was described too: a path through the lookup
+    /// is then checked to its end (`Account.Name` needs Account to have `Name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<FieldCatalog>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,12 +112,12 @@ impl FieldInfo {
 /// What a dotted path (`Account.Name`) resolves to in a catalog.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resolved<'a> {
+    /// A field of this object, or of an object a described lookup points at
+    /// (`Account.Name` → Account's `Name`).
     Field(&'a FieldInfo),
-    /// Through a lookup: the field on the other object is not in this catalog, so only
-    /// the lookup itself is checked.
-    Related {
-        lookup: &'a FieldInfo,
-    },
+    /// Through a lookup whose object was not described: only the lookup itself is
+    /// checked.
+    Related { lookup: &'a FieldInfo },
 }
 
 impl FieldCatalog {
@@ -106,6 +125,7 @@ impl FieldCatalog {
         FieldCatalog {
             object: object.to_owned(),
             fields,
+            relationships: BTreeMap::new(),
         }
     }
 
@@ -116,13 +136,22 @@ impl FieldCatalog {
         self.fields.iter().find(|f| f.name == name)
     }
 
-    /// A field, or a path through a lookup following Salesforce's naming: `Account.Name`
-    /// goes through `AccountId`, `Partner__r.Name` through `Partner__c`.
+    /// A field, or a path through a lookup: by the relationships the CRM described
+    /// (then to the end of the path when the lookup's object was described too), else
+    /// following Salesforce's naming: `Account.Name` goes through `AccountId`,
+    /// `Partner__r.Name` through `Partner__c`.
     pub fn resolve(&self, path: &str) -> Option<Resolved<'_>> {
         if let Some(f) = self.get(path) {
             return Some(Resolved::Field(f));
         }
-        let (relationship, _) = path.split_once('.')?;
+        let (relationship, rest) = path.split_once('.')?;
+        if let Some(r) = self.relationships.get(relationship) {
+            let lookup = self.get(&r.lookup).filter(|f| f.kind == FieldKind::Reference)?;
+            return match &r.target {
+                Some(target) => target.resolve(rest),
+                None => Some(Resolved::Related { lookup }),
+            };
+        }
         let lookup_name = match relationship.strip_suffix("__r") {
             Some(stem) => format!("{stem}__c"),
             None => format!("{relationship}Id"),
@@ -151,5 +180,51 @@ mod tests {
         assert!(matches!(catalog.resolve("Partner__r.Name"), Some(Resolved::Related { .. })));
         assert_eq!(catalog.resolve("Owner.Email"), None);
         assert_eq!(catalog.resolve("Name.Length"), None);
+    }
+
+    #[test]
+    fn described_relationships_are_followed_to_the_end_of_the_path() {
+        let user = FieldCatalog::new("User", vec![FieldInfo::new("Email", FieldKind::Email)]);
+        let mut account = FieldCatalog::new(
+            "Account",
+            vec![
+                FieldInfo::new("Name", FieldKind::Text),
+                FieldInfo::new("OwnerId", FieldKind::Reference),
+            ],
+        );
+        account.relationships.insert(
+            "Owner".into(),
+            Relationship {
+                lookup: "OwnerId".into(),
+                target: Some(user),
+            },
+        );
+        let mut opportunity = FieldCatalog::new(
+            "Opportunity",
+            vec![
+                FieldInfo::new("AccountId", FieldKind::Reference),
+                FieldInfo::new("WhatId", FieldKind::Reference),
+            ],
+        );
+        opportunity.relationships.insert(
+            "Account".into(),
+            Relationship {
+                lookup: "AccountId".into(),
+                target: Some(account),
+            },
+        );
+        opportunity.relationships.insert(
+            "What".into(),
+            Relationship {
+                lookup: "WhatId".into(),
+                target: None,
+            },
+        );
+        assert!(matches!(opportunity.resolve("Account.Name"), Some(Resolved::Field(f)) if f.name == "Name"));
+        assert!(matches!(opportunity.resolve("Account.Owner.Email"), Some(Resolved::Field(f)) if f.kind == FieldKind::Email));
+        assert_eq!(opportunity.resolve("Account.Nmae"), None);
+        assert_eq!(opportunity.resolve("Account.Owner.Phone"), None);
+        // A lookup whose object was not described (polymorphic): only the lookup is checked.
+        assert!(matches!(opportunity.resolve("What.Name"), Some(Resolved::Related { .. })));
     }
 }
