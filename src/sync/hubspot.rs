@@ -228,7 +228,13 @@ impl HubspotCrm {
             .into_iter()
             .map(|(deal, company)| {
                 let name = names.get(&company).cloned().flatten();
-                (deal, CompanyRef { external_id: company, name })
+                (
+                    deal,
+                    CompanyRef {
+                        external_id: company,
+                        name,
+                    },
+                )
             })
             .collect())
     }
