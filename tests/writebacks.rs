@@ -124,6 +124,17 @@ impl World {
             .expect("a project for the record")
     }
 
+    /// A Salesforce deal won after the first sync, its project made and its first
+    /// status delivered: (opportunity id, project).
+    async fn won_salesforce_project(&self) -> (String, ProjectId) {
+        self.sync("salesforce").await;
+        let deal = win_salesforce_deal(&self.sf);
+        self.sync("salesforce").await;
+        self.deliver().await;
+        let project = self.project_of("salesforce-closed-won", "salesforce", &deal).await;
+        (deal, project)
+    }
+
     /// Completes the tasks of the project's first phase, in order.
     async fn finish_first_phase(&self, project: ProjectId) -> String {
         let details = self.state.store.project_details(project).await.unwrap().unwrap();
@@ -290,11 +301,7 @@ async fn many_projects_and_completions_cost_one_collection_call() {
 #[tokio::test]
 async fn a_server_error_is_retried_and_the_task_is_still_logged_once() {
     let w = start().await;
-    w.sync("salesforce").await;
-    let deal = win_salesforce_deal(&w.sf);
-    w.sync("salesforce").await;
-    w.deliver().await;
-    let project = w.project_of("salesforce-closed-won", "salesforce", &deal).await;
+    let (deal, project) = w.won_salesforce_project().await;
     let phase = w.finish_first_phase(project).await;
     let subject = format!("Onboarding: {phase} completed");
 
@@ -314,11 +321,7 @@ async fn a_server_error_is_retried_and_the_task_is_still_logged_once() {
 #[tokio::test]
 async fn a_worker_that_dies_after_the_crm_answered_does_not_log_the_task_twice() {
     let w = start().await;
-    w.sync("salesforce").await;
-    let deal = win_salesforce_deal(&w.sf);
-    w.sync("salesforce").await;
-    w.deliver().await;
-    let project = w.project_of("salesforce-closed-won", "salesforce", &deal).await;
+    let (deal, project) = w.won_salesforce_project().await;
     let phase = w.finish_first_phase(project).await;
     let subject = format!("Onboarding: {phase} completed");
     w.deliver().await;
@@ -358,11 +361,7 @@ async fn a_rate_limit_defers_without_spending_attempts_and_an_expired_token_is_r
 #[tokio::test]
 async fn a_refused_write_is_dead_lettered_with_the_crms_words_and_replayable() {
     let w = start().await;
-    w.sync("salesforce").await;
-    let deal = win_salesforce_deal(&w.sf);
-    w.sync("salesforce").await;
-    w.deliver().await;
-    let project = w.project_of("salesforce-closed-won", "salesforce", &deal).await;
+    let (deal, project) = w.won_salesforce_project().await;
     // The opportunity is deleted in Salesforce before the progress reaches it.
     w.sf.delete_record("Opportunity", &deal).unwrap();
     handoff::engine::tasks::complete_task(

@@ -70,7 +70,7 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Applied, StoreError> {
                 .execute(&mut **c).await.map(|r| r.rows_affected()))?;
             // The project's first status is news to the CRM too (shipped workflows write
             // the status and the project's link on status_changed).
-            super::writeback::queue(tx, id, WritebackEvent::StatusChanged, &Default::default()).await?;
+            super::writeback::queue(tx, id, &[(WritebackEvent::StatusChanged, Default::default())], None).await?;
             (id, true)
         }
     };

@@ -169,7 +169,7 @@ impl Store {
             },
         )
         .await?;
-        writeback::queue(&mut tx, id, WritebackEvent::StatusChanged, &context).await?;
+        writeback::queue(&mut tx, id, &[(WritebackEvent::StatusChanged, context)], None).await?;
         if to.visible_to_customers() && !current.visible_to_customers() {
             let awaiting: Vec<(Uuid, String)> =
                 on_tx!(&mut tx, c => sqlx::query_as(AWAITING).bind(id.as_uuid()).fetch_all(&mut **c).await)?;
@@ -244,20 +244,21 @@ impl Store {
             phase_name: None,
             actor: by,
         };
-        writeback::queue(&mut tx, project, WritebackEvent::TaskCompleted, &context).await?;
+        let mut events = vec![(WritebackEvent::TaskCompleted, context.clone())];
         let (phase, left): (String, i64) =
             on_tx!(&mut tx, c => sqlx::query_as(PHASE_LEFT).bind(project.as_uuid()).bind(phase_id).fetch_one(&mut **c).await)?;
         if left == 0 {
-            let context = EventContext {
+            let phase_context = EventContext {
                 phase_name: Some(phase),
                 ..context.clone()
             };
-            writeback::queue(&mut tx, project, WritebackEvent::PhaseCompleted, &context).await?;
+            events.push((WritebackEvent::PhaseCompleted, phase_context));
         }
-        let progress_after = writeback::snapshot_in(&mut tx, project).await?.map(|s| s.progress);
-        if progress_after != progress_before {
-            writeback::queue(&mut tx, project, WritebackEvent::ProgressChanged, &context).await?;
+        let after = writeback::snapshot_in(&mut tx, project).await?;
+        if after.as_ref().map(|s| s.progress) != progress_before {
+            events.push((WritebackEvent::ProgressChanged, context));
         }
+        writeback::queue(&mut tx, project, &events, after).await?;
         tx.commit().await?;
         Ok(Completion::Completed)
     }

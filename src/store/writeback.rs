@@ -61,47 +61,70 @@ pub(crate) async fn snapshot_in(tx: &mut Tx, project: ProjectId) -> Result<Optio
     row.map(SnapshotRow::into_snapshot).transpose()
 }
 
-/// Writes one outbox row per CRM record the project came from, for `event`. Projects
-/// made by hand have no source and queue nothing. Returns the rows written.
-pub(crate) async fn queue(tx: &mut Tx, project: ProjectId, event: WritebackEvent, context: &EventContext) -> Result<usize, StoreError> {
+/// Writes one outbox row per (CRM record the project came from, event). Projects made
+/// by hand have no source and queue nothing. `snapshot` is the project as the events left
+/// it, when the caller already read it. Returns the rows written.
+pub(crate) async fn queue(
+    tx: &mut Tx,
+    project: ProjectId,
+    events: &[(WritebackEvent, EventContext)],
+    snapshot: Option<Snapshot>,
+) -> Result<usize, StoreError> {
     const SOURCES: &str = "SELECT workflow, connection, external_id FROM project_sources WHERE project_id = $1 ORDER BY workflow";
     const CONTACT: &str = "SELECT external_id FROM crm_links WHERE connection = $1 AND object = 'contact' AND local_id = $2 LIMIT 1";
     const OUTBOX: &str = "INSERT INTO outbox (id, kind, idempotency_key, connection, payload, next_attempt_at, created_at) \
                           VALUES ($1, 'writeback', $2, $3, $4, $5, $5) ON CONFLICT (idempotency_key) DO NOTHING";
+    if events.is_empty() {
+        return Ok(0);
+    }
     let sources: Vec<(String, String, String)> =
         on_tx!(&mut *tx, c => sqlx::query_as(SOURCES).bind(project.as_uuid()).fetch_all(&mut **c).await)?;
     if sources.is_empty() {
         return Ok(0);
     }
-    let Some(snapshot) = snapshot_in(tx, project).await? else {
-        return Err(StoreError::not_found("project", project));
+    let snapshot = match snapshot {
+        Some(s) => s,
+        None => snapshot_in(tx, project)
+            .await?
+            .ok_or_else(|| StoreError::not_found("project", project))?,
     };
     let now = Utc::now();
+    let mut written = 0;
     for (workflow, connection, record_id) in &sources {
-        let contact_id: Option<String> = match context.actor {
-            Some(user) => {
-                on_tx!(&mut *tx, c => sqlx::query_scalar(CONTACT).bind(connection).bind(user.as_uuid()).fetch_optional(&mut **c).await)?
-            }
-            None => None,
-        };
-        let row = QueuedWriteback {
-            workflow: workflow.clone(),
-            record_id: record_id.clone(),
-            project_id: project,
-            event,
-            task_title: context.task_title.clone(),
-            phase_name: context.phase_name.clone(),
-            contact_id,
-            at: now,
-            snapshot: snapshot.clone(),
-        };
-        let id = Uuid::now_v7();
-        // Every event is its own row: the key only guards against writing one row twice.
-        let key = format!("writeback:{id}");
-        on_tx!(&mut *tx, c => sqlx::query(OUTBOX).bind(id).bind(key).bind(connection).bind(Json(&row)).bind(now)
-            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        // One actor per call in practice; their contact id is looked up once per source.
+        let mut contacts: Vec<(crate::domain::UserId, Option<String>)> = Vec::new();
+        for (event, context) in events {
+            let contact_id = match context.actor {
+                Some(user) => match contacts.iter().find(|(u, _)| *u == user) {
+                    Some((_, id)) => id.clone(),
+                    None => {
+                        let id: Option<String> = on_tx!(&mut *tx, c => sqlx::query_scalar(CONTACT).bind(connection).bind(user.as_uuid()).fetch_optional(&mut **c).await)?;
+                        contacts.push((user, id.clone()));
+                        id
+                    }
+                },
+                None => None,
+            };
+            let row = QueuedWriteback {
+                workflow: workflow.clone(),
+                record_id: record_id.clone(),
+                project_id: project,
+                event: *event,
+                task_title: context.task_title.clone(),
+                phase_name: context.phase_name.clone(),
+                contact_id,
+                at: now,
+                snapshot: snapshot.clone(),
+            };
+            let id = Uuid::now_v7();
+            // Every event is its own row: the key only guards against writing one row twice.
+            let key = format!("writeback:{id}");
+            on_tx!(&mut *tx, c => sqlx::query(OUTBOX).bind(id).bind(key).bind(connection).bind(Json(&row)).bind(now)
+                .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+            written += 1;
+        }
     }
-    Ok(sources.len())
+    Ok(written)
 }
 
 impl Store {
