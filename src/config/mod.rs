@@ -5,6 +5,7 @@
 
 pub mod connections;
 mod layers;
+mod portal;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use serde::Deserialize;
 
 pub use connections::ConnectionConfig;
 pub use layers::Origin;
+pub use portal::{BrandingConfig, PortalConfig, parse_duration};
 
 /// The defaults, embedded so handoff works from any directory.
 pub const DEFAULTS: &str = include_str!("../../config/default.toml");
@@ -31,6 +33,13 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("HANDOFF_LOG_FORMAT", "log.format"),
     ("HANDOFF_TEMPLATES_DIR", "templates.dir"),
     ("HANDOFF_WORKFLOWS_DIR", "workflows.dir"),
+    ("HANDOFF_PRODUCT_NAME", "branding.product_name"),
+    ("HANDOFF_LOGO_URL", "branding.logo_url"),
+    ("HANDOFF_ACCENT_COLOR", "branding.accent_color"),
+    ("HANDOFF_INVITATION_VALIDITY", "portal.invitation_validity"),
+    ("HANDOFF_SESSION_IDLE_TIMEOUT", "portal.session_idle_timeout"),
+    ("HANDOFF_SESSION_ABSOLUTE_TIMEOUT", "portal.session_absolute_timeout"),
+    ("HANDOFF_LINK_REQUESTS_PER_HOUR", "portal.link_requests_per_hour"),
 ];
 
 /// Variables that are handoff's but not settings, so they raise no warning.
@@ -45,6 +54,8 @@ pub struct Config {
     pub log: LogConfig,
     pub templates: TemplatesConfig,
     pub workflows: WorkflowsConfig,
+    pub branding: BrandingConfig,
+    pub portal: PortalConfig,
     /// CRM connections, by name.
     pub connections: Vec<ConnectionConfig>,
 }
@@ -182,6 +193,8 @@ struct RawConfig {
     log: LogRaw,
     templates: RawTemplates,
     workflows: RawTemplates,
+    branding: portal::RawBranding,
+    portal: portal::RawPortal,
     #[serde(default)]
     connections: std::collections::BTreeMap<String, connections::RawConnection>,
 }
@@ -272,6 +285,7 @@ impl RawConfig {
         tracing_subscriber::EnvFilter::try_new(&self.log.filter).map_err(|e| invalid("log.filter", e.to_string()))?;
 
         let connections = connections::validate_all(self.connections).map_err(|(key, message)| invalid(&key, message))?;
+        let (branding, portal) = portal::validate(self.branding, self.portal).map_err(|(key, message)| invalid(&key, message))?;
 
         Ok(Config {
             database: DatabaseConfig {
@@ -294,6 +308,8 @@ impl RawConfig {
             },
             templates: TemplatesConfig { dir: self.templates.dir },
             workflows: WorkflowsConfig { dir: self.workflows.dir },
+            branding,
+            portal,
             connections,
         })
     }

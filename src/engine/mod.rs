@@ -1,5 +1,6 @@
 pub mod definition;
 pub mod deliver;
+pub mod invitations;
 pub mod invite;
 pub mod plan;
 pub mod run;

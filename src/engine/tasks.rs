@@ -29,7 +29,7 @@ pub async fn set_project_status(
     let now = chrono::Utc::now();
     let invitation = || {
         let sealer = sealer.as_ref()?;
-        crate::engine::invite::new_invitation(sealer, now, crate::engine::invite::DEFAULT_VALIDITY).ok()
+        crate::engine::invite::new_invitation(sealer, now, state.config.portal.invitation_validity).ok()
     };
     state
         .store

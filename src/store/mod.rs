@@ -13,11 +13,14 @@ mod connect;
 mod engine;
 mod health;
 pub mod inbound;
+mod invitations;
 pub mod outbox;
 mod people;
+mod portal;
 mod projects;
 mod record_changes;
 mod rows;
+mod sessions;
 mod sync_state;
 pub mod writeback;
 
@@ -26,9 +29,12 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 pub use api_tokens::Revocation;
 pub use connect::redact_url;
 pub use engine::EngineCounts;
+pub use invitations::{InvitationInfo, InvitationRevocation};
 pub use people::NewUser;
+pub use portal::LinkRequest;
 pub use projects::{Completion, ProjectSummary};
 pub use record_changes::StoredChange;
+pub use sessions::{LinkProblem, NewSession, Session, UsableInvitation};
 pub use sync_state::StoredToken;
 
 /// Runs `$body` with `$p` bound to the backend's pool.

@@ -3,6 +3,7 @@
 mod api;
 pub mod error;
 mod health;
+pub mod portal;
 pub mod webhooks;
 
 use axum::Router;
@@ -15,6 +16,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(api::router(&state))
         .merge(webhooks::router())
+        .merge(portal::router(&state))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

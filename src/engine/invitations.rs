@@ -1,0 +1,52 @@
+//! Invitation links after the first: staff revoke or regenerate them (CLI, JSON API,
+//! later the console) and customers ask for a fresh one from the portal. One function
+//! per change, as in [`super::tasks`], so every channel records the same activity and
+//! sends mail the same way (through the outbox).
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::domain::people::Actor;
+use crate::domain::{Email, ProjectId};
+use crate::engine::plan::NewInvitation;
+use crate::sealed::Sealer;
+use crate::store::{InvitationRevocation, LinkRequest, StoreError};
+
+/// A fresh link valid for the configured `portal.invitation_validity`, or `None` when
+/// there is no master key to seal it with.
+fn fresh(state: &AppState) -> Option<NewInvitation> {
+    let sealer = Sealer::new(state.config.secrets.master_key.as_ref()).ok()?;
+    super::invite::new_invitation(&sealer, Utc::now(), state.config.portal.invitation_validity).ok()
+}
+
+/// Revokes one invitation link.
+pub async fn revoke(state: &AppState, id: Uuid, actor: Actor, source: &str) -> Result<InvitationRevocation, StoreError> {
+    state.store.revoke_invitation(id, actor, source).await
+}
+
+/// Regenerates a member's link: their unused links to the project stop working and a
+/// new one is emailed. Returns the new invitation's id.
+pub async fn resend(state: &AppState, project: ProjectId, email: &Email, actor: Actor, source: &str) -> Result<Uuid, StoreError> {
+    let invitation = fresh(state)
+        .ok_or_else(|| StoreError::Refused("no master key (HANDOFF_MASTER_KEY): invitation links cannot be made without one".into()))?;
+    state.store.reissue_invitation(project, email, &invitation, actor, source).await
+}
+
+/// A customer's "send me a fresh link" (see [`crate::store::Store::request_sign_in_link`]).
+pub async fn request_fresh_link(state: &AppState, email: &Email, preferred: Option<ProjectId>) -> Result<LinkRequest, StoreError> {
+    // Hashed so that addresses people type (known or not) are not kept in plain text.
+    let email_hash = super::invite::token_hash(email.as_str());
+    let limit = state.config.portal.link_requests_per_hour;
+    let outcome = state
+        .store
+        .request_sign_in_link(email, &email_hash, preferred, limit, &|| fresh(state))
+        .await?;
+    match &outcome {
+        LinkRequest::Sent { invitation, project } => tracing::info!(%invitation, %project, "a fresh sign-in link was requested"),
+        LinkRequest::RateLimited => tracing::info!("a fresh sign-in link was refused: too many requests for one address"),
+        LinkRequest::CannotSeal => tracing::warn!("a fresh sign-in link cannot be made without a master key (HANDOFF_MASTER_KEY)"),
+        LinkRequest::Unknown => {}
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,384 @@
+//! The customer's projects: the list, one project (progress, next task, welcome,
+//! phases and tasks with a filter), a task's page, and completing a simple task.
+//!
+//! Every handler starts from [`Customer`] and, for one project, [`Customer::role_in`]:
+//! a project the person does not belong to — and any task that is not
+//! customer-visible — is "not found", exactly like one that does not exist.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+
+use super::csrf::{CsrfForm, NoFields};
+use super::error::{PortalError, PortalResult};
+use super::pages::{paragraphs, render};
+use super::session::Customer;
+use crate::app::AppState;
+use crate::domain::people::{Actor, ProjectRole};
+use crate::domain::project::{ProjectDetails, Task};
+use crate::domain::{OwnerSide, ProjectId, TaskKind, TaskStatus, UserId, Visibility};
+
+/// Which tasks the project page lists (`?filter=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Filter {
+    #[default]
+    All,
+    /// Assigned to the signed-in person.
+    Mine,
+    /// The customer side's tasks (owner side "customer"), whoever is assigned.
+    Company,
+}
+
+impl Filter {
+    const ALL: [(Filter, &'static str, &'static str); 3] = [
+        (Filter::All, "all", "All tasks"),
+        (Filter::Mine, "mine", "My tasks"),
+        (Filter::Company, "company", "Company tasks"),
+    ];
+
+    /// Unknown values show everything rather than an error: it is only a view.
+    fn parse(value: Option<&str>) -> Filter {
+        Self::ALL
+            .iter()
+            .find(|(_, key, _)| Some(*key) == value)
+            .map_or(Filter::All, |(f, _, _)| *f)
+    }
+
+    fn keeps(self, task: &Task, me: UserId) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Mine => task.assignee_id == Some(me),
+            Filter::Company => task.owner == OwnerSide::Customer,
+        }
+    }
+}
+
+/// Whether a customer with `role` may complete `task` (whose status as seen is
+/// `status`) from the portal. The one place the rule lives; richer task types add
+/// their own actions on the task page.
+pub fn may_complete(role: ProjectRole, task: &Task, status: TaskStatus) -> bool {
+    role != ProjectRole::CustomerViewer
+        && task.visibility == Visibility::Customer
+        && task.owner == OwnerSide::Customer
+        && matches!(task.kind, TaskKind::Todo)
+        && matches!(status, TaskStatus::Pending | TaskStatus::InProgress)
+}
+
+fn project_id(raw: &str) -> PortalResult<ProjectId> {
+    raw.parse().map_err(|_| PortalError::NotFound)
+}
+
+#[derive(Serialize)]
+struct ListedProject {
+    name: String,
+    href: String,
+    self_service: bool,
+    start_date: String,
+    goal_date: Option<String>,
+    percent: u8,
+}
+
+/// `GET /projects`.
+pub(super) async fn list(State(state): State<AppState>, me: Customer) -> PortalResult<Response> {
+    let projects: Vec<ListedProject> = state
+        .store
+        .customer_projects(me.user.id)
+        .await?
+        .into_iter()
+        .map(|s| ListedProject {
+            href: format!("/projects/{}", s.project.id),
+            name: s.project.name,
+            self_service: s.project.self_service,
+            start_date: s.project.start_date.to_string(),
+            goal_date: s.project.goal_date.map(|d| d.to_string()),
+            percent: s.progress.percent(),
+        })
+        .collect();
+    #[derive(Serialize)]
+    struct Page {
+        projects: Vec<ListedProject>,
+    }
+    render(&state, "projects.html", "Your projects", Some(&me), &Page { projects })
+}
+
+/// A task as the portal lists it.
+#[derive(Serialize)]
+struct TaskView {
+    key: String,
+    title: String,
+    status: &'static str,
+    status_label: &'static str,
+    owner_label: &'static str,
+    assignee_label: String,
+    due_date: Option<String>,
+    href: String,
+    complete_href: String,
+    can_complete: bool,
+}
+
+/// What one project page needs to describe tasks: the details, who is who, and the
+/// person's role.
+struct Scope<'a> {
+    details: &'a ProjectDetails,
+    names: HashMap<UserId, String>,
+    me: UserId,
+    role: ProjectRole,
+}
+
+impl Scope<'_> {
+    fn view(&self, t: &Task) -> TaskView {
+        let status = self.details.status_of(t);
+        let base = format!("/projects/{}/tasks/{}", self.details.project.id, t.key);
+        TaskView {
+            key: t.key.to_string(),
+            title: t.title.clone(),
+            status: status.as_str(),
+            status_label: status.label(),
+            owner_label: match t.owner {
+                OwnerSide::Customer => "Your team",
+                OwnerSide::Staff => "Onboarding team",
+            },
+            assignee_label: match t.assignee_id {
+                Some(id) if id == self.me => "Assigned to you".to_owned(),
+                Some(id) => self
+                    .names
+                    .get(&id)
+                    .map_or_else(|| "Assigned".to_owned(), |n| format!("Assigned to {n}")),
+                None => "Unassigned".to_owned(),
+            },
+            due_date: t.due_date.map(|d| d.to_string()),
+            complete_href: format!("{base}/complete"),
+            href: base,
+            can_complete: may_complete(self.role, t, status),
+        }
+    }
+
+    /// The customer-visible tasks, in plan order.
+    fn visible(&self) -> impl Iterator<Item = &Task> {
+        self.details.tasks.iter().filter(|t| t.visibility == Visibility::Customer)
+    }
+
+    /// What to do next: the first open customer task assigned to the person, else the
+    /// first unassigned one, else the first at all.
+    fn next_task(&self) -> Option<&Task> {
+        let open: Vec<&Task> = self
+            .visible()
+            .filter(|t| t.owner == OwnerSide::Customer)
+            .filter(|t| matches!(self.details.status_of(t), TaskStatus::Pending | TaskStatus::InProgress))
+            .collect();
+        open.iter()
+            .find(|t| t.assignee_id == Some(self.me))
+            .or_else(|| open.iter().find(|t| t.assignee_id.is_none()))
+            .or_else(|| open.first())
+            .copied()
+    }
+}
+
+/// The project (customer-visible parts only) and the person's role, or not found.
+async fn load(state: &AppState, me: &Customer, raw_id: &str) -> PortalResult<(ProjectDetails, ProjectRole, HashMap<UserId, String>)> {
+    let id = project_id(raw_id)?;
+    let role = me.role_in(state, id).await?;
+    let details = state.store.project_details(id).await?.ok_or(PortalError::NotFound)?;
+    let names = state
+        .store
+        .project_members(id)
+        .await?
+        .into_iter()
+        .map(|(_, u)| (u.id, u.display_name()))
+        .collect();
+    Ok((details, role, names))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ViewQuery {
+    #[serde(default)]
+    filter: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ProjectHeader {
+    name: String,
+    company_name: Option<String>,
+    start_date: String,
+    goal_date: Option<String>,
+    percent: u8,
+    welcome_paragraphs: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PhaseView {
+    key: String,
+    name: String,
+    description: Option<String>,
+    percent: u8,
+    tasks: Vec<TaskView>,
+}
+
+#[derive(Serialize)]
+struct FilterLink {
+    label: &'static str,
+    href: String,
+    current: bool,
+}
+
+/// `GET /projects/{id}` (the link written to the CRM, so its shape stays).
+pub(super) async fn view(
+    State(state): State<AppState>,
+    me: Customer,
+    Path(id): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> PortalResult<Response> {
+    let (details, role, names) = load(&state, &me, &id).await?;
+    let filter = Filter::parse(q.filter.as_deref());
+    let scope = Scope {
+        details: &details,
+        names,
+        me: me.user.id,
+        role,
+    };
+    let p = &details.project;
+    let phases: Vec<PhaseView> = details
+        .phases
+        .iter()
+        .map(|phase| PhaseView {
+            key: phase.key.to_string(),
+            name: phase.name.clone(),
+            description: phase.description.clone(),
+            percent: details.phase_progress(phase).percent(),
+            tasks: details
+                .tasks_in(phase)
+                .filter(|t| t.visibility == Visibility::Customer && filter.keeps(t, me.user.id))
+                .map(|t| scope.view(t))
+                .collect(),
+        })
+        .filter(|phase| !phase.tasks.is_empty())
+        .collect();
+    #[derive(Serialize)]
+    struct Page {
+        project: ProjectHeader,
+        next_task: Option<TaskView>,
+        filters: Vec<FilterLink>,
+        phases: Vec<PhaseView>,
+    }
+    let page = Page {
+        project: ProjectHeader {
+            name: p.name.clone(),
+            company_name: p.company_name.clone(),
+            start_date: p.start_date.to_string(),
+            goal_date: p.goal_date.map(|d| d.to_string()),
+            percent: details.progress().percent(),
+            welcome_paragraphs: paragraphs(p.welcome_message.as_deref().unwrap_or_default()),
+        },
+        next_task: scope.next_task().map(|t| scope.view(t)),
+        filters: Filter::ALL
+            .iter()
+            .map(|(f, key, label)| FilterLink {
+                label,
+                href: format!("/projects/{}?filter={key}", p.id),
+                current: *f == filter,
+            })
+            .collect(),
+        phases,
+    };
+    render(&state, "project.html", &p.name, Some(&me), &page)
+}
+
+/// `GET /projects/{id}/tasks/{key}`: one task. Richer task types (forms, uploads,
+/// approvals, comments) render their parts here.
+pub(super) async fn task(State(state): State<AppState>, me: Customer, Path((id, key)): Path<(String, String)>) -> PortalResult<Response> {
+    let (details, role, names) = load(&state, &me, &id).await?;
+    let task = details
+        .task_by_key(&key)
+        .filter(|t| t.visibility == Visibility::Customer)
+        .ok_or(PortalError::NotFound)?;
+    let scope = Scope {
+        details: &details,
+        names,
+        me: me.user.id,
+        role,
+    };
+    // Only customer-visible dependencies are named; internal ones stay internal.
+    let blocked_by: Vec<&str> = task
+        .depends_on
+        .iter()
+        .filter_map(|dep| details.tasks.iter().find(|t| t.id == *dep))
+        .filter(|t| t.status != TaskStatus::Completed)
+        .map(|t| {
+            if t.visibility == Visibility::Customer {
+                t.title.as_str()
+            } else {
+                "a step by the onboarding team"
+            }
+        })
+        .collect();
+    #[derive(Serialize)]
+    struct Page<'a> {
+        project_name: &'a str,
+        project_href: String,
+        phase_name: &'a str,
+        task: TaskView,
+        description: Option<&'a str>,
+        blocked_by: Vec<&'a str>,
+    }
+    let page = Page {
+        project_name: &details.project.name,
+        project_href: format!("/projects/{}", details.project.id),
+        phase_name: details
+            .phases
+            .iter()
+            .find(|p| p.id == task.phase_id)
+            .map_or("", |p| p.name.as_str()),
+        task: scope.view(task),
+        description: task.description.as_deref(),
+        blocked_by,
+    };
+    render(&state, "task.html", &task.title, Some(&me), &page)
+}
+
+/// `POST /projects/{id}/tasks/{key}/complete`: through the one entry point, so the
+/// activity trail and the CRM writebacks follow; back to the project afterwards.
+pub(super) async fn complete(
+    State(state): State<AppState>,
+    Path((id, key)): Path<(String, String)>,
+    form: CsrfForm<NoFields>,
+) -> PortalResult<Response> {
+    let me = &form.customer;
+    let (details, role, _) = load(&state, me, &id).await?;
+    let task = details
+        .task_by_key(&key)
+        .filter(|t| t.visibility == Visibility::Customer)
+        .ok_or(PortalError::NotFound)?;
+    let status = details.status_of(task);
+    if status != TaskStatus::Completed && !may_complete(role, task, status) {
+        return Err(PortalError::Refused(refusal(role, task, status).into()));
+    }
+    crate::engine::tasks::complete_task(&state, details.project.id, &key, Actor::User(me.user.id), "portal").await?;
+    Ok(Redirect::to(&format!("/projects/{}#task-{key}", details.project.id)).into_response())
+}
+
+fn refusal(role: ProjectRole, task: &Task, status: TaskStatus) -> &'static str {
+    if role == ProjectRole::CustomerViewer {
+        "You can follow this project, but not change it."
+    } else if task.owner == OwnerSide::Staff {
+        "The onboarding team completes this task."
+    } else if status == TaskStatus::Blocked {
+        "This task waits for another one to be done first."
+    } else {
+        "This task is completed from its own page."
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_filters_show_everything() {
+        assert_eq!(Filter::parse(Some("mine")), Filter::Mine);
+        assert_eq!(Filter::parse(Some("company")), Filter::Company);
+        assert_eq!(Filter::parse(Some("<script>")), Filter::All);
+        assert_eq!(Filter::parse(None), Filter::All);
+    }
+}
