@@ -133,6 +133,11 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
         .iter()
         .filter_map(|c| state.crms.get(&c.name).map(|crm| (crm.clone(), c.poll_interval)))
         .collect();
+    if state.store.backend() == crate::store::Backend::Sqlite {
+        // An SQLite database has one handoff process: claims still held are from this
+        // process's previous life (killed mid-batch), so they need not wait to expire.
+        state.store.release_all_claims().await?;
+    }
     let mut jobs = crate::jobs::spawn(&state, intervals, stopped);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

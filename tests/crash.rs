@@ -1,9 +1,11 @@
 //! Nothing acknowledged is lost: a `handoff serve` killed with SIGKILL right after
 //! answering a webhook processes the event after a restart, exactly once; one killed
-//! with a CRM writeback in flight applies it after a restart, exactly once.
+//! with a CRM writeback in flight applies it after a restart, exactly once; one killed
+//! while an invitation email is on the wire sends it after a restart, exactly once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod mail_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -128,18 +130,121 @@ async fn an_event_acknowledged_just_before_a_sigkill_is_processed_after_restart(
 
 /// Writeback rows still pending and already claimed by a worker: in flight.
 async fn writebacks_in_flight(db: &TestDb) -> i64 {
-    const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE kind = 'writeback' AND status = 'pending' AND attempts > 0";
+    count(
+        db,
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'writeback' AND status = 'pending' AND attempts > 0",
+    )
+    .await
+}
+
+async fn count(db: &TestDb, sql: &'static str) -> i64 {
     if db.is_postgres() {
         let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
-        let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
         pool.close().await;
         n
     } else {
         let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
-        let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
         pool.close().await;
         n
     }
+}
+
+/// A HubSpot connection named `hubspot` (the shipped hubspot-closedwon workflow's) to
+/// the sandbox, with the shipped workflows; and the environment with its secrets.
+fn hubspot_config(sb: &sandbox::Sandbox, dir: &std::path::Path) -> (std::path::PathBuf, [(&'static str, &'static str); 2]) {
+    let config = dir.join("handoff.toml");
+    let portal = sandbox::Config::for_tests().portal_id;
+    std::fs::write(
+        &config,
+        format!(
+            "[connections.hubspot]\ncrm = \"hubspot\"\nbase_url = \"{}\"\nportal_id = {portal}\npoll_interval_seconds = 3600\n\n[workflows]\ndir = \"{}\"\n",
+            sb.base_url(),
+            common::repo_path("workflows").display()
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("HANDOFF_CONNECTION_HUBSPOT_PRIVATE_APP_TOKEN", sandbox::DEFAULT_PRIVATE_APP_TOKEN),
+        ("HANDOFF_CONNECTION_HUBSPOT_CLIENT_SECRET", sandbox::DEFAULT_CLIENT_SECRET),
+    ];
+    (config, env)
+}
+
+/// A deal of the default pipeline, not won yet, moved to closedwon (the webhook target
+/// must be set for HubSpot to announce it).
+fn win_a_deal(sb: &sandbox::Sandbox) -> u64 {
+    let deal = sb
+        .ids(sandbox::ObjectType::Deals)
+        .into_iter()
+        .find(|id| {
+            let p = sb.record(sandbox::ObjectType::Deals, *id).unwrap().properties;
+            p.get("dealstage").map(String::as_str) != Some("closedwon") && p.get("pipeline").map(String::as_str) == Some("default")
+        })
+        .unwrap();
+    sb.update_record(sandbox::ObjectType::Deals, deal, &[("dealstage", "closedwon")])
+        .unwrap();
+    deal
+}
+
+// Multi-threaded: the SMTP captures run in this process while handoff runs in another.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_email_on_the_wire_when_killed_is_sent_exactly_once_after_restart() {
+    crm_http::install_crypto_provider();
+    let sb = sandbox::start(sandbox::Config::for_tests()).await.unwrap();
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, env) = hubspot_config(&sb, dir.path());
+    // The first mail server takes the whole message and never answers the final dot.
+    let stalled = mail_support::SmtpCapture::start_with(mail_support::Behaviour::StallAfterData).await;
+    let stalled_url = stalled.url();
+    let port = free_port();
+    let mut first = serve_with(&db, &config, port, &[env[0], env[1], ("HANDOFF_SMTP_URL", &stalled_url)]);
+
+    win_a_deal(&sb);
+    sb.set_webhook_target(Some(format!("http://127.0.0.1:{port}/webhooks/hubspot/hubspot")));
+    // Killed with the first invitation's last byte sent and no answer yet: handoff
+    // cannot know whether the server took it.
+    wait_until("an invitation is on the wire", || async { !stalled.unacknowledged().is_empty() }).await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let invitations = count(&db, "SELECT COUNT(*) FROM invitations").await;
+    assert!(invitations >= 1, "the deal's contacts were invited");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM invitations WHERE sent_at IS NOT NULL").await, 0);
+
+    // After a restart (the dead worker's claim lapsed: fast-forwarded here) a working
+    // mail server receives every invitation once.
+    let capture = mail_support::SmtpCapture::start().await;
+    let capture_url = capture.url();
+    common::sql(&db, "UPDATE outbox SET next_attempt_at = created_at WHERE status = 'pending'").await;
+    let mut second = serve_with(&db, &config, free_port(), &[env[0], env[1], ("HANDOFF_SMTP_URL", &capture_url)]);
+    let store = db.store().await;
+    wait_until("every invitation is sent", || async {
+        store.outbox_counts("email").await.unwrap().pending == 0
+    })
+    .await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    let sent = capture.messages();
+    let mut recipients: Vec<String> = sent.iter().flat_map(|m| m.rcpt_to.clone()).collect();
+    recipients.sort();
+    let total = recipients.len();
+    recipients.dedup();
+    assert_eq!(total, recipients.len(), "nobody got two invitations: {recipients:?}");
+    assert_eq!(i64::try_from(total).unwrap(), invitations, "every invitation was sent");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM invitations WHERE sent_at IS NULL").await, 0);
+    assert_eq!(store.outbox_counts("email").await.unwrap().dead, 0);
+    // The message the first server may or may not have taken went again with the same
+    // Message-ID, so a server that did take it recognises the second as a duplicate.
+    let unacked = &stalled.unacknowledged()[0];
+    let again = sent
+        .iter()
+        .find(|m| m.rcpt_to == unacked.rcpt_to)
+        .expect("sent again to the same person");
+    let id = mail_support::mime::header(&unacked.raw, "Message-ID").expect("a Message-ID");
+    assert_eq!(mail_support::mime::header(&again.raw, "Message-ID").as_ref(), Some(&id));
 }
 
 async fn wait_until<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
@@ -157,36 +262,12 @@ async fn a_writeback_in_flight_when_killed_is_applied_exactly_once_after_restart
     let sb = sandbox::start(sandbox::Config::for_tests()).await.unwrap();
     let db = TestDb::new().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("handoff.toml");
-    let portal = sandbox::Config::for_tests().portal_id;
-    // Named `hubspot`, the connection the shipped hubspot-closedwon workflow listens to.
-    std::fs::write(
-        &config,
-        format!(
-            "[connections.hubspot]\ncrm = \"hubspot\"\nbase_url = \"{}\"\nportal_id = {portal}\npoll_interval_seconds = 3600\n\n[workflows]\ndir = \"{}\"\n",
-            sb.base_url(),
-            common::repo_path("workflows").display()
-        ),
-    )
-    .unwrap();
-    let env = [
-        ("HANDOFF_CONNECTION_HUBSPOT_PRIVATE_APP_TOKEN", sandbox::DEFAULT_PRIVATE_APP_TOKEN),
-        ("HANDOFF_CONNECTION_HUBSPOT_CLIENT_SECRET", sandbox::DEFAULT_CLIENT_SECRET),
-    ];
+    let (config, env) = hubspot_config(&sb, dir.path());
     let port = free_port();
     let mut first = serve_with(&db, &config, port, &env);
 
     // A deal enters closedwon and HubSpot says so.
-    let deal = sb
-        .ids(sandbox::ObjectType::Deals)
-        .into_iter()
-        .find(|id| {
-            let p = sb.record(sandbox::ObjectType::Deals, *id).unwrap().properties;
-            p.get("dealstage").map(String::as_str) != Some("closedwon") && p.get("pipeline").map(String::as_str) == Some("default")
-        })
-        .unwrap();
-    sb.update_record(sandbox::ObjectType::Deals, deal, &[("dealstage", "closedwon")])
-        .unwrap();
+    let deal = win_a_deal(&sb);
     sb.set_webhook_target(Some(format!("http://127.0.0.1:{port}/webhooks/hubspot/hubspot")));
     let store = db.store().await;
     let deal_id = deal.to_string();

@@ -165,3 +165,42 @@ async fn workflows_list_and_a_dry_run_show_the_plan_and_change_nothing() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("available: hubspot-closedwon, salesforce-closed-won"));
 }
+
+/// Two runs at once (two processes, or resolve ticks that overlap) split the pending
+/// changes between them: each change is handled by exactly one run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_runs_handle_each_change_once() {
+    let (_sb, app) = start().await;
+    let crm = app.state.crms.get("salesforce").unwrap().clone();
+    poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
+        .await
+        .unwrap();
+    let stored = app.store().pending_record_changes(10_000).await.unwrap().len();
+    assert!(stored >= 5, "the fixture has opportunities to work on ({stored})");
+    let sealer = Sealer::new(app.state.config.secrets.master_key.as_ref()).unwrap();
+    let planner = Planner {
+        catalog: &app.state.catalog,
+        sealer: Some(&sealer),
+        now: chrono::Utc::now(),
+        today: chrono::Utc::now().date_naive(),
+    };
+    // One change per run, so the two workers interleave on every change.
+    let worker = || async {
+        let mut total = handoff::engine::run::RunReport::default();
+        loop {
+            let r = run_pending(app.store(), &app.state.workflows, &planner, 1).await.unwrap();
+            if r.changes == 0 {
+                break total;
+            }
+            total.changes += r.changes;
+            total.projects_created += r.projects_created;
+            total.failed += r.failed;
+        }
+    };
+    let (a, b) = tokio::join!(worker(), worker());
+    assert_eq!((a.failed, b.failed), (0, 0));
+    assert_eq!(a.changes + b.changes, stored, "every change handled once: {a:?} {b:?}");
+    let projects = app.store().engine_counts().await.unwrap().projects;
+    assert_eq!(i64::try_from(a.projects_created + b.projects_created).unwrap(), projects);
+    assert!(app.store().pending_record_changes(10).await.unwrap().is_empty());
+}

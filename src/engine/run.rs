@@ -11,7 +11,7 @@ use crate::catalog::Catalog;
 use crate::domain::Email;
 use crate::domain::project::{ProjectSpec, ProjectSpecError, plan_project};
 use crate::sealed::{SealError, Sealer};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoredChange};
 use crate::sync::RecordChange;
 
 /// What a plan is made with besides the workflow and the change.
@@ -124,11 +124,43 @@ pub struct RunReport {
     pub failed: usize,
 }
 
+/// How long a run holds the changes it claimed; a process that dies mid-run frees them
+/// then, and another process (or the next tick) takes them over.
+pub const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
+
 /// Handles up to `limit` pending changes, oldest first. A change whose plan cannot be
 /// made or applied is set aside as failed with the reason, not retried forever.
+///
+/// The changes are claimed first (see [`Store::claim_record_changes`]), so runs that
+/// overlap, in one process or several, never handle the same change. A change is marked
+/// handled after its plans are applied, in one statement per run: a crash in between
+/// applies the plan again on the next run, which changes nothing (one project per
+/// workflow and record; members and invitations are not repeated).
 pub async fn run_pending(store: &Store, workflows: &[Workflow], planner: &Planner<'_>, limit: u32) -> Result<RunReport, StoreError> {
     let mut report = RunReport::default();
-    for stored in store.pending_record_changes(limit).await? {
+    let claimed = store.claim_record_changes(limit, CLAIM).await?;
+    let mut handled = Vec::new();
+    let outcome = run_claimed(store, workflows, planner, &claimed, &mut handled, &mut report).await;
+    // What was handled stays handled even if a later change hit a database error; the
+    // rest is given back at once for the next run rather than when the claim runs out.
+    store.finish_record_changes(&handled).await?;
+    if outcome.is_err() {
+        let done: std::collections::HashSet<uuid::Uuid> = handled.iter().copied().collect();
+        let rest: Vec<uuid::Uuid> = claimed.iter().map(|c| c.id).filter(|id| !done.contains(id)).collect();
+        store.release_record_changes(&rest).await?;
+    }
+    outcome.map(|()| report)
+}
+
+async fn run_claimed(
+    store: &Store,
+    workflows: &[Workflow],
+    planner: &Planner<'_>,
+    claimed: &[StoredChange],
+    handled: &mut Vec<uuid::Uuid>,
+    report: &mut RunReport,
+) -> Result<(), StoreError> {
+    for stored in claimed {
         let change = &stored.change.0;
         let previous = store.previous_change(change, stored.id).await?;
         let mut error = None;
@@ -150,11 +182,14 @@ pub async fn run_pending(store: &Store, workflows: &[Workflow], planner: &Planne
                 }
             }
         }
-        if error.is_some() {
-            report.failed += 1;
+        match error {
+            Some(error) => {
+                report.failed += 1;
+                store.finish_record_change(stored.id, Some(&error)).await?;
+            }
+            None => handled.push(stored.id),
         }
-        store.finish_record_change(stored.id, error.as_deref()).await?;
         report.changes += 1;
     }
-    Ok(report)
+    Ok(())
 }

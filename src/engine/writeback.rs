@@ -112,24 +112,46 @@ pub async fn deliver_writebacks(
             .or_default()
             .push(item);
     }
-    let mut out = Delivered::default();
+    let mut out = Tally::default();
     for (connection, items) in by_connection {
         let batch = Batch {
             store,
             workflows,
             base_url,
         };
-        match crms.get(&connection) {
-            Some(crm) => batch.deliver(crm.as_ref(), items, &mut out).await?,
+        let delivered = match crms.get(&connection) {
+            Some(crm) => batch.deliver(crm.as_ref(), items, &mut out).await,
             None => {
                 let error = format!("no CRM connection named `{connection}` is configured");
+                let mut settled = Ok(());
                 for item in &items {
-                    settle(store, item, Err(RowError::permanent(error.clone())), &mut out).await?;
+                    settled = settle(store, item, Err(RowError::permanent(error.clone())), &mut out).await;
+                    if settled.is_err() {
+                        break;
+                    }
                 }
+                settled
             }
+        };
+        if let Err(e) = delivered {
+            // What reached the CRM is still recorded as done before giving up.
+            store.outbox_done_many(&out.done).await?;
+            return Err(e);
         }
     }
-    Ok(out)
+    // Done rows are marked in one statement, not one each: at a burst's pace, a
+    // statement per row was most of a round's time. A crash before this line redelivers
+    // them, which the CRM sees as the same values again and an activity looked up first.
+    store.outbox_done_many(&out.done).await?;
+    out.report.done = out.done.len();
+    Ok(out.report)
+}
+
+/// A round's outcome so far: the report, and the rows done (marked in one statement).
+#[derive(Default)]
+struct Tally {
+    report: Delivered,
+    done: Vec<Uuid>,
 }
 
 struct Batch<'a> {
@@ -146,11 +168,11 @@ struct Row<'a> {
 }
 
 impl Batch<'_> {
-    async fn deliver(&self, crm: &dyn Crm, items: Vec<OutboxItem>, out: &mut Delivered) -> Result<(), StoreError> {
+    async fn deliver(&self, crm: &dyn Crm, items: Vec<OutboxItem>, out: &mut Tally) -> Result<(), StoreError> {
         if let Some(reason) = over_budget(crm) {
             let ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
             self.store.outbox_defer(&ids, Utc::now() + RATE_LIMIT_PAUSE, &reason).await?;
-            out.deferred += ids.len();
+            out.report.deferred += ids.len();
             return Ok(());
         }
         let mut rows = Vec::with_capacity(items.len());
@@ -202,7 +224,7 @@ impl Batch<'_> {
         object: ObjectKind,
         rows: &[&Row<'_>],
         results: &mut HashMap<Uuid, RowOutcome>,
-        out: &mut Delivered,
+        out: &mut Tally,
     ) -> Result<(), CrmError> {
         let mut records: BTreeMap<&str, (Map<String, Value>, Vec<Uuid>)> = BTreeMap::new();
         let mut current: HashMap<ProjectId, Option<crate::engine::writeback::Snapshot>> = HashMap::new();
@@ -250,7 +272,7 @@ impl Batch<'_> {
         let outcomes = crm.write_fields(object, &writes).await?;
         for ((write, rows), outcome) in writes.iter().zip(owners).zip(outcomes) {
             if outcome.is_ok() {
-                out.records_written += 1;
+                out.report.records_written += 1;
             }
             let outcome = outcome.map_err(|e| RowError {
                 message: format!("{} {}: {}", crm.connection(), write.external_id, e.message),
@@ -270,7 +292,7 @@ impl Batch<'_> {
         object: ObjectKind,
         rows: &[&Row<'_>],
         results: &mut HashMap<Uuid, RowOutcome>,
-        out: &mut Delivered,
+        out: &mut Tally,
     ) -> Result<(), CrmError> {
         let mut activities = Vec::new();
         let mut owners = Vec::new();
@@ -301,7 +323,7 @@ impl Batch<'_> {
         let outcomes = crm.log_activities(object, &activities).await?;
         for ((activity, id), outcome) in activities.iter().zip(owners).zip(outcomes) {
             if outcome.is_ok() {
-                out.activities_logged += 1;
+                out.report.activities_logged += 1;
             }
             let outcome = outcome.map_err(|e| RowError {
                 message: format!(
@@ -325,7 +347,7 @@ impl Batch<'_> {
         error: CrmError,
         items: &[OutboxItem],
         results: &HashMap<Uuid, RowOutcome>,
-        out: &mut Delivered,
+        out: &mut Tally,
     ) -> Result<(), StoreError> {
         tracing::warn!(%error, rows = items.len(), "CRM writebacks failed; they will be retried");
         let message = error.to_string();
@@ -333,7 +355,7 @@ impl Batch<'_> {
         if let CrmError::RateLimited(_) = error {
             let ids: Vec<Uuid> = waiting.iter().map(|i| i.id).collect();
             self.store.outbox_defer(&ids, Utc::now() + RATE_LIMIT_PAUSE, &message).await?;
-            out.deferred += ids.len();
+            out.report.deferred += ids.len();
             return Ok(());
         }
         let outcome = Err(RowError {
@@ -379,22 +401,21 @@ fn over_budget(crm: &dyn Crm) -> Option<String> {
 }
 
 /// Records a row's outcome: done, retried later, or dead-lettered.
-async fn settle(store: &Store, item: &OutboxItem, outcome: RowOutcome, out: &mut Delivered) -> Result<(), StoreError> {
+async fn settle(store: &Store, item: &OutboxItem, outcome: RowOutcome, out: &mut Tally) -> Result<(), StoreError> {
     match outcome {
         Ok(()) => {
-            store.outbox_done(item.id).await?;
-            out.done += 1;
+            out.done.push(item.id);
         }
         Err(e) if e.retryable && item.attempts < MAX_ATTEMPTS => {
             store
                 .outbox_failed(item.id, &e.message, Some(Utc::now() + backoff(item.attempts)))
                 .await?;
-            out.retried += 1;
+            out.report.retried += 1;
         }
         Err(e) => {
             tracing::warn!(outbox = %item.id, error = %e.message, "a CRM writeback failed for good; see handoff jobs failed");
             store.outbox_failed(item.id, &e.message, None).await?;
-            out.dead += 1;
+            out.report.dead += 1;
         }
     }
     Ok(())

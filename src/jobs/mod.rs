@@ -107,37 +107,58 @@ struct ResolveJob {
     sealer: Option<Arc<crate::sealed::Sealer>>,
 }
 
+/// A resolve tick keeps working while events or changes keep coming, up to this long,
+/// so a burst is worked off at the engine's pace rather than a batch per tick. Claims
+/// keep an overlapping tick (or another process) off the same rows.
+const RESOLVE_BUDGET: Duration = Duration::from_secs(30);
+
 async fn resolve_tick(_tick: Tick<CronUtc>, job: Data<ResolveJob>) -> Result<(), BoxDynError> {
-    if let Err(e) = resolve_inbound(&job.store, &job.crms, 500).await {
-        tracing::warn!(error = %e, "resolving inbound events failed; retrying on the next tick");
-        return Err(e.into());
-    }
-    // Then the workflows act on the new changes, polled or pushed alike.
-    let now = chrono::Utc::now();
-    let planner = crate::engine::run::Planner {
-        catalog: &job.catalog,
-        sealer: job.sealer.as_deref(),
-        now,
-        today: now.date_naive(),
-    };
-    match crate::engine::run::run_pending(&job.store, &job.workflows, &planner, 200).await {
-        Ok(report) => {
-            if report.projects_created > 0 || report.failed > 0 {
-                tracing::info!(
-                    created = report.projects_created,
-                    members = report.members_added,
-                    invitations = report.invitations,
-                    failed = report.failed,
-                    "workflows ran"
-                );
+    let started = std::time::Instant::now();
+    let mut total = crate::engine::run::RunReport::default();
+    loop {
+        let resolved = match resolve_inbound(&job.store, &job.crms, 500).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "resolving inbound events failed; retrying on the next tick");
+                return Err(e.into());
             }
-            Ok(())
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "running workflows failed; retrying on the next tick");
-            Err(e.into())
+        };
+        // Then the workflows act on the new changes, polled or pushed alike.
+        let now = chrono::Utc::now();
+        let planner = crate::engine::run::Planner {
+            catalog: &job.catalog,
+            sealer: job.sealer.as_deref(),
+            now,
+            today: now.date_naive(),
+        };
+        let report = match crate::engine::run::run_pending(&job.store, &job.workflows, &planner, 200).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "running workflows failed; retrying on the next tick");
+                return Err(e.into());
+            }
+        };
+        total.changes += report.changes;
+        total.projects_created += report.projects_created;
+        total.members_added += report.members_added;
+        total.invitations += report.invitations;
+        total.failed += report.failed;
+        // Failed or deferred events wait for their retry time, so only progress counts.
+        let idle = resolved.events == 0 && report.changes == 0;
+        if idle || started.elapsed() >= RESOLVE_BUDGET {
+            break;
         }
     }
+    if total.projects_created > 0 || total.failed > 0 {
+        tracing::info!(
+            created = total.projects_created,
+            members = total.members_added,
+            invitations = total.invitations,
+            failed = total.failed,
+            "workflows ran"
+        );
+    }
+    Ok(())
 }
 
 async fn purge_tick(_tick: Tick<CronUtc>, store: Data<Store>) -> Result<(), BoxDynError> {

@@ -27,6 +27,10 @@ pub enum Behaviour {
     RefuseAuth(&'static str),
     /// Accept the connection and never say anything.
     Silent,
+    /// Take the whole message, then never answer the final dot: the sender cannot tell
+    /// whether it was accepted. Such messages are listed by
+    /// [`SmtpCapture::unacknowledged`], not [`SmtpCapture::messages`].
+    StallAfterData,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +46,7 @@ pub struct Captured {
 pub struct SmtpCapture {
     addr: SocketAddr,
     messages: Arc<Mutex<Vec<Captured>>>,
+    unacknowledged: Arc<Mutex<Vec<Captured>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -61,17 +66,26 @@ impl SmtpCapture {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let messages = Arc::new(Mutex::new(Vec::new()));
-        let store = Arc::clone(&messages);
+        let unacknowledged = Arc::new(Mutex::new(Vec::new()));
+        let store = Kept {
+            accepted: Arc::clone(&messages),
+            unacknowledged: Arc::clone(&unacknowledged),
+        };
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (store, behaviour) = (Arc::clone(&store), behaviour.clone());
+                let (store, behaviour) = (store.clone(), behaviour.clone());
                 tokio::spawn(async move {
                     // A client that hangs up mid-session is not the server's problem.
                     let _ = serve(stream, behaviour, store).await;
                 });
             }
         });
-        Ok(Self { addr, messages, task })
+        Ok(Self {
+            addr,
+            messages,
+            unacknowledged,
+            task,
+        })
     }
 
     /// `smtp://127.0.0.1:PORT`: loopback, so the mailer speaks plain SMTP.
@@ -86,6 +100,21 @@ impl SmtpCapture {
     pub fn messages(&self) -> Vec<Captured> {
         self.messages.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
+
+    /// Messages received in full but never acknowledged ([`Behaviour::StallAfterData`]).
+    pub fn unacknowledged(&self) -> Vec<Captured> {
+        self.unacknowledged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Where a connection keeps what it received.
+#[derive(Clone)]
+struct Kept {
+    accepted: Arc<Mutex<Vec<Captured>>>,
+    unacknowledged: Arc<Mutex<Vec<Captured>>>,
 }
 
 #[derive(Default)]
@@ -94,7 +123,7 @@ struct Transaction {
     rcpt_to: Vec<String>,
 }
 
-async fn serve(stream: TcpStream, behaviour: Behaviour, store: Arc<Mutex<Vec<Captured>>>) -> std::io::Result<()> {
+async fn serve(stream: TcpStream, behaviour: Behaviour, store: Kept) -> std::io::Result<()> {
     if matches!(behaviour, Behaviour::Silent) {
         // Hold the connection open, unanswered, until the client gives up.
         let mut reader = BufReader::new(stream);
@@ -146,15 +175,24 @@ async fn serve(stream: TcpStream, behaviour: Behaviour, store: Arc<Mutex<Vec<Cap
                 write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
                 let raw = read_data(&mut reader).await?;
                 let done = std::mem::take(&mut tx);
+                let captured = Captured {
+                    mail_from: done.mail_from.unwrap_or_default(),
+                    rcpt_to: done.rcpt_to,
+                    raw,
+                    auth_user: auth_user.clone(),
+                };
                 match behaviour {
                     Behaviour::RefuseData(reply) => reply.into(),
+                    Behaviour::StallAfterData => {
+                        keep(&store.unacknowledged, captured);
+                        let mut sink = Vec::new();
+                        while reader.read_until(b'\n', &mut sink).await? > 0 {
+                            sink.clear();
+                        }
+                        return Ok(());
+                    }
                     _ => {
-                        store.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Captured {
-                            mail_from: done.mail_from.unwrap_or_default(),
-                            rcpt_to: done.rcpt_to,
-                            raw,
-                            auth_user: auth_user.clone(),
-                        });
+                        keep(&store.accepted, captured);
                         "250 2.0.0 queued".into()
                     }
                 }
@@ -173,6 +211,10 @@ async fn serve(stream: TcpStream, behaviour: Behaviour, store: Arc<Mutex<Vec<Cap
         write.write_all(format!("{reply}\r\n").as_bytes()).await?;
     }
     Ok(())
+}
+
+fn keep(list: &Mutex<Vec<Captured>>, message: Captured) {
+    list.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(message);
 }
 
 /// One line without its CRLF; `None` at end of stream.

@@ -28,6 +28,30 @@ pub(crate) async fn record(tx: &mut Tx, a: &NewActivity) -> Result<(), StoreErro
     Ok(())
 }
 
+/// Appends several entries in one statement (see [`record`]).
+pub(crate) async fn record_many(tx: &mut Tx, entries: &[NewActivity]) -> Result<(), StoreError> {
+    const COLUMNS: usize = 6;
+    let now = Utc::now();
+    for chunk in entries.chunks(super::bulk::rows_per_statement(COLUMNS)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO activity (at, project_id, actor_user_id, action, source, details) VALUES {}",
+            super::bulk::values(COLUMNS, chunk.len(), 1)
+        ));
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(sql);
+            for a in chunk {
+                let actor = match a.actor {
+                    Actor::User(id) => Some(id.as_uuid()),
+                    Actor::System => None,
+                };
+                q = q.bind(now).bind(a.project_id.map(|p| p.as_uuid())).bind(actor).bind(&a.action).bind(&a.source).bind(Json(&a.details));
+            }
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct ActivityRow {
     id: i64,

@@ -5,12 +5,16 @@ use chrono::Utc;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use std::collections::{HashMap, HashSet};
+
 use super::projects::insert_project;
-use super::{Store, StoreError, Tx, activity, on_tx};
+use super::{Store, StoreError, Tx, activity, bulk, on_tx};
 use crate::domain::people::{Actor, NewActivity};
-use crate::domain::{CompanyId, ProjectId, ProjectStatus, UserId};
-use crate::engine::definition::{Removals, WritebackEvent};
-use crate::engine::plan::{Applied, Plan, PlannedPerson};
+use crate::domain::project::NewProject;
+use crate::domain::{CompanyId, Email, Progress, ProjectId, ProjectStatus, UserId};
+use crate::engine::definition::{InviteMode, Removals, WritebackEvent};
+use crate::engine::plan::{Applied, NewInvitation, Plan, PlannedPerson};
+use crate::engine::writeback::Snapshot;
 
 /// Attempts at a plan when another process created the same project at the same time
 /// (PostgreSQL): the loser's transaction fails on the unique key and is retried, and the
@@ -53,54 +57,54 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Applied, StoreError> {
     const STATUS: &str = "SELECT status FROM projects WHERE id = $1";
     let source = format!("crm:{}", plan.connection);
     let existing: Option<Uuid> = on_tx!(&mut *tx, c => sqlx::query_scalar(SOURCE).bind(&plan.workflow).bind(&plan.connection).bind(&plan.external_id).fetch_optional(&mut **c).await)?;
-    let (project_id, created) = match existing {
+    let company_id = match &plan.company {
+        Some(company) => Some(link_company(tx, &plan.connection, &company.external_id, &company.name).await?),
+        None => None,
+    };
+    let (project_id, created, status) = match existing {
         Some(id) => {
             on_tx!(&mut *tx, c => sqlx::query(UPDATE).bind(&plan.project.name).bind(plan.project.goal_date).bind(Utc::now()).bind(id)
                 .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-            (ProjectId::from_uuid(id), false)
+            let status: String = on_tx!(&mut *tx, c => sqlx::query_scalar(STATUS).bind(id).fetch_one(&mut **c).await)?;
+            (
+                ProjectId::from_uuid(id),
+                false,
+                super::rows::parse::<ProjectStatus>("projects.status", &status)?,
+            )
         }
         None => {
             let mut project = plan.project.clone();
-            project.company_id = match &plan.company {
-                Some(company) => Some(link_company(tx, &plan.connection, &company.external_id, &company.name).await?),
-                None => None,
-            };
+            project.company_id = company_id;
             let id = insert_project(tx, &project, Actor::System, &source).await?;
             on_tx!(&mut *tx, c => sqlx::query(LINK_SOURCE).bind(&plan.workflow).bind(&plan.connection).bind(&plan.external_id).bind(id.as_uuid()).bind(Utc::now())
                 .execute(&mut **c).await.map(|r| r.rows_affected()))?;
             // The project's first status is news to the CRM too (shipped workflows write
             // the status and the project's link on status_changed).
-            super::writeback::queue(tx, id, &[(WritebackEvent::StatusChanged, Default::default())], None).await?;
-            (id, true)
+            let snapshot = Some(first_snapshot(&project));
+            super::writeback::queue(tx, id, &[(WritebackEvent::StatusChanged, Default::default())], snapshot).await?;
+            (id, true, project.status)
         }
-    };
-    let status: String = on_tx!(&mut *tx, c => sqlx::query_scalar(STATUS).bind(project_id.as_uuid()).fetch_one(&mut **c).await)?;
-    let active = super::rows::parse::<ProjectStatus>("projects.status", &status)?.visible_to_customers();
-    let company_id = match &plan.company {
-        Some(company) => Some(link_company(tx, &plan.connection, &company.external_id, &company.name).await?),
-        None => None,
     };
     let mut applied = Applied {
         project_id: Some(project_id),
         created,
         ..Applied::default()
     };
-    for person in &plan.people {
-        let user = link_user(tx, &plan.connection, person, company_id).await?;
-        if !created {
-            keep_in_step(tx, project_id, user, person, &source).await?;
-        }
-        if add_member(tx, project_id, user, person, &source).await? {
-            applied.members_added += 1;
-            let wants = !matches!(person.invite, crate::engine::definition::InviteMode::Silently);
-            if active
-                && wants
-                && let Some(invitation) = &person.invitation
-            {
-                invite(tx, project_id, user, &person.email, invitation).await?;
-                applied.invitations += 1;
-            }
-        }
+    let users = link_users(tx, &plan.connection, &plan.people, company_id).await?;
+    if !created {
+        keep_in_step(tx, project_id, &users, &source).await?;
+    }
+    let added = add_members(tx, project_id, &users, &source).await?;
+    applied.members_added = added.len();
+    // Drafts send nothing: their members are invited when the project becomes Active.
+    if status.visible_to_customers() {
+        let invitations: Vec<(UserId, &PlannedPerson, &NewInvitation)> = added
+            .iter()
+            .filter(|(_, p)| p.invite != InviteMode::Silently)
+            .filter_map(|(user, p)| p.invitation.as_ref().map(|inv| (*user, *p, inv)))
+            .collect();
+        invite_many(tx, project_id, &invitations).await?;
+        applied.invitations = invitations.len();
     }
     if !created {
         applied.members_removed = removed_in_crm(tx, project_id, plan, &source).await?;
@@ -108,34 +112,52 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Applied, StoreError> {
     Ok(applied)
 }
 
+/// What a project just made from `project` looks like to a writeback, without reading
+/// it back: nothing done yet, the first phase with tasks is current.
+fn first_snapshot(project: &NewProject) -> Snapshot {
+    let total = project.phases.iter().map(|ph| ph.tasks.len()).sum();
+    Snapshot {
+        status: project.status,
+        progress: Progress { completed: 0, total }.percent(),
+        current_phase: project.phases.iter().find(|ph| !ph.tasks.is_empty()).map(|ph| ph.name.clone()),
+        start_date: Some(project.start_date),
+        goal_date: project.goal_date,
+    }
+}
+
 /// A member whose CRM role changed takes the new one; one who had been deactivated
 /// because the CRM dropped them and is back is reactivated. Each change is logged.
-async fn keep_in_step(tx: &mut Tx, project: ProjectId, user: UserId, p: &PlannedPerson, source: &str) -> Result<(), StoreError> {
-    const CURRENT: &str = "SELECT role, contact_role, status FROM memberships WHERE project_id = $1 AND user_id = $2";
+/// The project's memberships are read once, not once per person.
+async fn keep_in_step(tx: &mut Tx, project: ProjectId, people: &[(UserId, &PlannedPerson)], source: &str) -> Result<(), StoreError> {
+    const CURRENT: &str = "SELECT user_id, role, contact_role, status FROM memberships WHERE project_id = $1";
     const UPDATE: &str = "UPDATE memberships SET role = $1, contact_role = $2, status = 'active' WHERE project_id = $3 AND user_id = $4";
-    let current: Option<(String, Option<String>, String)> =
-        on_tx!(&mut *tx, c => sqlx::query_as(CURRENT).bind(project.as_uuid()).bind(user.as_uuid()).fetch_optional(&mut **c).await)?;
-    let Some((role, contact_role, status)) = current else {
-        return Ok(());
-    };
-    // Staff keep the role staff gave them; only customer memberships follow the CRM.
-    if !role.starts_with("customer_") {
-        return Ok(());
+    let rows: Vec<(Uuid, String, Option<String>, String)> =
+        on_tx!(&mut *tx, c => sqlx::query_as(CURRENT).bind(project.as_uuid()).fetch_all(&mut **c).await)?;
+    let current: HashMap<Uuid, (String, Option<String>, String)> = rows.into_iter().map(|(u, r, cr, s)| (u, (r, cr, s))).collect();
+    for (user, p) in people {
+        let Some((role, contact_role, status)) = current.get(&user.as_uuid()) else {
+            continue;
+        };
+        // Staff keep the role staff gave them; only customer memberships follow the CRM.
+        if !role.starts_with("customer_") {
+            continue;
+        }
+        let action = if status != "active" {
+            "member.reactivated"
+        } else if role != p.role.as_str() || *contact_role != p.contact_role {
+            "member.role_changed"
+        } else {
+            continue;
+        };
+        on_tx!(&mut *tx, c => sqlx::query(UPDATE).bind(p.role.as_str()).bind(&p.contact_role).bind(project.as_uuid()).bind(user.as_uuid())
+            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        let details = serde_json::json!({
+            "user": user, "from": { "role": role, "contact_role": contact_role }, "to": { "role": p.role, "contact_role": p.contact_role },
+            "crm_contact": p.external_id,
+        });
+        record_member_change(tx, project, action, source, details).await?;
     }
-    let action = if status != "active" {
-        "member.reactivated"
-    } else if role != p.role.as_str() || contact_role != p.contact_role {
-        "member.role_changed"
-    } else {
-        return Ok(());
-    };
-    on_tx!(&mut *tx, c => sqlx::query(UPDATE).bind(p.role.as_str()).bind(&p.contact_role).bind(project.as_uuid()).bind(user.as_uuid())
-        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    let details = serde_json::json!({
-        "user": user, "from": { "role": role, "contact_role": contact_role }, "to": { "role": p.role, "contact_role": p.contact_role },
-        "crm_contact": p.external_id,
-    });
-    record_member_change(tx, project, action, source, details).await
+    Ok(())
 }
 
 /// Active customer members linked to a CRM contact the record no longer has. With
@@ -205,86 +227,219 @@ async fn link_company(tx: &mut Tx, connection: &str, external_id: &str, name: &s
     Ok(id)
 }
 
-/// The user for this CRM contact: the linked one, else the one with this email (people
-/// are matched by email), else a new customer user; the contact is linked either way.
-async fn link_user(tx: &mut Tx, connection: &str, p: &PlannedPerson, company: Option<CompanyId>) -> Result<UserId, StoreError> {
-    const FIND_LINK: &str = "SELECT local_id FROM crm_links WHERE connection = $1 AND object = 'contact' AND external_id = $2";
-    const FIND_EMAIL: &str = "SELECT id FROM users WHERE email = $1";
-    const CREATE: &str = "INSERT INTO users (id, kind, email, first_name, last_name, company_id, title, created_at) \
-                          VALUES ($1, 'customer', $2, $3, $4, $5, $6, $7)";
-    const LINK: &str = "INSERT INTO crm_links (connection, object, external_id, local_id, created_at) VALUES ($1, 'contact', $2, $3, $4)";
-    let linked: Option<Uuid> =
-        on_tx!(&mut *tx, c => sqlx::query_scalar(FIND_LINK).bind(connection).bind(&p.external_id).fetch_optional(&mut **c).await)?;
-    if let Some(id) = linked {
-        return Ok(UserId::from_uuid(id));
+/// Keys per `IN (…)` list: far below both databases' bind limits.
+const KEYS_PER_LOOKUP: usize = 1000;
+
+/// `key → id` for the rows `sql` (ending in `IN (`, with `$1` bound to `fixed` if
+/// given) finds among `keys`.
+async fn lookup(tx: &mut Tx, sql: &str, fixed: Option<&str>, keys: &[&str]) -> Result<HashMap<String, Uuid>, StoreError> {
+    let mut found = HashMap::new();
+    let first = if fixed.is_some() { 2 } else { 1 };
+    for chunk in keys.chunks(KEYS_PER_LOOKUP) {
+        let sql = sqlx::AssertSqlSafe(format!("{sql}{})", bulk::list(chunk.len(), first)));
+        let rows: Vec<(String, Uuid)> = on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query_as(sql);
+            if let Some(fixed) = fixed {
+                q = q.bind(fixed);
+            }
+            for key in chunk {
+                q = q.bind(*key);
+            }
+            q.fetch_all(&mut **c).await
+        })?;
+        found.extend(rows);
     }
-    let by_email: Option<Uuid> =
-        on_tx!(&mut *tx, c => sqlx::query_scalar(FIND_EMAIL).bind(p.email.as_str()).fetch_optional(&mut **c).await)?;
-    let id = match by_email {
-        Some(id) => UserId::from_uuid(id),
-        None => {
-            let id = UserId::new();
-            on_tx!(&mut *tx, c => sqlx::query(CREATE).bind(id.as_uuid()).bind(p.email.as_str()).bind(&p.first_name).bind(&p.last_name)
-                .bind(company.map(|c| c.as_uuid())).bind(&p.title).bind(Utc::now())
-                .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-            id
-        }
+    Ok(found)
+}
+
+/// The user for each planned person, in plan order: the one linked to the CRM contact,
+/// else the one with this email (people are matched by email), else a new customer
+/// user; every contact not linked yet is linked. A few statements for any number of
+/// people, instead of four per person.
+async fn link_users<'p>(
+    tx: &mut Tx,
+    connection: &str,
+    people: &'p [PlannedPerson],
+    company: Option<CompanyId>,
+) -> Result<Vec<(UserId, &'p PlannedPerson)>, StoreError> {
+    const LINKED: &str = "SELECT external_id, local_id FROM crm_links WHERE connection = $1 AND object = 'contact' AND external_id IN (";
+    const BY_EMAIL: &str = "SELECT email, id FROM users WHERE email IN (";
+    const USER_COLUMNS: usize = 8;
+    const LINK_COLUMNS: usize = 5;
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    let contacts: Vec<&str> = people.iter().map(|p| p.external_id.as_str()).collect();
+    let mut by_contact: HashMap<String, UserId> = lookup(tx, LINKED, Some(connection), &contacts)
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k, UserId::from_uuid(v)))
+        .collect();
+    let emails: Vec<&str> = people
+        .iter()
+        .filter(|p| !by_contact.contains_key(&p.external_id))
+        .map(|p| p.email.as_str())
+        .collect();
+    let mut by_email: HashMap<String, UserId> = if emails.is_empty() {
+        HashMap::new()
+    } else {
+        lookup(tx, BY_EMAIL, None, &emails)
+            .await?
+            .into_iter()
+            .map(|(k, v)| (k, UserId::from_uuid(v)))
+            .collect()
     };
-    on_tx!(&mut *tx, c => sqlx::query(LINK).bind(connection).bind(&p.external_id).bind(id.as_uuid()).bind(Utc::now())
-        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    Ok(id)
-}
-
-/// Adds the membership unless the person is already a member; true if added.
-async fn add_member(tx: &mut Tx, project: ProjectId, user: UserId, p: &PlannedPerson, source: &str) -> Result<bool, StoreError> {
-    const SQL: &str = "INSERT INTO memberships (project_id, user_id, role, contact_role, status, created_at, invite) \
-                       VALUES ($1, $2, $3, $4, 'active', $5, $6) ON CONFLICT (project_id, user_id) DO NOTHING";
-    let added: u64 = on_tx!(&mut *tx, c => sqlx::query(SQL).bind(project.as_uuid()).bind(user.as_uuid()).bind(p.role.as_str()).bind(&p.contact_role)
-        .bind(Utc::now()).bind(p.invite.as_str()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    if added == 1 {
-        let details = serde_json::json!({ "user": user, "role": p.role, "contact_role": p.contact_role, "crm_contact": p.external_id });
-        activity::record(
-            tx,
-            &NewActivity {
-                project_id: Some(project),
-                actor: Actor::System,
-                action: "member.added".into(),
-                source: source.into(),
-                details,
-            },
-        )
-        .await?;
+    let mut new_users: Vec<(UserId, &PlannedPerson)> = Vec::new();
+    let mut new_links: Vec<(&str, UserId)> = Vec::new();
+    for p in people {
+        if by_contact.contains_key(&p.external_id) {
+            continue;
+        }
+        let user = match by_email.get(p.email.as_str()) {
+            Some(user) => *user,
+            None => {
+                // Two contacts with one address are one person: the second finds the first.
+                let user = UserId::new();
+                by_email.insert(p.email.as_str().to_owned(), user);
+                new_users.push((user, p));
+                user
+            }
+        };
+        by_contact.insert(p.external_id.clone(), user);
+        new_links.push((&p.external_id, user));
     }
-    Ok(added == 1)
+    let now = Utc::now();
+    for chunk in new_users.chunks(bulk::rows_per_statement(USER_COLUMNS)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO users (id, kind, email, first_name, last_name, company_id, title, created_at) VALUES {}",
+            bulk::values(USER_COLUMNS, chunk.len(), 1)
+        ));
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(sql);
+            for (id, p) in chunk {
+                q = q.bind(id.as_uuid()).bind("customer").bind(p.email.as_str()).bind(&p.first_name).bind(&p.last_name)
+                    .bind(company.map(|c| c.as_uuid())).bind(&p.title).bind(now);
+            }
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    for chunk in new_links.chunks(bulk::rows_per_statement(LINK_COLUMNS)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO crm_links (connection, object, external_id, local_id, created_at) VALUES {}",
+            bulk::values(LINK_COLUMNS, chunk.len(), 1)
+        ));
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(sql);
+            for (contact, user) in chunk {
+                q = q.bind(connection).bind("contact").bind(*contact).bind(user.as_uuid()).bind(now);
+            }
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(people
+        .iter()
+        .filter_map(|p| by_contact.get(&p.external_id).map(|u| (*u, p)))
+        .collect())
 }
 
-/// Records the invitation (hash only) and the outbox row that will email it. The outbox
-/// key makes a repeated invitation of one person to one project a no-op.
-pub(super) async fn invite(
+/// Adds the memberships that do not exist yet, each with a `member.added` entry, and
+/// returns the people added, in plan order. A person listed twice is added once, with
+/// the first listing's role.
+async fn add_members<'p>(
     tx: &mut Tx,
     project: ProjectId,
-    user: UserId,
-    email: &crate::domain::Email,
-    inv: &crate::engine::plan::NewInvitation,
-) -> Result<(), StoreError> {
-    const INVITE: &str =
-        "INSERT INTO invitations (id, user_id, project_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
-    const OUTBOX: &str = "INSERT INTO outbox (id, kind, idempotency_key, payload, next_attempt_at, created_at) VALUES ($1, 'email', $2, $3, $4, $4) \
-                          ON CONFLICT (idempotency_key) DO NOTHING";
+    people: &[(UserId, &'p PlannedPerson)],
+    source: &str,
+) -> Result<Vec<(UserId, &'p PlannedPerson)>, StoreError> {
+    const COLUMNS: usize = 7;
+    let mut seen = HashSet::new();
+    let candidates: Vec<(UserId, &PlannedPerson)> = people.iter().filter(|(u, _)| seen.insert(*u)).copied().collect();
     let now = Utc::now();
-    on_tx!(&mut *tx, c => sqlx::query(INVITE).bind(inv.id).bind(user.as_uuid()).bind(project.as_uuid()).bind(&inv.token_hash).bind(now).bind(inv.expires_at)
-        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    let payload = serde_json::json!({
-        "type": "invitation",
-        "invitation_id": inv.id,
-        "project_id": project,
-        "user_id": user,
-        "email": email,
-        "sealed_token": inv.sealed_token,
-    });
-    let key = format!("invite:{project}:{user}");
-    on_tx!(&mut *tx, c => sqlx::query(OUTBOX).bind(Uuid::now_v7()).bind(key).bind(Json(&payload)).bind(now)
-        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    let mut inserted: HashSet<Uuid> = HashSet::new();
+    for chunk in candidates.chunks(bulk::rows_per_statement(COLUMNS)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO memberships (project_id, user_id, role, contact_role, status, created_at, invite) VALUES {} \
+             ON CONFLICT (project_id, user_id) DO NOTHING RETURNING user_id",
+            bulk::values(COLUMNS, chunk.len(), 1)
+        ));
+        let rows: Vec<Uuid> = on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query_scalar(sql);
+            for (user, p) in chunk {
+                q = q.bind(project.as_uuid()).bind(user.as_uuid()).bind(p.role.as_str()).bind(&p.contact_role).bind("active").bind(now)
+                    .bind(p.invite.as_str());
+            }
+            q.fetch_all(&mut **c).await
+        })?;
+        inserted.extend(rows);
+    }
+    let added: Vec<(UserId, &PlannedPerson)> = candidates.into_iter().filter(|(u, _)| inserted.contains(&u.as_uuid())).collect();
+    let entries: Vec<NewActivity> = added
+        .iter()
+        .map(|(user, p)| NewActivity {
+            project_id: Some(project),
+            actor: Actor::System,
+            action: "member.added".into(),
+            source: source.into(),
+            details: serde_json::json!({ "user": user, "role": p.role, "contact_role": p.contact_role, "crm_contact": p.external_id }),
+        })
+        .collect();
+    activity::record_many(tx, &entries).await?;
+    Ok(added)
+}
+
+/// Records invitations (hash only) and the outbox rows that will email them. The outbox
+/// key makes a repeated invitation of one person to one project a no-op.
+pub(super) async fn invite_many(
+    tx: &mut Tx,
+    project: ProjectId,
+    invitations: &[(UserId, &PlannedPerson, &NewInvitation)],
+) -> Result<(), StoreError> {
+    let rows: Vec<(UserId, &Email, &NewInvitation)> = invitations.iter().map(|(u, p, inv)| (*u, &p.email, *inv)).collect();
+    insert_invitations(tx, project, &rows).await
+}
+
+/// One invitation (see [`invite_many`]).
+pub(super) async fn invite(tx: &mut Tx, project: ProjectId, user: UserId, email: &Email, inv: &NewInvitation) -> Result<(), StoreError> {
+    insert_invitations(tx, project, &[(user, email, inv)]).await
+}
+
+async fn insert_invitations(tx: &mut Tx, project: ProjectId, rows: &[(UserId, &Email, &NewInvitation)]) -> Result<(), StoreError> {
+    const INVITE_COLUMNS: usize = 6;
+    const OUTBOX_COLUMNS: usize = 6;
+    let now = Utc::now();
+    for chunk in rows.chunks(bulk::rows_per_statement(INVITE_COLUMNS.max(OUTBOX_COLUMNS))) {
+        let invite = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO invitations (id, user_id, project_id, token_hash, created_at, expires_at) VALUES {}",
+            bulk::values(INVITE_COLUMNS, chunk.len(), 1)
+        ));
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(invite);
+            for (user, _, inv) in chunk {
+                q = q.bind(inv.id).bind(user.as_uuid()).bind(project.as_uuid()).bind(&inv.token_hash).bind(now).bind(inv.expires_at);
+            }
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        })?;
+        let outbox = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO outbox (id, kind, idempotency_key, payload, next_attempt_at, created_at) VALUES {} \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+            bulk::values(OUTBOX_COLUMNS, chunk.len(), 1)
+        ));
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(outbox);
+            for (user, email, inv) in chunk {
+                let payload = serde_json::json!({
+                    "type": "invitation",
+                    "invitation_id": inv.id,
+                    "project_id": project,
+                    "user_id": user,
+                    "email": email,
+                    "sealed_token": inv.sealed_token,
+                });
+                q = q.bind(Uuid::now_v7()).bind("email").bind(format!("invite:{project}:{user}")).bind(Json(payload)).bind(now).bind(now);
+            }
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        })?;
+    }
     Ok(())
 }
 

@@ -96,8 +96,15 @@ impl Store {
     /// returns Ok, every event of the batch is durable and the sender may be told so.
     pub async fn record_inbound_events(&self, events: &[NewInboundEvent]) -> Result<Recorded, StoreError> {
         let now = Utc::now();
+        let total = events.len();
         let mut tx = self.begin().await?;
         let mut new = 0;
+        // Rows in key order: two concurrent batches that share events (a redelivery
+        // racing the original) then take their row locks in the same order, so on
+        // PostgreSQL one waits for the other instead of the two deadlocking.
+        let mut events: Vec<&NewInboundEvent> = events.iter().collect();
+        events.sort_by(|a, b| (&a.connection, &a.dedupe_key).cmp(&(&b.connection, &b.dedupe_key)));
+        events.dedup_by(|a, b| a.connection == b.connection && a.dedupe_key == b.dedupe_key);
         // One statement per chunk: a webhook batch is one round trip, not a hundred.
         for chunk in events.chunks(ROWS_PER_INSERT) {
             let sql = sqlx::AssertSqlSafe(insert_sql(chunk.len()));
@@ -123,7 +130,7 @@ impl Store {
         tx.commit().await?;
         Ok(Recorded {
             new,
-            duplicates: events.len() - new,
+            duplicates: total - new,
         })
     }
 
@@ -132,6 +139,28 @@ impl Store {
         const SQL: &str = "SELECT id, connection, dedupe_key, event_type, object_type, external_id, occurred_at, payload, received_at, status, attempts \
                            FROM inbound_events WHERE status = 'pending' ORDER BY id LIMIT $1";
         Ok(on_pool!(self, pool => sqlx::query_as(SQL).bind(i64::from(limit)).fetch_all(pool).await)?)
+    }
+
+    /// Claims up to `limit` pending events, oldest first, for `claim` (see
+    /// [`Store::claim_record_changes`]): overlapping resolve passes and other processes
+    /// take different events.
+    pub async fn claim_inbound_events(&self, limit: u32, claim: Duration) -> Result<Vec<InboundEvent>, StoreError> {
+        let now = Utc::now();
+        let sql = sqlx::AssertSqlSafe(super::record_changes::claim_sql(
+            "inbound_events",
+            "",
+            "id, connection, dedupe_key, event_type, object_type, external_id, occurred_at, payload, received_at, status, attempts",
+            self.backend(),
+        ));
+        let mut claimed: Vec<InboundEvent> =
+            on_pool!(self, pool => sqlx::query_as(sql).bind(now + claim).bind(now).bind(i64::from(limit)).fetch_all(pool).await)?;
+        claimed.sort_by_key(|e| e.id);
+        Ok(claimed)
+    }
+
+    /// Gives claimed events back at once (the CRM asked us to wait; the next pass retries).
+    pub async fn release_inbound_events(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        super::record_changes::release(self, "inbound_events", ids).await
     }
 
     pub async fn inbound_events_for(&self, connection: &str) -> Result<Vec<InboundEvent>, StoreError> {

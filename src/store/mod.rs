@@ -9,6 +9,7 @@
 
 mod activity;
 mod api_tokens;
+mod bulk;
 mod connect;
 mod engine;
 mod health;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::rows::{PhaseRow, ProjectRow, TaskRow, project_columns, task_columns};
 use super::writeback::{self, EventContext};
-use super::{Store, StoreError, activity, on_pool, on_tx};
+use super::{Store, StoreError, activity, bulk, on_pool, on_tx};
 use crate::domain::people::{Actor, NewActivity};
 use crate::domain::project::{NewProject, Project, ProjectDetails};
 use crate::domain::{Progress, ProjectId, ProjectStatus, TaskId, TaskStatus};
@@ -268,15 +268,17 @@ fn count(n: i64) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
 
-/// Inserts a planned project inside the caller's transaction (see [`Store::create_project`]).
+/// Inserts a planned project inside the caller's transaction (see [`Store::create_project`]):
+/// a handful of multi-row statements whatever the template's size.
 pub(super) async fn insert_project(tx: &mut super::Tx, p: &NewProject, actor: Actor, source: &str) -> Result<ProjectId, StoreError> {
+    const PROJECT: &str = "INSERT INTO projects (id, name, template_key, company_id, status, start_date, goal_date, welcome_message, self_service, \
+                           created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)";
+    const PHASE_COLUMNS: usize = 6;
+    const TASK_COLUMNS: usize = 15;
+    const DEP_COLUMNS: usize = 2;
     let now = Utc::now();
     let tx = &mut *tx;
-    on_tx!(&mut *tx, c => {
-        sqlx::query(
-            "INSERT INTO projects (id, name, template_key, company_id, status, start_date, goal_date, welcome_message, self_service, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-        )
+    on_tx!(&mut *tx, c => sqlx::query(PROJECT)
         .bind(p.id.as_uuid())
         .bind(&p.name)
         .bind(&p.template_key)
@@ -288,54 +290,74 @@ pub(super) async fn insert_project(tx: &mut super::Tx, p: &NewProject, actor: Ac
         .bind(p.self_service)
         .bind(now)
         .execute(&mut **c)
-        .await?;
-        let mut position = 0i32;
-        for (phase_position, phase) in (0i32..).zip(&p.phases) {
-            sqlx::query("INSERT INTO phases (id, project_id, position, key, name, description) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(phase.id.as_uuid())
-                .bind(p.id.as_uuid())
-                .bind(phase_position)
-                .bind(phase.key.as_str())
-                .bind(&phase.name)
-                .bind(&phase.description)
-                .execute(&mut **c)
-                .await?;
-            for t in &phase.tasks {
-                position += 1;
-                sqlx::query(
-                    "INSERT INTO tasks (id, project_id, phase_id, position, key, title, description, kind, visibility, owner_side, \
-                     priority, status, due_date, due_rule, default_assignee) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', $12, $13, $14)",
-                )
-                .bind(t.id.as_uuid())
-                .bind(p.id.as_uuid())
-                .bind(phase.id.as_uuid())
-                .bind(position)
-                .bind(t.key.as_str())
-                .bind(&t.title)
-                .bind(&t.description)
-                .bind(Json(&t.kind))
-                .bind(t.visibility.as_str())
-                .bind(t.owner.as_str())
-                .bind(t.priority.as_str())
-                .bind(t.due_date)
-                .bind(t.due.map(|d| d.to_string()))
-                .bind(t.default_assignee.map(|a| a.as_str()))
-                .execute(&mut **c)
-                .await?;
+        .await.map(|r| r.rows_affected()))?;
+    let phases: Vec<(i32, &crate::domain::project::NewPhase)> = (0i32..).zip(&p.phases).collect();
+    for chunk in phases.chunks(bulk::rows_per_statement(PHASE_COLUMNS)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO phases (id, project_id, position, key, name, description) VALUES {}",
+            bulk::values(PHASE_COLUMNS, chunk.len(), 1)
+        ));
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(sql);
+            for (position, phase) in chunk {
+                q = q.bind(phase.id.as_uuid()).bind(p.id.as_uuid()).bind(*position).bind(phase.key.as_str()).bind(&phase.name).bind(&phase.description);
             }
-        }
-        for t in p.phases.iter().flat_map(|ph| &ph.tasks) {
-            for dep in &t.depends_on {
-                sqlx::query("INSERT INTO task_dependencies (task_id, depends_on_id) VALUES ($1, $2)")
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    // Positions run across phases, 1-based, in template order.
+    let tasks: Vec<(i32, &crate::domain::project::NewPhase, &crate::domain::project::NewTask)> = (1i32..)
+        .zip(p.phases.iter().flat_map(|ph| ph.tasks.iter().map(move |t| (ph, t))))
+        .map(|(i, (ph, t))| (i, ph, t))
+        .collect();
+    for chunk in tasks.chunks(bulk::rows_per_statement(TASK_COLUMNS)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO tasks (id, project_id, phase_id, position, key, title, description, kind, visibility, owner_side, \
+             priority, status, due_date, due_rule, default_assignee) VALUES {}",
+            bulk::values(TASK_COLUMNS, chunk.len(), 1)
+        ));
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(sql);
+            for (position, phase, t) in chunk {
+                q = q
                     .bind(t.id.as_uuid())
-                    .bind(dep.as_uuid())
-                    .execute(&mut **c)
-                    .await?;
+                    .bind(p.id.as_uuid())
+                    .bind(phase.id.as_uuid())
+                    .bind(*position)
+                    .bind(t.key.as_str())
+                    .bind(&t.title)
+                    .bind(&t.description)
+                    .bind(Json(&t.kind))
+                    .bind(t.visibility.as_str())
+                    .bind(t.owner.as_str())
+                    .bind(t.priority.as_str())
+                    .bind("pending")
+                    .bind(t.due_date)
+                    .bind(t.due.map(|d| d.to_string()))
+                    .bind(t.default_assignee.map(|a| a.as_str()));
             }
-        }
-        Ok::<(), StoreError>(())
-    })?;
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    let deps: Vec<(TaskId, TaskId)> = p
+        .phases
+        .iter()
+        .flat_map(|ph| &ph.tasks)
+        .flat_map(|t| t.depends_on.iter().map(move |d| (t.id, *d)))
+        .collect();
+    for chunk in deps.chunks(bulk::rows_per_statement(DEP_COLUMNS)) {
+        let sql = sqlx::AssertSqlSafe(format!(
+            "INSERT INTO task_dependencies (task_id, depends_on_id) VALUES {}",
+            bulk::values(DEP_COLUMNS, chunk.len(), 1)
+        ));
+        on_tx!(&mut *tx, c => {
+            let mut q = sqlx::query(sql);
+            for (task, dep) in chunk {
+                q = q.bind(task.as_uuid()).bind(dep.as_uuid());
+            }
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        })?;
+    }
     let details =
         serde_json::json!({ "name": p.name, "template": p.template_key, "tasks": p.phases.iter().map(|ph| ph.tasks.len()).sum::<usize>() });
     activity::record(

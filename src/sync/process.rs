@@ -61,10 +61,25 @@ fn deleted_change(e: InboundEvent) -> Option<RecordChange> {
     })
 }
 
+/// How long a pass holds the events it claimed (see [`Store::claim_inbound_events`]).
+pub const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
+
 /// Resolves up to `limit` pending events: per connection and object, one `fetch` of the
-/// records' current state (the adapter batches the calls), stored as changes.
+/// records' current state (the adapter batches the calls), stored as changes. The events
+/// are claimed first, so overlapping passes (one process or several) fetch each once.
 pub async fn resolve_inbound(store: &Store, crms: &Crms, limit: u32) -> Result<Resolved, StoreError> {
-    let pending = store.pending_inbound_events(limit).await?;
+    let pending = store.claim_inbound_events(limit, CLAIM).await?;
+    let ids: Vec<Uuid> = pending.iter().map(|e| e.id).collect();
+    let outcome = resolve_claimed(store, crms, pending).await;
+    if outcome.is_err() {
+        // A database error: give the events back now rather than when the claim ends.
+        // (Releasing events already processed changes nothing.)
+        store.release_inbound_events(&ids).await?;
+    }
+    outcome
+}
+
+async fn resolve_claimed(store: &Store, crms: &Crms, pending: Vec<InboundEvent>) -> Result<Resolved, StoreError> {
     let (deletions, pending): (Vec<_>, Vec<_>) = pending.into_iter().partition(is_deletion);
     let mut out = Resolved::default();
     if !deletions.is_empty() {
@@ -114,6 +129,7 @@ pub async fn resolve_inbound(store: &Store, crms: &Crms, limit: u32) -> Result<R
             }
             Err(e @ CrmError::RateLimited(_)) => {
                 tracing::info!(%connection, error = %e, "deferring inbound events");
+                store.release_inbound_events(&ids).await?;
                 out.deferred += ids.len();
             }
             Err(e) => {

@@ -31,4 +31,8 @@ impl SmtpCapture {
     pub fn messages(&self) -> Vec<Captured> {
         self.0.messages()
     }
+
+    pub fn unacknowledged(&self) -> Vec<Captured> {
+        self.0.unacknowledged()
+    }
 }
