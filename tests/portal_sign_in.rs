@@ -451,3 +451,92 @@ async fn branding_comes_from_the_configuration() {
         brand.body
     );
 }
+
+#[tokio::test]
+async fn staff_revoke_and_resend_links_through_the_json_api() {
+    use handoff::domain::api_token::{ApiTokenName, NewApiToken};
+    use secrecy::ExposeSecret;
+
+    let mut portal = spawn_portal().await;
+    let project = acme(&mut portal).await;
+    let old = portal.link(DANA);
+    let new = NewApiToken::generate().unwrap();
+    portal
+        .app
+        .store()
+        .create_api_token(&ApiTokenName::parse("console").unwrap(), &new)
+        .await
+        .unwrap();
+    let token = new.token.expose_secret().to_owned();
+    let client = common::http_client();
+    let url = format!("{}/api/v1/projects/{project}/invitations", portal.base());
+
+    let anonymous = client.post(&url).json(&serde_json::json!({ "email": DANA })).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let unknown = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "email": "nobody@acme.example" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+
+    let resent = client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "email": DANA }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resent.status(), 201);
+    let resent: serde_json::Value = resent.json().await.unwrap();
+    let id = resent["invitation_id"].as_str().unwrap().to_owned();
+    assert_eq!(portal.deliver().await, 1);
+    assert_eq!(portal.browser().get(&old).await.status, 410, "the old link is retired");
+
+    let listed: serde_json::Value = client.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(listed[0]["id"], id.as_str(), "newest first");
+    assert!(!listed.to_string().contains(token_of(&portal.link(DANA))), "never a token");
+
+    let revoke = format!("{}/api/v1/invitations/{id}/revoke", portal.base());
+    let revoked: serde_json::Value = client.post(&revoke).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(revoked["outcome"], "revoked");
+    assert_eq!(portal.browser().post(&portal.link(DANA), &[]).await.status, 410);
+    let activity = portal.app.store().project_activity(project).await.unwrap();
+    assert!(
+        activity
+            .iter()
+            .any(|a| a.entry.action == "invitation.revoked" && a.entry.source == "api:console")
+    );
+}
+
+#[tokio::test]
+async fn staff_revoke_and_resend_links_from_the_command_line() {
+    let mut portal = spawn_portal().await;
+    let project = acme(&mut portal).await;
+    let db_url = portal.app.db.url().to_owned();
+    let handoff = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_handoff"))
+            .args(args)
+            .env("HANDOFF_DATABASE_URL", &db_url)
+            .env("HANDOFF_MASTER_KEY", "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE=")
+            .env("HANDOFF_WORKFLOWS_DIR", common::repo_path("workflows"))
+            .env("HANDOFF_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let project_arg = project.to_string();
+    let id = handoff(&["invitations", "resend", &project_arg, "Dana@Acme.example"])
+        .trim()
+        .to_owned();
+    let listed = handoff(&["invitations", "list", &project_arg]);
+    assert!(listed.contains(&id) && listed.contains(DANA), "{listed}");
+    assert_eq!(portal.deliver().await, 1);
+    let revoked = handoff(&["invitations", "revoke", &id]);
+    assert!(revoked.starts_with("revoked the invitation of dana@acme.example"), "{revoked}");
+    assert_eq!(portal.browser().post(&portal.link(DANA), &[]).await.status, 410);
+}

@@ -5,6 +5,7 @@ mod api_token;
 mod check;
 mod connections;
 mod demo;
+mod invitations;
 mod jobs;
 mod project;
 mod sandbox;
@@ -68,6 +69,9 @@ enum Command {
     /// Side effects that failed for good: list them, queue one again.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// Portal sign-in links: list a project's, revoke one, email a member a fresh one.
+    #[command(subcommand)]
+    Invitations(invitations::InvitationsCommand),
     /// Tokens for the JSON API (/api/v1): create (shown once), list, revoke.
     #[command(subcommand)]
     ApiToken(api_token::ApiTokenCommand),
@@ -130,6 +134,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Connections => connections::run(AppState::build(config).await?).await,
         Command::Jobs(cmd) => jobs::run(cmd, AppState::build(config).await?).await,
         Command::ApiToken(cmd) => api_token::run(cmd, AppState::build(config).await?).await,
+        Command::Invitations(cmd) => invitations::run(cmd, AppState::build(config).await?).await,
         Command::Workflows(cmd) => workflows::run(cmd, AppState::build(config).await?).await,
         Command::Sync { connection, backfill } => sync::run(AppState::build(config).await?, connection, backfill).await,
     }

@@ -1,6 +1,7 @@
 //! HTTP: each area exposes a `router()`, merged here with the shared layers.
 
 mod api;
+mod api_invitations;
 pub mod error;
 mod health;
 pub mod portal;
@@ -15,6 +16,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(api::router(&state))
+        .merge(api_invitations::router(&state))
         .merge(webhooks::router())
         .merge(portal::router(&state))
         .layer(TraceLayer::new_for_http())
