@@ -36,7 +36,7 @@ impl AppState {
         }
         let catalog = Catalog::load(&config.templates.dir).context("cannot load the project templates")?;
         let workflows = load_workflows(&config.workflows.dir)?;
-        let crms = crate::sync::connect::build(&config, &store, &fields_by_connection(&workflows))?;
+        let crms = crate::sync::connect::build(&config, &store, &reads_by_connection(&workflows))?;
         let health = Health::new(store.clone());
         Ok(Self {
             config: Arc::new(config),
@@ -101,14 +101,15 @@ impl AppState {
     }
 }
 
-/// The record fields the workflows read, by connection: the adapters read these
-/// beyond their defaults (and describe the objects their paths go through).
-pub fn fields_by_connection(workflows: &[Workflow]) -> std::collections::HashMap<String, Vec<String>> {
-    let mut fields: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+/// What the workflows read with each deal, by connection: the adapters read these
+/// fields beyond their defaults (and describe the objects their paths go through), the
+/// CRM users of their user-lookup fields and, when asked, the company's contacts.
+pub fn reads_by_connection(workflows: &[Workflow]) -> std::collections::HashMap<String, crate::sync::connect::DealReads> {
+    let mut reads: std::collections::HashMap<String, crate::sync::connect::DealReads> = std::collections::HashMap::new();
     for w in workflows {
-        fields.entry(w.trigger.connection.clone()).or_default().extend(w.fields_read());
+        reads.entry(w.trigger.connection.clone()).or_default().add(w);
     }
-    fields
+    reads
 }
 
 /// The workflows of `dir`; none when the folder does not exist (handoff then only

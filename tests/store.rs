@@ -493,6 +493,8 @@ fn change(id: &str, modified: &str, source: handoff::sync::ChangeSource) -> hand
             is_primary: true,
         }],
         company: None,
+        users: Default::default(),
+        company_contacts: Vec::new(),
         modified_at: modified.parse().unwrap(),
         deleted: false,
         source,

@@ -178,6 +178,8 @@ fn change(connection: &str, id: &str, fields: serde_json::Value, contacts: Vec<C
         fields: fields.as_object().cloned().unwrap(),
         contacts,
         company: None,
+        users: Default::default(),
+        company_contacts: Vec::new(),
         modified_at: "2026-11-23T10:00:00Z".parse().unwrap(),
         deleted: false,
         source: ChangeSource::Poll,

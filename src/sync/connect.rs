@@ -29,11 +29,39 @@ pub enum ConnectError {
     Invalid { connection: String, message: String },
 }
 
+/// What the workflows on one connection need read with each deal, beyond what the
+/// adapter reads anyway: the API calls for users and company contacts are made only
+/// when some workflow uses them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DealReads {
+    /// Record fields (and Salesforce lookup paths) the workflows read.
+    pub fields: Vec<String>,
+    /// User-lookup fields whose CRM user (id, email, name) the change carries.
+    pub user_fields: Vec<String>,
+    /// Read every contact of the deal's company (`company_contacts = true`).
+    pub company_contacts: bool,
+}
+
+impl DealReads {
+    pub fn add(&mut self, workflow: &crate::engine::definition::Workflow) {
+        for f in workflow.fields_read() {
+            if !self.fields.contains(&f) {
+                self.fields.push(f);
+            }
+        }
+        for f in workflow.user_fields() {
+            if !self.user_fields.contains(&f) {
+                self.user_fields.push(f);
+            }
+        }
+        self.company_contacts |= workflow.uses_company_contacts();
+    }
+}
+
 /// Adapters for every connection in `config`. Connections that keep tokens need the
-/// master key (tokens are stored encrypted).
-/// `extra_fields` are the deal fields workflows need beyond the adapters' defaults, by
-/// connection.
-pub fn build(config: &Config, store: &Store, extra_fields: &std::collections::HashMap<String, Vec<String>>) -> Result<Crms, ConnectError> {
+/// master key (tokens are stored encrypted). `reads` says what the workflows need read
+/// with each deal, by connection.
+pub fn build(config: &Config, store: &Store, reads: &std::collections::HashMap<String, DealReads>) -> Result<Crms, ConnectError> {
     let mut crms = Crms::default();
     let mut sealer: Option<Arc<Sealer>> = None;
     for connection in &config.connections {
@@ -64,8 +92,8 @@ pub fn build(config: &Config, store: &Store, extra_fields: &std::collections::Ha
                     .user_agent(USER_AGENT)
                     .build()
                     .map_err(|e| invalid(e.to_string()))?;
-                let extra = extra_fields.get(&connection.name).map(Vec::as_slice).unwrap_or_default();
-                crms.insert(Arc::new(SalesforceCrm::new(&connection.name, client, extra)));
+                let needs = reads.get(&connection.name).cloned().unwrap_or_default();
+                crms.insert(Arc::new(SalesforceCrm::new(&connection.name, client, &needs)));
             }
             CrmSettings::Hubspot(settings) => {
                 let tokens: Arc<dyn crm_http::TokenProvider> = match &settings.auth {
@@ -101,8 +129,8 @@ pub fn build(config: &Config, store: &Store, extra_fields: &std::collections::Ha
                     .user_agent(USER_AGENT)
                     .build()
                     .map_err(|e| invalid(e.to_string()))?;
-                let extra = extra_fields.get(&connection.name).map(Vec::as_slice).unwrap_or_default();
-                crms.insert(Arc::new(HubspotCrm::new(&connection.name, client, extra)));
+                let needs = reads.get(&connection.name).cloned().unwrap_or_default();
+                crms.insert(Arc::new(HubspotCrm::new(&connection.name, client, &needs)));
             }
         }
     }

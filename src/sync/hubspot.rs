@@ -3,7 +3,9 @@
 //!
 //! API economy per page of up to 100 deals: one search (the poller), one batch
 //! association read (deal → contacts, with labels) and one batch contact read, and the
-//! same two for the deal's company (deal → companies, then the companies' names).
+//! same two for the deal's company (deal → companies, then the companies' names). Only
+//! when workflows ask: one owners list per poll run (cached), and one association read
+//! per 100 companies for their contacts (read with the deals' contacts).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -16,7 +18,8 @@ use crm_hubspot::poll::{Cursor, PolledRecord, Poller};
 use crm_hubspot::{Client, Error as HsError, Object, ReadOptions};
 use serde_json::{Map, Value};
 
-use super::change::{ChangeSource, CompanyRef, ContactRole, ObjectKind, RecordChange};
+use super::change::{ChangeSource, CompanyRef, ContactRole, CrmUser, ObjectKind, RecordChange};
+use super::connect::DealReads;
 use super::crm::{ActivityWrite, BoxFuture, Budget, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
 
 pub const DEFAULT_DEAL_PROPERTIES: &[&str] = &[
@@ -40,6 +43,19 @@ const SEARCH_PAGE: u32 = 200;
 /// needs no rewind, which keeps an idle poll at one call.
 const INDEX_LAG_MS: i64 = 60_000;
 
+/// Owners change rarely (a rep joins, leaves, fixes an email): the list is read once per
+/// poll run and reused for webhooks for this long.
+const OWNERS_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+/// An owner id missing from a list this old is worth one more read (a new rep).
+const OWNERS_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The portal's owners as last read.
+#[derive(Default)]
+struct OwnerCache {
+    loaded: Option<std::time::Instant>,
+    by_id: HashMap<String, CrmUser>,
+}
+
 /// The stored cursor: the connector's keyset cursor and when its run started.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct RunCursor {
@@ -58,14 +74,19 @@ pub struct HubspotCrm {
     connection: String,
     client: Client,
     deal_properties: Vec<String>,
+    /// Owner properties (`hubspot_owner_id`) whose owner the change carries.
+    user_fields: Vec<String>,
+    /// Read the contacts of each deal's company.
+    company_contacts: bool,
+    owners: Mutex<OwnerCache>,
     /// Pollers of runs in progress (and when each run started), by continuation token.
     runs: Mutex<HashMap<String, (Poller, i64)>>,
 }
 
 impl HubspotCrm {
-    pub fn new(connection: &str, client: Client, extra_deal_properties: &[String]) -> Self {
+    pub fn new(connection: &str, client: Client, reads: &DealReads) -> Self {
         let mut deal_properties: Vec<String> = DEFAULT_DEAL_PROPERTIES.iter().map(|p| (*p).to_owned()).collect();
-        for p in extra_deal_properties {
+        for p in reads.fields.iter().chain(&reads.user_fields) {
             if !deal_properties.contains(p) {
                 deal_properties.push(p.clone());
             }
@@ -74,6 +95,9 @@ impl HubspotCrm {
             connection: connection.to_owned(),
             client,
             deal_properties,
+            user_fields: reads.user_fields.clone(),
+            company_contacts: reads.company_contacts,
+            owners: Mutex::new(OwnerCache::default()),
             runs: Mutex::new(HashMap::new()),
         }
     }
@@ -98,53 +122,102 @@ impl HubspotCrm {
         }
     }
 
-    /// Deal id → its contacts with labels: one association read and one contact read
-    /// per 100 deals.
-    async fn contacts_of(&self, deal_ids: &[String]) -> Result<HashMap<String, Vec<ContactRole>>, CrmError> {
-        let mut out: HashMap<String, Vec<ContactRole>> = HashMap::new();
+    /// (deal id, contact id) → the association's labels: one association read per 100 deals.
+    async fn deal_contact_labels(&self, deal_ids: &[String]) -> Result<BTreeMap<(String, u64), Vec<String>>, CrmError> {
+        let mut labels: BTreeMap<(String, u64), Vec<String>> = BTreeMap::new();
         for chunk in deal_ids.chunks(BATCH) {
             let assoc = self
                 .client
                 .batch_read_associations("deals", "contacts", chunk)
                 .await
                 .map_err(map_error)?;
-            let mut labels: BTreeMap<(String, u64), Vec<String>> = BTreeMap::new();
             for record in &assoc.results {
                 for to in &record.to {
                     let names = to.association_types.iter().filter_map(|t| t.label.clone()).collect();
                     labels.insert((record.from.id.to_string(), to.to_object_id), names);
                 }
             }
-            let contact_ids: Vec<String> = {
-                let mut ids: Vec<String> = labels.keys().map(|(_, c)| c.to_string()).collect();
-                ids.sort();
+        }
+        Ok(labels)
+    }
+
+    /// Company id → its contacts' ids: one association read per 100 companies.
+    async fn company_contact_ids(&self, company_ids: &[String]) -> Result<HashMap<String, Vec<u64>>, CrmError> {
+        let mut out: HashMap<String, Vec<u64>> = HashMap::new();
+        for chunk in company_ids.chunks(BATCH) {
+            let assoc = self
+                .client
+                .batch_read_associations("companies", "contacts", chunk)
+                .await
+                .map_err(map_error)?;
+            for record in assoc.results {
+                let ids = out.entry(record.from.id.to_string()).or_default();
+                ids.extend(record.to.iter().map(|t| t.to_object_id));
+                ids.sort_unstable();
                 ids.dedup();
-                ids
-            };
-            let mut people: HashMap<String, Object> = HashMap::new();
-            for ids in contact_ids.chunks(BATCH) {
-                let options = ReadOptions {
-                    properties: self.properties(ObjectKind::Contact),
-                    ..Default::default()
-                };
-                let read = self.client.batch_read("contacts", ids, &options).await.map_err(map_error)?;
-                people.extend(read.results.into_iter().map(|o| (o.id.clone(), o)));
-            }
-            for ((deal, contact), roles) in labels {
-                let person = people.get(&contact.to_string());
-                let prop = |name: &str| person.and_then(|p| p.properties.get(name).cloned().flatten());
-                out.entry(deal).or_default().push(ContactRole {
-                    external_id: contact.to_string(),
-                    email: prop("email"),
-                    first_name: prop("firstname"),
-                    last_name: prop("lastname"),
-                    title: prop("jobtitle"),
-                    roles,
-                    is_primary: false,
-                });
             }
         }
         Ok(out)
+    }
+
+    /// The contacts, one batch read per 100 distinct ids.
+    async fn read_contacts(&self, mut ids: Vec<String>) -> Result<HashMap<String, Object>, CrmError> {
+        ids.sort();
+        ids.dedup();
+        let mut people: HashMap<String, Object> = HashMap::new();
+        for chunk in ids.chunks(BATCH) {
+            let options = ReadOptions {
+                properties: self.properties(ObjectKind::Contact),
+                ..Default::default()
+            };
+            let read = self.client.batch_read("contacts", chunk, &options).await.map_err(map_error)?;
+            people.extend(read.results.into_iter().map(|o| (o.id.clone(), o)));
+        }
+        Ok(people)
+    }
+
+    /// Owner id → the owner as a CRM user, for the ids given: from the cache, else from
+    /// one owners list read (refreshed at each poll run's start, and when it is older
+    /// than [`OWNERS_TTL`] or misses an id and is older than [`OWNERS_RETRY`]).
+    /// An id HubSpot does not list (an archived owner) comes back with its id only.
+    async fn owners_of(&self, ids: &[String]) -> Result<HashMap<String, CrmUser>, CrmError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let reload = {
+            let cache = self.lock_owners();
+            let missing = ids.iter().any(|id| !cache.by_id.contains_key(id));
+            match cache.loaded {
+                None => true,
+                Some(at) => at.elapsed() > OWNERS_TTL || (missing && at.elapsed() > OWNERS_RETRY),
+            }
+        };
+        if reload {
+            let owners = self.client.owners(false).await.map_err(map_error)?;
+            let mut cache = self.lock_owners();
+            cache.by_id = owners
+                .into_iter()
+                .map(|o| {
+                    let user = CrmUser {
+                        external_id: o.id.clone(),
+                        email: o.email,
+                        first_name: o.first_name,
+                        last_name: o.last_name,
+                    };
+                    (o.id, user)
+                })
+                .collect();
+            cache.loaded = Some(std::time::Instant::now());
+        }
+        let cache = self.lock_owners();
+        Ok(ids
+            .iter()
+            .map(|id| (id.clone(), cache.by_id.get(id).cloned().unwrap_or_else(|| CrmUser::id_only(id))))
+            .collect())
+    }
+
+    fn lock_owners(&self) -> std::sync::MutexGuard<'_, OwnerCache> {
+        self.owners.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn to_change(&self, object: ObjectKind, o: Object, modified_at: DateTime<Utc>, contacts: Vec<ContactRole>) -> RecordChange {
@@ -164,6 +237,8 @@ impl HubspotCrm {
             fields,
             contacts,
             company: None,
+            users: Default::default(),
+            company_contacts: Vec::new(),
             modified_at,
             deleted: o.archived,
             source: ChangeSource::Poll,
@@ -171,19 +246,71 @@ impl HubspotCrm {
     }
 
     async fn changes(&self, object: ObjectKind, records: Vec<(Object, DateTime<Utc>)>) -> Result<Vec<RecordChange>, CrmError> {
-        let (mut contacts, mut companies) = if object == ObjectKind::Deal {
-            let ids: Vec<String> = records.iter().map(|(o, _)| o.id.clone()).collect();
-            (self.contacts_of(&ids).await?, self.companies_of(&ids).await?)
+        if object != ObjectKind::Deal {
+            return Ok(records
+                .into_iter()
+                .map(|(o, at)| self.to_change(object, o, at, Vec::new()))
+                .collect());
+        }
+        let ids: Vec<String> = records.iter().map(|(o, _)| o.id.clone()).collect();
+        let labels = self.deal_contact_labels(&ids).await?;
+        let mut companies = self.companies_of(&ids).await?;
+        let members = if self.company_contacts {
+            let mut company_ids: Vec<String> = companies.values().map(|c| c.external_id.clone()).collect();
+            company_ids.sort();
+            company_ids.dedup();
+            self.company_contact_ids(&company_ids).await?
         } else {
-            (HashMap::new(), HashMap::new())
+            HashMap::new()
         };
+        // One read for the deals' contacts and their companies' contacts together.
+        let wanted = labels.keys().map(|(_, c)| *c).chain(members.values().flatten().copied());
+        let people = self.read_contacts(wanted.map(|c| c.to_string()).collect()).await?;
+        let person = |id: u64, roles: Vec<String>| {
+            let found = people.get(&id.to_string());
+            let prop = |name: &str| found.and_then(|p| p.properties.get(name).cloned().flatten());
+            ContactRole {
+                external_id: id.to_string(),
+                email: prop("email"),
+                first_name: prop("firstname"),
+                last_name: prop("lastname"),
+                title: prop("jobtitle"),
+                roles,
+                is_primary: false,
+            }
+        };
+        let mut contacts: HashMap<String, Vec<ContactRole>> = HashMap::new();
+        for ((deal, contact), roles) in labels {
+            contacts.entry(deal).or_default().push(person(contact, roles));
+        }
+        let mut owner_ids: Vec<String> = records
+            .iter()
+            .flat_map(|(o, _)| self.user_fields.iter().filter_map(|f| o.get(f)))
+            .filter(|id| !id.trim().is_empty())
+            .map(str::to_owned)
+            .collect();
+        owner_ids.sort();
+        owner_ids.dedup();
+        let owners = self.owners_of(&owner_ids).await?;
         Ok(records
             .into_iter()
             .map(|(o, at)| {
+                let users = self
+                    .user_fields
+                    .iter()
+                    .filter_map(|f| Some((f.clone(), owners.get(o.get(f)?)?.clone())))
+                    .collect();
                 let people = contacts.remove(&o.id).unwrap_or_default();
                 let company = companies.remove(&o.id);
+                let company_contacts = company
+                    .as_ref()
+                    .and_then(|c| members.get(&c.external_id))
+                    .map(|ids| ids.iter().map(|id| person(*id, Vec::new())).collect())
+                    .unwrap_or_default();
                 RecordChange {
                     company,
+                    users,
+                    company_contacts,
                     ..self.to_change(object, o, at, people)
                 }
             })
@@ -348,6 +475,8 @@ impl Crm for HubspotCrm {
                 match continuation.and_then(|c| self.lock_runs().remove(c).map(|p| (c.to_owned(), p))) {
                     Some(found) => found,
                     None => {
+                        // A new run reads the owners afresh (once, when a deal names one).
+                        self.lock_owners().loaded = None;
                         let start = match cursor.filter(|c| !c.is_empty()) {
                             None => Cursor::beginning(),
                             Some(c) => serde_json::from_str::<RunCursor>(c)

@@ -12,5 +12,5 @@ pub mod process;
 pub mod salesforce;
 pub mod tokens;
 
-pub use change::{ChangeSource, ContactRole, ObjectKind, RecordChange};
+pub use change::{ChangeSource, ContactRole, CrmUser, ObjectKind, RecordChange};
 pub use crm::{Budget, ChangePage, Crm, CrmError};

@@ -55,6 +55,8 @@ fn deleted_change(e: InboundEvent) -> Option<RecordChange> {
         fields: serde_json::Map::new(),
         contacts: Vec::new(),
         company: None,
+        users: Default::default(),
+        company_contacts: Vec::new(),
         modified_at: e.occurred_at.unwrap_or(e.received_at),
         deleted: true,
         source: ChangeSource::Webhook,

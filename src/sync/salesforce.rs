@@ -10,7 +10,8 @@ use crm_salesforce::{Client, Error as SfError, QueryOptions, Record};
 use serde_json::{Map, Value};
 
 use super::catalog;
-use super::change::{ChangeSource, CompanyRef, ContactRole, ObjectKind, RecordChange};
+use super::change::{ChangeSource, CompanyRef, ContactRole, CrmUser, ObjectKind, RecordChange};
+use super::connect::DealReads;
 use super::crm::{ActivityWrite, BoxFuture, Budget, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
 use crate::engine::definition::FieldCatalog;
 
@@ -50,24 +51,114 @@ pub struct SalesforceCrm {
     connection: String,
     client: Client,
     deal_fields: Vec<String>,
+    /// User-lookup fields whose user the change carries (read through their
+    /// relationship: `OwnerId` → `Owner.Email`).
+    user_fields: Vec<String>,
+    /// Read the contacts of each deal's account (one query per 200 accounts).
+    company_contacts: bool,
     /// When each run in progress started, by continuation (nextRecordsUrl).
     runs: std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
 }
 
 impl SalesforceCrm {
-    pub fn new(connection: &str, client: Client, extra_deal_fields: &[String]) -> Self {
+    pub fn new(connection: &str, client: Client, reads: &DealReads) -> Self {
         let mut deal_fields: Vec<String> = DEFAULT_DEAL_FIELDS.iter().map(|f| (*f).to_owned()).collect();
-        for f in extra_deal_fields {
-            if !deal_fields.iter().any(|d| d.eq_ignore_ascii_case(f)) {
-                deal_fields.push(f.clone());
+        let user_paths = reads
+            .user_fields
+            .iter()
+            .filter_map(|f| relationship_of(f))
+            .flat_map(|rel| USER_FIELDS.map(|u| format!("{rel}.{u}")));
+        for f in reads
+            .fields
+            .iter()
+            .cloned()
+            .chain(reads.user_fields.iter().cloned())
+            .chain(user_paths)
+        {
+            if !deal_fields.iter().any(|d| d.eq_ignore_ascii_case(&f)) {
+                deal_fields.push(f);
             }
         }
         Self {
             connection: connection.to_owned(),
             client,
             deal_fields,
+            user_fields: reads.user_fields.clone(),
+            company_contacts: reads.company_contacts,
             runs: Default::default(),
         }
+    }
+
+    /// The CRM users the record's user-lookup fields name, from the relationship
+    /// fields read with it.
+    fn users_of(&self, record: &Record) -> BTreeMap<String, CrmUser> {
+        let mut out = BTreeMap::new();
+        for field in &self.user_fields {
+            let Some(id) = record.get_str(field).filter(|id| !id.is_empty()) else {
+                continue;
+            };
+            let rel = relationship_of(field);
+            let part = |name: &str| rel.as_ref().and_then(|r| record.get_str(&format!("{r}.{name}"))).map(str::to_owned);
+            let user = CrmUser {
+                external_id: id.to_owned(),
+                email: part("Email"),
+                first_name: part("FirstName"),
+                last_name: part("LastName"),
+            };
+            out.insert(field.clone(), user);
+        }
+        out
+    }
+
+    /// Every contact of each deal's account, when a workflow asks for them: one query
+    /// per 200 accounts of the page.
+    async fn add_company_contacts(&self, changes: &mut [RecordChange]) -> Result<(), CrmError> {
+        if !self.company_contacts {
+            return Ok(());
+        }
+        let mut accounts: Vec<String> = changes
+            .iter()
+            .filter_map(|c| c.company.as_ref())
+            .filter_map(|c| crm_salesforce::id::normalize(&c.external_id))
+            .collect();
+        accounts.sort();
+        accounts.dedup();
+        let mut by_account: BTreeMap<String, Vec<ContactRole>> = BTreeMap::new();
+        for chunk in accounts.chunks(IDS_PER_QUERY) {
+            // Normalized ids are 18 letters and digits: nothing to escape.
+            let ids: Vec<String> = chunk.iter().map(|id| format!("'{id}'")).collect();
+            let soql = format!(
+                "SELECT Id, Email, FirstName, LastName, Title, AccountId FROM Contact WHERE AccountId IN ({})",
+                ids.join(", ")
+            );
+            let options = QueryOptions {
+                batch_size: Some(PAGE),
+                ..Default::default()
+            };
+            for record in self.client.query_all_records(&soql, options).await.map_err(map_error)? {
+                let (Some(id), Some(account)) = (record.id(), record.get_str("AccountId").and_then(crm_salesforce::id::normalize)) else {
+                    continue;
+                };
+                let text = |name: &str| record.get_str(name).map(str::to_owned);
+                by_account.entry(account).or_default().push(ContactRole {
+                    external_id: id.to_owned(),
+                    email: text("Email"),
+                    first_name: text("FirstName"),
+                    last_name: text("LastName"),
+                    title: text("Title"),
+                    roles: Vec::new(),
+                    is_primary: false,
+                });
+            }
+        }
+        for change in changes.iter_mut() {
+            let account = change.company.as_ref().and_then(|c| crm_salesforce::id::normalize(&c.external_id));
+            if let Some(mut contacts) = account.and_then(|a| by_account.get(&a).cloned()) {
+                contacts.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+                change.company_contacts = contacts;
+            }
+        }
+        Ok(())
     }
 
     pub fn client(&self) -> &Client {
@@ -115,6 +206,11 @@ impl SalesforceCrm {
             external_id: id.to_owned(),
             name: record.get_str("Account.Name").map(str::to_owned),
         });
+        let users = if object == ObjectKind::Deal {
+            self.users_of(&record)
+        } else {
+            BTreeMap::new()
+        };
         let mut fields = record.fields;
         fields.remove(CONTACT_ROLES_RELATIONSHIP);
         Some(RecordChange {
@@ -124,11 +220,28 @@ impl SalesforceCrm {
             fields: without_attributes(fields),
             contacts,
             company,
+            users,
+            company_contacts: Vec::new(),
             modified_at,
             deleted: false,
             source: ChangeSource::Poll,
         })
     }
+}
+
+/// What is read of each CRM user a user-lookup field names.
+const USER_FIELDS: [&str; 3] = ["Email", "FirstName", "LastName"];
+
+/// The relationship a lookup field is read through, by Salesforce's naming: a standard
+/// `OwnerId` is `Owner`, a custom `Onboarding_Manager__c` is `Onboarding_Manager__r`.
+fn relationship_of(field: &str) -> Option<String> {
+    if let Some(stem) = field.strip_suffix("__c") {
+        return Some(format!("{stem}__r"));
+    }
+    field
+        .strip_suffix("Id")
+        .filter(|s| !s.is_empty() && !s.contains('.'))
+        .map(str::to_owned)
 }
 
 /// The opportunity's contact roles, one entry per contact with all its roles.
@@ -241,6 +354,9 @@ impl Crm for SalesforceCrm {
                     .map_err(map_error)?;
                 out.extend(records.into_iter().filter_map(|r| self.to_change(object, r)));
             }
+            if object == ObjectKind::Deal {
+                self.add_company_contacts(&mut out).await?;
+            }
             Ok(out)
         })
     }
@@ -276,7 +392,10 @@ impl Crm for SalesforceCrm {
                 }
             };
             let result = result.map_err(map_error)?;
-            let changes: Vec<RecordChange> = result.records.into_iter().filter_map(|r| self.to_change(object, r)).collect();
+            let mut changes: Vec<RecordChange> = result.records.into_iter().filter_map(|r| self.to_change(object, r)).collect();
+            if object == ObjectKind::Deal {
+                self.add_company_contacts(&mut changes).await?;
+            }
             // Rows come ordered by SystemModstamp, so the largest stamp so far is safe.
             let newest = changes
                 .iter()
@@ -319,6 +438,8 @@ impl Crm for SalesforceCrm {
                     fields: Map::new(),
                     contacts: Vec::new(),
                     company: None,
+                    users: Default::default(),
+                    company_contacts: Vec::new(),
                     modified_at: d.deleted_date,
                     deleted: true,
                     source: ChangeSource::Poll,

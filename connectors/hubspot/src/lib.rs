@@ -2,7 +2,7 @@
 //!
 //! - [`Client`]: records ([`objects`]), search ([`search`]) and incremental polling
 //!   ([`poll`]), properties ([`properties`]), associations v4 with labels
-//!   ([`associations`]), tasks and notes ([`engagements`]). Tokens come from a
+//!   ([`associations`]), tasks and notes ([`engagements`]), owners ([`owners`]). Tokens come from a
 //!   [`crm_http::TokenProvider`]; a 401 triggers one refresh and one retry. Every response's
 //!   `X-HubSpot-RateLimit-*` headers feed [`Client::budget`]; [`Client::calls_made`] counts
 //!   requests.
@@ -36,6 +36,7 @@ pub mod engagements;
 pub mod error;
 pub mod limits;
 pub mod objects;
+pub mod owners;
 pub mod paths;
 pub mod poll;
 pub mod properties;

@@ -18,6 +18,8 @@ pub struct ApiPaths {
     pub oauth_token: String,
     /// Account information and API usage: `/account-info/v3` or `/account-info/2026-03`.
     pub account_info: String,
+    /// CRM owners (the users records are assigned to): `/crm/v3/owners` or `/crm/owners/2026-03`.
+    pub owners: String,
 }
 
 /// The newest date version at the time of writing (2026-09 is announced).
@@ -33,6 +35,7 @@ impl ApiPaths {
             properties: "/crm/v3/properties".into(),
             oauth_token: "/oauth/v1/token".into(),
             account_info: "/account-info/v3".into(),
+            owners: "/crm/v3/owners".into(),
         }
     }
 
@@ -45,6 +48,7 @@ impl ApiPaths {
             properties: format!("/crm/properties/{version}"),
             oauth_token: format!("/oauth/{version}/token"),
             account_info: format!("/account-info/{version}"),
+            owners: format!("/crm/owners/{version}"),
         }
     }
 }
@@ -67,6 +71,7 @@ mod tests {
         assert_eq!(p.associations, "/crm/associations/2026-09");
         assert_eq!(p.properties, "/crm/properties/2026-09");
         assert_eq!(p.oauth_token, "/oauth/2026-09/token");
+        assert_eq!(p.owners, "/crm/owners/2026-09");
     }
 
     #[test]

@@ -164,6 +164,8 @@ mod tests {
             fields: fields.as_object().cloned().unwrap_or_default(),
             contacts: vec![],
             company: None,
+            users: Default::default(),
+            company_contacts: Vec::new(),
             modified_at: "2026-11-23T10:00:00Z".parse().unwrap(),
             deleted: false,
             source: ChangeSource::Webhook,

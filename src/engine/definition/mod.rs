@@ -334,6 +334,22 @@ impl Workflow {
         out
     }
 
+    /// The CRM user-lookup fields the workflow maps to staff: the owner's first.
+    pub fn user_fields(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in self.project.owner_field.iter().chain(&self.project.team_fields) {
+            if !out.contains(f) {
+                out.push(f.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether some customer source takes every contact of the record's company.
+    pub fn uses_company_contacts(&self) -> bool {
+        self.customers.iter().any(|c| c.from == ContactSource::CompanyContacts)
+    }
+
     /// Checks that every template the workflow may pick exists (`names` from the
     /// project template catalog).
     pub fn validate_templates(&self, names: &[&str], file: &str) -> Vec<Problem> {

@@ -238,6 +238,8 @@ fn deal(fields: serde_json::Value) -> RecordChange {
             external_id: "2000000001".into(),
             name: Some("Northwind Traders".into()),
         }),
+        users: Default::default(),
+        company_contacts: Vec::new(),
         modified_at: "2026-11-23T10:00:00Z".parse().unwrap(),
         deleted: false,
         source: ChangeSource::Webhook,
