@@ -57,6 +57,8 @@ fn plan(status: ProjectStatus, people: Vec<PlannedPerson>) -> Plan {
         skipped: Vec::new(),
         contacts_present: present,
         removals: Removals::Report,
+        staff: Vec::new(),
+        custom_fields: Default::default(),
     }
 }
 

@@ -71,6 +71,8 @@ async fn invite_dana(store: &Store, sealer: &Sealer) {
         skipped: vec![],
         contacts_present: vec!["003A".into()],
         removals: Removals::Report,
+        staff: Vec::new(),
+        custom_fields: Default::default(),
     };
     assert_eq!(store.apply_plan(&plan).await.unwrap().invitations, 1);
 }

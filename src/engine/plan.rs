@@ -2,6 +2,8 @@
 //! runs print it; tests assert on it; `Store::apply_plan` carries it out in one
 //! transaction.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -28,6 +30,26 @@ pub struct Plan {
     pub contacts_present: Vec<String>,
     /// What to do about such members.
     pub removals: Removals,
+    /// The CRM users the workflow's user-lookup fields name on the record, the owner
+    /// first: they join as Owner or Staff when they match a staff user.
+    pub staff: Vec<PlannedStaff>,
+    /// Project custom field → the record's value (null when the record has none). The
+    /// CRM owns these: a later change overwrites them.
+    pub custom_fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// A CRM user to make owner or staff member of the project.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedStaff {
+    /// The user-lookup field that names the user (`OwnerId`).
+    pub field: String,
+    /// Owner for the workflow's `owner_field`, Staff for its `team_fields`.
+    pub role: ProjectRole,
+    pub crm_user_id: String,
+    /// As the CRM has it; staff are matched on it case-insensitively (emails are stored
+    /// lowercased), when no staff user is linked to the CRM user id.
+    pub email: Option<Email>,
+    pub name: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -6,13 +6,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::definition::{InviteMode, Workflow};
 use super::invite::{DEFAULT_VALIDITY, new_invitation};
-use super::plan::{Plan, PlannedCompany, PlannedPerson};
+use super::plan::{Plan, PlannedCompany, PlannedPerson, PlannedStaff};
 use crate::catalog::Catalog;
 use crate::domain::Email;
+use crate::domain::people::ProjectRole;
 use crate::domain::project::{ProjectSpec, ProjectSpecError, plan_project};
 use crate::sealed::{SealError, Sealer};
 use crate::store::{Store, StoreError, StoredChange};
-use crate::sync::RecordChange;
+use crate::sync::{CrmUser, RecordChange};
 
 /// What a plan is made with besides the workflow and the change.
 pub struct Planner<'a> {
@@ -56,7 +57,7 @@ pub fn plan(workflow: &Workflow, change: &RecordChange, planner: &Planner<'_>) -
     let mut people = Vec::new();
     let mut skipped = Vec::new();
     let mut contacts_present = Vec::new();
-    for (contact, role, invite) in workflow.customers(change) {
+    for (contact, role, invite) in workflow.customers_with_company(change, &change.company_contacts) {
         contacts_present.push(contact.external_id.clone());
         let Some(email) = contact.email.as_deref().and_then(|e| Email::parse(e).ok()) else {
             skipped.push(format!("contact {} has no valid email address", contact.external_id));
@@ -91,7 +92,49 @@ pub fn plan(workflow: &Workflow, change: &RecordChange, planner: &Planner<'_>) -
         skipped,
         contacts_present,
         removals: workflow.removals,
+        staff: planned_staff(workflow, change),
+        custom_fields: workflow.custom_field_values(change),
     })
+}
+
+/// The owner and team the record's user-lookup fields name. A user named by several
+/// fields is planned once, with the first field's role (the owner's comes first). A
+/// field the record leaves empty plans nobody: the project keeps whom it has.
+fn planned_staff(workflow: &Workflow, change: &RecordChange) -> Vec<PlannedStaff> {
+    let mut out: Vec<PlannedStaff> = Vec::new();
+    let owner = workflow.project.owner_field.as_deref();
+    for field in workflow.user_fields() {
+        let Some(user) = crm_user(change, &field) else { continue };
+        if out.iter().any(|s| s.crm_user_id == user.external_id) {
+            continue;
+        }
+        out.push(PlannedStaff {
+            role: if owner == Some(field.as_str()) {
+                ProjectRole::Owner
+            } else {
+                ProjectRole::Staff
+            },
+            field,
+            email: user.email.as_deref().and_then(|e| Email::parse(e).ok()),
+            name: user.name(),
+            crm_user_id: user.external_id,
+        });
+    }
+    out
+}
+
+/// The user the field names: as the adapter read it, else (an adapter that read only
+/// the field) by id alone, which can still match a staff user linked to it.
+fn crm_user(change: &RecordChange, field: &str) -> Option<CrmUser> {
+    if let Some(user) = change.users.get(field).filter(|u| !u.external_id.trim().is_empty()) {
+        return Some(user.clone());
+    }
+    let id = match change.fields.get(field)? {
+        serde_json::Value::String(s) => s.trim().to_owned(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    (!id.is_empty()).then(|| CrmUser::id_only(&id))
 }
 
 /// Whether a workflow acts on a change: its trigger fires, or the record already has a

@@ -109,6 +109,8 @@ async fn apply(tx: &mut Tx, plan: &Plan) -> Result<Applied, StoreError> {
     if !created {
         applied.members_removed = removed_in_crm(tx, project_id, plan, &source).await?;
     }
+    // Owner, team and custom fields: store/mapping.rs.
+    super::mapping::apply(tx, project_id, plan, created).await?;
     Ok(applied)
 }
 

@@ -109,6 +109,16 @@ impl Workflow {
         out
     }
 
+    /// The project's custom fields from the record, each as the CRM gives it (a
+    /// number stays a number); null when the record lacks the field.
+    pub fn custom_field_values(&self, change: &RecordChange) -> std::collections::BTreeMap<String, Value> {
+        self.project
+            .custom_fields
+            .iter()
+            .map(|(name, field)| (name.clone(), field_value(change, field).cloned().unwrap_or(Value::Null)))
+            .collect()
+    }
+
     /// The project's start date; `today` when the field is missing or not a date.
     pub fn start_date(&self, change: &RecordChange, today: NaiveDate) -> NaiveDate {
         let from_field = |names: &[&str]| names.iter().find_map(|f| date_field(change, f));
