@@ -312,6 +312,10 @@ async fn demo_turns_a_won_deal_in_each_crm_into_a_project_with_invitations_and_w
         "Lena Park — Decision maker in the CRM",
         // The HubSpot deal's associated company.
         "  company   Umbrella Health",
+        // Each deal's CRM owner, matched to a staff account (by email; by HubSpot owner id).
+        "  owner     Maria Lopez <maria.lopez@sandbox.example.com>  [CRM OwnerId]",
+        "  owner     Ava Lindqvist <ava@handoff-demo.example>  [CRM hubspot_owner_id]",
+        "            product_line = Analytics",
         "to dana.reyes@initech.example",
         // The writeback, as read back from each CRM.
         "Onboarding_Status__c     In Progress",

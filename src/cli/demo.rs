@@ -73,7 +73,10 @@ pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
     salesforce.set_outbound_target(Some(format!("http://{address}/webhooks/salesforce/salesforce/{OUTBOUND_SECRET}")));
     hubspot.set_webhook_target(Some(format!("http://{address}/webhooks/hubspot/hubspot")));
 
-    let sf_deal = win_salesforce_deal(&salesforce).await.context("creating the Salesforce deal")?;
+    let sf_owner = add_staff(&state, &salesforce).await.context("adding the demo's staff")?;
+    let sf_deal = win_salesforce_deal(&salesforce, sf_owner.as_deref())
+        .await
+        .context("creating the Salesforce deal")?;
     let hs_deal = win_hubspot_deal(&hubspot).await.context("creating the HubSpot deal")?;
     println!("Won a deal in each CRM through its API: Salesforce Opportunity {sf_deal}, HubSpot deal {hs_deal}.");
     println!("Waiting for the webhook / Outbound Message, the workflows and the invitation emails …\n");
@@ -153,8 +156,45 @@ fn connections(sf: &sandbox_salesforce::Sandbox, hs: &sandbox_hubspot::Sandbox) 
     ])
 }
 
-/// An account, two contacts with contact roles and an opportunity, moved to Closed Won.
-async fn win_salesforce_deal(sb: &sandbox_salesforce::Sandbox) -> anyhow::Result<String> {
+/// The sandbox HubSpot owner who owns the demo's deal (seeded: Ava Lindqvist).
+const HUBSPOT_OWNER: &str = "81000001";
+/// The sandbox Salesforce user who owns the demo's opportunity.
+const SALESFORCE_OWNER_EMAIL: &str = "maria.lopez@sandbox.example.com";
+
+/// Staff accounts for the deals' owners, as an admin would add them with `handoff users
+/// add-staff`: Maria matched by her email, Ava linked by her HubSpot owner id. Returns
+/// Maria's Salesforce user id.
+async fn add_staff(state: &AppState, sf: &sandbox_salesforce::Sandbox) -> anyhow::Result<Option<String>> {
+    use crate::domain::Email;
+    use crate::store::NewStaff;
+    let maria = sf.ids("User").into_iter().find(|id| {
+        sf.record("User", id)
+            .is_some_and(|u| u.get("Email").and_then(|e| e.as_str()) == Some(SALESFORCE_OWNER_EMAIL))
+    });
+    let staff = [
+        ("Maria", "Lopez", SALESFORCE_OWNER_EMAIL, None),
+        (
+            "Ava",
+            "Lindqvist",
+            "ava@handoff-demo.example",
+            Some(("hubspot".to_owned(), HUBSPOT_OWNER.to_owned())),
+        ),
+    ];
+    for (first, last, email, link) in staff {
+        let new = NewStaff {
+            email: Email::parse(email)?,
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            crm_users: link.into_iter().collect(),
+        };
+        state.store.add_staff_user(&new, "demo").await?;
+    }
+    Ok(maria)
+}
+
+/// An account, two contacts with contact roles and an opportunity owned by `owner`,
+/// moved to Closed Won.
+async fn win_salesforce_deal(sb: &sandbox_salesforce::Sandbox, owner: Option<&str>) -> anyhow::Result<String> {
     use crm_salesforce::auth::{Grant, JwtBearer, RefreshingTokenProvider};
     let jwt = JwtBearer::new(
         &sb.base_url(),
@@ -177,13 +217,12 @@ async fn win_salesforce_deal(sb: &sandbox_salesforce::Sandbox) -> anyhow::Result
         )
         .await?;
     let close = chrono::Utc::now().date_naive().to_string();
-    let opp = client
-        .create_record(
-            "Opportunity",
-            &json!({ "Name": "Initech — Analytics", "AccountId": account, "StageName": "Negotiation/Review", "CloseDate": close,
-                     "Amount": 48000, "Type": "New Business", "Product_Line__c": "Analytics" }),
-        )
-        .await?;
+    let mut fields = json!({ "Name": "Initech — Analytics", "AccountId": account, "StageName": "Negotiation/Review", "CloseDate": close,
+                             "Amount": 48000, "Type": "New Business", "Product_Line__c": "Analytics" });
+    if let (Some(owner), Some(map)) = (owner, fields.as_object_mut()) {
+        map.insert("OwnerId".into(), json!(owner));
+    }
+    let opp = client.create_record("Opportunity", &fields).await?;
     for (contact, role, primary) in [(&dana, "Decision Maker", true), (&omar, "Technical Buyer", false)] {
         client
             .create_record(
@@ -222,6 +261,7 @@ async fn win_hubspot_deal(sb: &sandbox_hubspot::Sandbox) -> anyhow::Result<Strin
                 ("pipeline", "default"),
                 ("dealstage", "contractsent"),
                 ("amount", "36000"),
+                ("hubspot_owner_id", HUBSPOT_OWNER),
             ]),
         )
         .await?
@@ -354,7 +394,8 @@ async fn show(state: &AppState, smtp: &SmtpCapture, address: &std::net::SocketAd
     for summary in state.store.list_projects().await? {
         let id = summary.project.id;
         let details = state.store.project_details(id).await?.context("a project vanished")?;
-        let rendered = super::project::render(&details);
+        let mapping = super::project::mapping_lines(state, id).await?;
+        let rendered = super::project::render_with(&details, &mapping);
         // The header and the first phase tell the story; `handoff project show` has the rest.
         let shown: Vec<&str> = rendered.lines().take_while(|l| !l.starts_with("2. ")).collect();
         println!("{}", shown.join("\n"));

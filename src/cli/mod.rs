@@ -11,6 +11,7 @@ mod project;
 mod sandbox;
 mod sync;
 mod templates;
+mod users;
 mod workflows;
 
 use std::path::PathBuf;
@@ -69,6 +70,9 @@ enum Command {
     /// Side effects that failed for good: list them, queue one again.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// Staff accounts: add one (projects whose CRM owner it is then find it).
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// Portal sign-in links: list a project's, revoke one, email a member a fresh one.
     #[command(subcommand)]
     Invitations(invitations::InvitationsCommand),
@@ -135,6 +139,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Jobs(cmd) => jobs::run(cmd, AppState::build(config).await?).await,
         Command::ApiToken(cmd) => api_token::run(cmd, AppState::build(config).await?).await,
         Command::Invitations(cmd) => invitations::run(cmd, AppState::build(config).await?).await,
+        Command::Users(cmd) => users::run(cmd, AppState::build(config).await?).await,
         Command::Workflows(cmd) => workflows::run(cmd, AppState::build(config).await?).await,
         Command::Sync { connection, backfill } => sync::run(AppState::build(config).await?, connection, backfill).await,
     }

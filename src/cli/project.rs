@@ -107,7 +107,8 @@ pub async fn run_project(cmd: ProjectCommand, state: AppState) -> anyhow::Result
                 .project_details(id)
                 .await?
                 .with_context(|| format!("no project with id {id}"))?;
-            print!("{}", render(&details));
+            let mapping = mapping_lines(&state, id).await?;
+            print!("{}", render_with(&details, &mapping));
         }
         ProjectCommand::SetStatus { id, status } => {
             let now = crate::engine::tasks::set_project_status(&state, id, status, Actor::System, "cli").await?;
@@ -133,8 +134,58 @@ fn day(d: NaiveDate) -> String {
     format!("{d} {}", d.weekday())
 }
 
-/// The text of `handoff project show`.
-pub fn render(d: &ProjectDetails) -> String {
+/// The owner, team and custom fields the project's workflow mapped from the CRM, and
+/// what could not be mapped (a CRM user with no staff account), as lines for the header
+/// of `handoff project show`.
+pub async fn mapping_lines(state: &AppState, id: ProjectId) -> anyhow::Result<String> {
+    use std::fmt::Write;
+    let mapping = state.store.project_mapping(id).await?;
+    let members = state.store.project_members(id).await?;
+    let mut out = String::new();
+    for s in &mapping.crm_staff {
+        let label = match s.role {
+            crate::domain::people::ProjectRole::Owner => "owner",
+            _ => "team",
+        };
+        let who = match members.iter().find(|(m, _)| Some(m.user_id) == s.user_id) {
+            Some((_, u)) => format!("{} <{}>", u.display_name(), u.email),
+            None => format!("- (the CRM's {} has no handoff account)", s.label()),
+        };
+        let _ = writeln!(out, "  {label:<9} {who}  [CRM {}]", s.field);
+    }
+    for (i, (name, value)) in mapping.custom_fields.iter().enumerate() {
+        let shown = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => "-".to_owned(),
+            other => other.to_string(),
+        };
+        let label = if i == 0 { "fields" } else { "" };
+        let _ = writeln!(out, "  {label:<9} {name} = {shown}");
+    }
+    let notes: Vec<String> = state
+        .store
+        .project_activity(id)
+        .await?
+        .into_iter()
+        .filter(|a| a.entry.action == "staff.unmatched")
+        .filter_map(|a| {
+            Some(format!(
+                "{} {}",
+                a.at.format("%Y-%m-%d %H:%M"),
+                a.entry.details.get("message")?.as_str()?
+            ))
+        })
+        .collect();
+    for (i, note) in notes.iter().enumerate() {
+        let label = if i == 0 { "notes" } else { "" };
+        let _ = writeln!(out, "  {label:<9} {note}");
+    }
+    Ok(out)
+}
+
+/// The text of `handoff project show`, with `extra` (lines such as [`mapping_lines`])
+/// ending the header.
+pub fn render_with(d: &ProjectDetails, extra: &str) -> String {
     use std::fmt::Write;
     let p = &d.project;
     let progress = d.progress();
@@ -152,6 +203,7 @@ pub fn render(d: &ProjectDetails) -> String {
         progress.completed,
         progress.total
     );
+    out.push_str(extra);
     for (i, phase) in d.phases.iter().enumerate() {
         let pp = d.phase_progress(phase);
         let _ = writeln!(

@@ -123,7 +123,8 @@ async fn project(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
         .project_details(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("project {id} does not exist")))?;
-    Ok(Json(ProjectView::of(&details)))
+    let mapping = state.store.project_mapping(id).await?;
+    Ok(Json(ProjectView::of(&details, mapping)))
 }
 
 #[derive(Debug, Serialize)]
@@ -131,6 +132,11 @@ struct ProjectView {
     #[serde(flatten)]
     project: Project,
     progress: ProgressView,
+    /// Project custom fields mapped from the CRM record (the CRM owns them).
+    custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The CRM users the record's owner and team fields name, with the staff user each
+    /// was matched to (`user_id` null while none matches).
+    crm_staff: Vec<crate::store::CrmStaff>,
     phases: Vec<PhaseView>,
 }
 
@@ -179,7 +185,7 @@ struct TaskView {
 }
 
 impl ProjectView {
-    fn of(d: &ProjectDetails) -> Self {
+    fn of(d: &ProjectDetails, mapping: crate::store::ProjectMapping) -> Self {
         let keys: HashMap<_, _> = d.tasks.iter().map(|t| (t.id, t.key.as_str())).collect();
         let task = |t: &Task| TaskView {
             key: t.key.to_string(),
@@ -204,6 +210,8 @@ impl ProjectView {
         Self {
             project: d.project.clone(),
             progress: d.progress().into(),
+            custom_fields: mapping.custom_fields,
+            crm_staff: mapping.crm_staff,
             phases: d.phases.iter().map(phase).collect(),
         }
     }
