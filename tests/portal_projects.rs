@@ -113,6 +113,7 @@ async fn the_project_view_shows_progress_welcome_next_task_and_only_customer_vis
     // Next task: the first open customer task.
     let next = &body[body.find(r#"id="next""#).unwrap()..body.find(r#"id="plan""#).unwrap()];
     assert!(next.contains("Sign the contract"), "{next}");
+    assert_eq!(body.matches(r#"id="task-sign-contract""#).count(), 1, "ids stay unique");
     assert!(body.contains("Blocked"), "invite-team waits for sign-contract");
     assert!(body.contains("Welcome</h2>"));
 }
