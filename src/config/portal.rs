@@ -146,6 +146,34 @@ mod tests {
     }
 
     #[test]
+    fn the_environment_overrides_portal_settings_and_bad_values_name_their_key() {
+        let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>();
+        let c = crate::config::Config::load(
+            None,
+            env(&[
+                ("HANDOFF_SESSION_IDLE_TIMEOUT", "30m"),
+                ("HANDOFF_LINK_REQUESTS_PER_HOUR", "5"),
+                ("HANDOFF_ACCENT_COLOR", "#ABC"),
+            ]),
+        )
+        .unwrap()
+        .config;
+        assert_eq!(c.portal.session_idle_timeout, Duration::minutes(30));
+        assert_eq!(c.portal.invitation_validity, Duration::days(7));
+        assert_eq!(c.portal.link_requests_per_hour, 5);
+        assert_eq!(c.branding.accent_color, "#aabbcc");
+        for (var, value, key) in [
+            ("HANDOFF_ACCENT_COLOR", "red", "branding.accent_color"),
+            ("HANDOFF_LOGO_URL", "javascript:alert(1)", "branding.logo_url"),
+            ("HANDOFF_SESSION_IDLE_TIMEOUT", "30d", "portal.session_idle_timeout"),
+            ("HANDOFF_LINK_REQUESTS_PER_HOUR", "many", "portal.link_requests_per_hour"),
+        ] {
+            let err = crate::config::Config::load(None, env(&[(var, value)])).unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains(var), "{err}");
+        }
+    }
+
+    #[test]
     fn colours_are_normalized_and_nothing_else_reaches_the_css() {
         assert_eq!(parse_color("#1D4ED8").as_deref(), Some("#1d4ed8"));
         assert_eq!(parse_color("#abc").as_deref(), Some("#aabbcc"));
