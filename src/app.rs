@@ -137,7 +137,11 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
     if state.store.backend() == crate::store::Backend::Sqlite {
         // An SQLite database has one handoff process: claims still held are from this
         // process's previous life (killed mid-batch), so they need not wait to expire.
-        state.store.release_all_claims().await?;
+        // Best effort: if the database is unreachable now, the claims lapse on their
+        // own and serving (health checks included) must not depend on it.
+        if let Err(e) = state.store.release_all_claims().await {
+            tracing::warn!(error = %e, "cannot release work claimed before the restart; it is picked up when the claims lapse");
+        }
     }
     let mut jobs = crate::jobs::spawn(&state, intervals, stopped);
     let served = axum::serve(listener, app)
