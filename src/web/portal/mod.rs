@@ -7,11 +7,14 @@
 //! - [`error`]: [`PortalError`], the one mapping of failures to pages.
 //! - [`pages`]: the Tera templates and the layout's frame.
 //! - [`sign_in`], [`projects`]: the pages themselves.
+//! - [`routes`]: [`PortalRoute`] and [`Access`]; [`routes()`] below is the table of
+//!   every portal route with its declared access, and [`router`] is built from it.
 
 pub mod csrf;
 pub mod error;
 pub mod pages;
 pub mod projects;
+pub mod routes;
 pub mod session;
 mod sign_in;
 
@@ -20,27 +23,47 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 
 pub use csrf::CsrfForm;
 pub use error::{PortalError, PortalResult};
+pub use routes::{Access, PortalRoute};
 pub use session::Customer;
 
 use crate::app::AppState;
 
+/// Every portal route: method, path, declared access, handler. The router is built
+/// from this table alone, and tests/portal_authz.rs holds every entry to its access.
+/// Add a route here, one line, and nowhere else.
+pub fn routes() -> Vec<PortalRoute> {
+    use Access::{ProjectEditor, ProjectMember, Public, SignedIn};
+    type R = PortalRoute;
+    vec![
+        R::get("/", SignedIn, home),
+        R::get("/invite/{token}", Public, sign_in::confirm_page),
+        R::post("/invite/{token}", Public, sign_in::sign_in),
+        R::get("/sign-in", Public, sign_in::help_page),
+        R::post("/sign-in/link", Public, sign_in::request_link),
+        R::post("/sign-out", SignedIn, sign_in::sign_out),
+        R::get("/projects", SignedIn, projects::list),
+        R::get("/projects/{id}", ProjectMember, projects::view),
+        R::get("/projects/{id}/tasks/{key}", ProjectMember, projects::task),
+        R::post("/projects/{id}/tasks/{key}/complete", ProjectEditor, projects::complete),
+        R::get("/static/portal.css", Public, stylesheet),
+        R::get("/static/brand.css", Public, brand_stylesheet),
+    ]
+}
+
 pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/invite/{token}", get(sign_in::confirm_page).post(sign_in::sign_in))
-        .route("/sign-in", get(sign_in::help_page))
-        .route("/sign-in/link", post(sign_in::request_link))
-        .route("/sign-out", post(sign_in::sign_out))
-        .route("/projects", get(projects::list))
-        .route("/projects/{id}", get(projects::view))
-        .route("/projects/{id}/tasks/{key}", get(projects::task))
-        .route("/projects/{id}/tasks/{key}/complete", post(projects::complete))
-        .route("/static/portal.css", get(stylesheet))
-        .route("/static/brand.css", get(brand_stylesheet))
+    router_from(state, routes())
+}
+
+/// The portal's router from a table of routes: [`routes()`] in the application; tests
+/// add deliberately broken entries to prove the authorization matrix notices them.
+pub fn router_from(state: &AppState, routes: Vec<PortalRoute>) -> Router<AppState> {
+    routes
+        .into_iter()
+        // Routes on the same path merge (GET and POST of /invite/{token}).
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(middleware::from_fn(security_headers))
@@ -100,4 +123,27 @@ async fn security_headers(request: Request, next: Next) -> Response {
             .or_insert(HeaderValue::from_static(value));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_names_each_method_and_path_once_and_guards_every_project_path() {
+        let table = routes();
+        let mut seen = std::collections::HashSet::new();
+        for route in &table {
+            assert!(seen.insert((route.method.clone(), route.path)), "{route:?} is in the table twice");
+            if route.params().any(|p| p == "id") {
+                assert!(
+                    matches!(route.access, Access::ProjectMember | Access::ProjectEditor),
+                    "{route:?} names a project and must be ProjectMember or ProjectEditor"
+                );
+            }
+            if route.access != Access::Public {
+                assert!(!route.path.starts_with("/static/"), "{route:?}: static files are public");
+            }
+        }
+    }
 }
