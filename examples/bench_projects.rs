@@ -372,6 +372,7 @@ async fn engine_loop(state: AppState, stop: Arc<AtomicBool>) -> anyhow::Result<T
             sealer: Some(&sealer),
             now,
             today: now.date_naive(),
+            invitation_validity: state.config.portal.invitation_validity,
         };
         let at = Instant::now();
         let ran = run_pending(&state.store, &state.workflows, &planner, 200).await?;

@@ -277,6 +277,7 @@ async fn scenario(db: &BenchDb, crm: Crm, projects: usize) -> anyhow::Result<()>
             sealer: Some(&sealer),
             now,
             today: now.date_naive(),
+            invitation_validity: state.config.portal.invitation_validity,
         };
         if run_pending(&state.store, &state.workflows, &planner, 500).await?.changes == 0 {
             break;

@@ -142,6 +142,7 @@ async fn sync_and_run(app: &TestApp, connection: &str) -> RunReport {
         sealer: Some(&sealer),
         now: chrono::Utc::now(),
         today: chrono::Utc::now().date_naive(),
+        invitation_validity: app.state.config.portal.invitation_validity,
     };
     let report = run_pending(app.store(), &app.state.workflows, &planner, 1000).await.unwrap();
     assert_eq!(report.failed, 0, "{report:?}");

@@ -53,6 +53,7 @@ async fn sync_and_run(app: &TestApp) -> handoff::engine::run::RunReport {
         sealer: Some(&sealer),
         now: chrono::Utc::now(),
         today: chrono::Utc::now().date_naive(),
+        invitation_validity: app.state.config.portal.invitation_validity,
     };
     run_pending(app.store(), &app.state.workflows, &planner, 1000).await.unwrap()
 }
@@ -183,6 +184,7 @@ async fn concurrent_runs_handle_each_change_once() {
         sealer: Some(&sealer),
         now: chrono::Utc::now(),
         today: chrono::Utc::now().date_naive(),
+        invitation_validity: app.state.config.portal.invitation_validity,
     };
     // One change per run, so the two workers interleave on every change.
     let worker = || async {

@@ -91,6 +91,7 @@ impl World {
             sealer: Some(&sealer),
             now,
             today: now.date_naive(),
+            invitation_validity: self.state.config.portal.invitation_validity,
         };
         let report = run_pending(&self.state.store, &self.state.workflows, &planner, 10_000)
             .await

@@ -99,6 +99,7 @@ async fn dry_run(state: &AppState, name: &str, record: &str) -> anyhow::Result<E
         sealer: None,
         now,
         today: now.date_naive(),
+        invitation_validity: state.config.portal.invitation_validity,
     };
     let planned = plan(workflow, &change, &planner)?;
     let existing = state

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::definition::{InviteMode, Workflow};
-use super::invite::{DEFAULT_VALIDITY, new_invitation};
+use super::invite::new_invitation;
 use super::plan::{Plan, PlannedCompany, PlannedPerson, PlannedStaff};
 use crate::catalog::Catalog;
 use crate::domain::Email;
@@ -22,6 +22,8 @@ pub struct Planner<'a> {
     pub sealer: Option<&'a Sealer>,
     pub now: DateTime<Utc>,
     pub today: NaiveDate,
+    /// How long the invitation links it makes work (`portal.invitation_validity`).
+    pub invitation_validity: chrono::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +66,9 @@ pub fn plan(workflow: &Workflow, change: &RecordChange, planner: &Planner<'_>) -
             continue;
         };
         let invitation = match (planner.sealer, invite) {
-            (Some(sealer), InviteMode::Now | InviteMode::WhenActive) => Some(new_invitation(sealer, planner.now, DEFAULT_VALIDITY)?),
+            (Some(sealer), InviteMode::Now | InviteMode::WhenActive) => {
+                Some(new_invitation(sealer, planner.now, planner.invitation_validity)?)
+            }
             _ => None,
         };
         people.push(PlannedPerson {

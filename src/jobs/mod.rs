@@ -105,6 +105,7 @@ struct ResolveJob {
     workflows: Arc<Vec<crate::engine::definition::Workflow>>,
     /// Seals invitation tokens; without a master key nobody is invited.
     sealer: Option<Arc<crate::sealed::Sealer>>,
+    invitation_validity: chrono::Duration,
 }
 
 /// A resolve tick keeps working while events or changes keep coming, up to this long,
@@ -130,6 +131,7 @@ async fn resolve_tick(_tick: Tick<CronUtc>, job: Data<ResolveJob>) -> Result<(),
             sealer: job.sealer.as_deref(),
             now,
             today: now.date_naive(),
+            invitation_validity: job.invitation_validity,
         };
         let report = match crate::engine::run::run_pending(&job.store, &job.workflows, &planner, 200).await {
             Ok(r) => r,
@@ -334,6 +336,7 @@ pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duratio
             catalog: state.catalog.clone(),
             workflows: state.workflows.clone(),
             sealer,
+            invitation_validity: state.config.portal.invitation_validity,
         })
         .build(resolve_tick);
     let signal = until(stop);
