@@ -6,6 +6,7 @@ pub mod email;
 pub mod ids;
 pub mod lifecycle;
 pub mod people;
+pub mod profile;
 pub mod progress;
 pub mod project;
 pub mod schedule;

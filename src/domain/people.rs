@@ -70,6 +70,20 @@ impl ProjectRole {
     }
 }
 
+/// Inviting teammates from the portal. Customer admins invite members and viewers;
+/// making someone an admin stays with staff and the CRM mapping. Members and viewers
+/// do not invite (the role's description above: admins "may invite teammates").
+impl ProjectRole {
+    /// The roles a person with this role may give a teammate they invite, most
+    /// capable first; empty when they may not invite.
+    pub fn invitable_roles(self) -> &'static [ProjectRole] {
+        match self {
+            ProjectRole::CustomerAdmin => &[ProjectRole::CustomerMember, ProjectRole::CustomerViewer],
+            _ => &[],
+        }
+    }
+}
+
 text_enum!(
     MembershipStatus, "membership status" { Active = "active", Deactivated = "deactivated" }
 );
@@ -124,5 +138,16 @@ mod tests {
         assert!(!ProjectRole::Owner.fits(UserKind::Customer));
         assert!(ProjectRole::CustomerAdmin.fits(UserKind::Customer));
         assert!(!ProjectRole::CustomerViewer.fits(UserKind::Internal));
+    }
+
+    #[test]
+    fn only_customer_admins_invite_and_never_other_admins() {
+        assert_eq!(
+            ProjectRole::CustomerAdmin.invitable_roles(),
+            [ProjectRole::CustomerMember, ProjectRole::CustomerViewer]
+        );
+        for role in [ProjectRole::CustomerMember, ProjectRole::CustomerViewer, ProjectRole::Owner, ProjectRole::Staff] {
+            assert!(role.invitable_roles().is_empty(), "{role}");
+        }
     }
 }

@@ -50,3 +50,21 @@ pub async fn request_fresh_link(state: &AppState, email: &Email, preferred: Opti
     }
     Ok(outcome)
 }
+
+/// A customer invites a teammate from the portal (see
+/// [`crate::store::Store::invite_teammate`]): one transaction makes the user if new,
+/// the membership, the invitation and its email in the outbox, and the activity entry.
+/// Refused when there is no master key to seal the link with, before anything changes.
+pub async fn invite_teammate(
+    state: &AppState,
+    project: ProjectId,
+    inviter: crate::domain::UserId,
+    teammate: &crate::store::NewTeammate,
+) -> Result<crate::store::TeammateInvite, StoreError> {
+    let invitation = fresh(state).ok_or_else(|| StoreError::Refused("Invitations cannot be sent right now. Please try again later.".into()))?;
+    let outcome = state.store.invite_teammate(project, inviter, teammate, &invitation).await?;
+    if let crate::store::TeammateInvite::Invited { user, created, invitation } = &outcome {
+        tracing::info!(%project, %user, %invitation, new_user = created, "a teammate was invited from the portal");
+    }
+    Ok(outcome)
+}

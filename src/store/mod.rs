@@ -24,6 +24,7 @@ mod record_changes;
 mod rows;
 mod sessions;
 mod sync_state;
+mod team;
 pub mod writeback;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
@@ -39,6 +40,7 @@ pub use projects::{Completion, ProjectSummary};
 pub use record_changes::StoredChange;
 pub use sessions::{LinkProblem, NewSession, Session, UsableInvitation};
 pub use sync_state::StoredToken;
+pub use team::{NewTeammate, Picture, TeamMember, TeammateInvite, TeammateRefusal};
 
 /// Runs `$body` with `$p` bound to the backend's pool.
 macro_rules! on_pool {

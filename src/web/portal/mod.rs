@@ -13,10 +13,12 @@
 pub mod csrf;
 pub mod error;
 pub mod pages;
+pub mod profile;
 pub mod projects;
 pub mod routes;
 pub mod session;
 mod sign_in;
+pub mod team;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -48,6 +50,14 @@ pub fn routes() -> Vec<PortalRoute> {
         R::get("/projects/{id}", ProjectMember, projects::view),
         R::get("/projects/{id}/tasks/{key}", ProjectMember, projects::task),
         R::post("/projects/{id}/tasks/{key}/complete", ProjectEditor, projects::complete),
+        // Team and profile (#6). Inviting is for customer admins only (team.rs), a
+        // narrower rule than ProjectEditor; a picture is shown to its person and to
+        // people sharing a visible project with them (profile.rs).
+        R::get("/projects/{id}/team", ProjectMember, team::view),
+        R::post("/projects/{id}/team/invite", ProjectEditor, team::invite),
+        R::get("/profile", SignedIn, profile::view),
+        R::post("/profile", SignedIn, profile::save),
+        R::get("/profile/picture/{user_id}", SignedIn, profile::picture),
         R::get("/static/portal.css", Public, stylesheet),
         R::get("/static/brand.css", Public, brand_stylesheet),
     ]

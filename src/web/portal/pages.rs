@@ -24,6 +24,9 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
         ("project.html", include_str!("../../../templates/web/project.html")),
         ("_task_row.html", include_str!("../../../templates/web/_task_row.html")),
         ("task.html", include_str!("../../../templates/web/task.html")),
+        ("team.html", include_str!("../../../templates/web/team.html")),
+        ("_person.html", include_str!("../../../templates/web/_person.html")),
+        ("profile.html", include_str!("../../../templates/web/profile.html")),
     ])
     .map_err(|e| e.to_string())?;
     Ok(tera)

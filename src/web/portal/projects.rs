@@ -205,6 +205,7 @@ struct ProjectHeader {
     goal_date: Option<String>,
     percent: u8,
     welcome_paragraphs: Vec<String>,
+    team_href: String,
 }
 
 #[derive(Serialize)]
@@ -270,6 +271,7 @@ pub(super) async fn view(
             goal_date: p.goal_date.map(|d| d.to_string()),
             percent: details.progress().percent(),
             welcome_paragraphs: paragraphs(p.welcome_message.as_deref().unwrap_or_default()),
+            team_href: format!("/projects/{}/team", p.id),
         },
         next_task: scope.next_task().map(|t| scope.view(t)),
         filters: Filter::ALL
