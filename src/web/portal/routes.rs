@@ -25,7 +25,9 @@ use crate::app::AppState;
 pub enum Access {
     /// Anyone, signed in or not (sign-in pages, stylesheets).
     Public,
-    /// Any signed-in customer; the route shows or changes only their own things.
+    /// Any signed-in customer; the route shows or changes only their own things. When
+    /// its path names something (`/profile/picture/{user_id}`), only those who may see
+    /// that thing get it; to everyone else it does not exist (404).
     SignedIn,
     /// Members of the project in the path's `{id}` (any role, viewers included); to
     /// everyone else the project does not exist.
