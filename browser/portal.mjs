@@ -1,0 +1,267 @@
+// Drives the customer portal in real headless Chromium (Debian's, through
+// playwright-core; no browser is downloaded). tests/browser.rs starts handoff with an
+// SMTP capture and a seeded project, takes the invitation from the capture and runs:
+//
+//   node browser/portal.mjs
+//
+// with PORTAL_INVITE_URL (the emailed /invite/… link), PORTAL_VIEWPORT (desktop =
+// 1280×800, phone = 390×844), PORTAL_SCREENSHOTS (a folder; one PNG per page) and
+// CHROMIUM (default /usr/bin/chromium). Pages are found by role and accessible name,
+// as a person (or a screen reader) finds them. Prints one line per step, "SKIPPED: …"
+// for a step whose page does not exist yet, and exits non-zero when a step fails.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const invite = required('PORTAL_INVITE_URL');
+const viewportName = process.env.PORTAL_VIEWPORT ?? 'desktop';
+const viewport = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } }[viewportName];
+if (!viewport) throw new Error(`PORTAL_VIEWPORT must be desktop or phone, not ${viewportName}`);
+const shots = join(required('PORTAL_SCREENSHOTS'), viewportName);
+// This run's pages only: the last run's are removed first.
+rmSync(shots, { recursive: true, force: true });
+mkdirSync(shots, { recursive: true });
+
+// The seeded project (tests/browser.rs): keep the names in step.
+const PROJECT = 'Acme rollout';
+const TODO = 'Sign the contract';
+const FORM = 'Name your project team';
+const UPLOAD = 'Upload your logo';
+const TEAMMATE = 'Theo';
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+class Skip extends Error {}
+const results = [];
+let shot = 0;
+
+async function step(name, body) {
+  try {
+    await body();
+    results.push(['ok', name]);
+    console.log(`ok: ${name}`);
+  } catch (e) {
+    if (e instanceof Skip) {
+      results.push(['skipped', name]);
+      console.log(`SKIPPED: ${name}: ${e.message}`);
+    } else {
+      results.push(['failed', name]);
+      console.log(`FAILED: ${name}: ${e.stack ?? e}`);
+      await screenshot(`FAILED-${name}`).catch(() => {});
+    }
+  }
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  // As root in a container, without the network's background noise.
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+const context = await browser.newContext({ viewport, isMobile: viewportName === 'phone', hasTouch: viewportName === 'phone' });
+context.setDefaultTimeout(10_000);
+const page = await context.newPage();
+const consoleErrors = [];
+// Errors the page itself causes: a refused resource (CSP), a broken stylesheet or
+// picture. A 4xx page is not one (a form error answers 422; Chromium logs it all the
+// same), nor the favicon browsers ask for on their own.
+page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && consoleErrors.push(m.text()));
+page.on('response', (r) => {
+  const request = r.request();
+  if (r.status() >= 400 && request.resourceType() !== 'document' && !request.url().endsWith('/favicon.ico')) {
+    consoleErrors.push(`${r.status()} for ${request.resourceType()} ${request.url()}`);
+  }
+});
+
+async function screenshot(name) {
+  shot += 1;
+  const file = join(shots, `${String(shot).padStart(2, '0')}-${name.replace(/[^a-z0-9-]+/gi, '-').toLowerCase()}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+/// Nothing wider than the screen: a phone scrolls down, never sideways.
+async function fitsTheScreen(what) {
+  const { scroll, width } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+  }));
+  check(scroll <= width, `${what} is ${scroll}px wide on a ${width}px screen`);
+}
+
+async function openProject() {
+  await page.getByRole('link', { name: 'Projects', exact: true }).first().click();
+  const link = page.getByRole('link', { name: PROJECT });
+  if (await link.count()) await link.first().click();
+  await page.getByRole('heading', { level: 1, name: PROJECT }).waitFor();
+}
+
+async function openTask(title) {
+  await openProject();
+  await page.getByRole('link', { name: title }).first().click();
+  await page.getByRole('heading', { level: 1, name: title }).waitFor();
+}
+
+/// Whether the task page offers a form of the task's own (besides signing out).
+async function taskHasForms() {
+  return (await page.locator('main form:not([action="/sign-out"])').count()) > 0;
+}
+
+await step('sign in from the emailed invitation', async () => {
+  await page.goto(invite);
+  const button = page.getByRole('button', { name: new RegExp(`^Sign in and open ${PROJECT}`) });
+  await button.waitFor();
+  await screenshot('invitation');
+  await button.click();
+  await page.waitForURL(/\/projects\//);
+  await page.getByRole('heading', { level: 1, name: PROJECT }).waitFor();
+  await fitsTheScreen('the project page');
+  await screenshot('project');
+});
+
+await step('filter the tasks', async () => {
+  const filter = page.getByRole('navigation', { name: 'Task filter' });
+  for (const [label, param] of [['My tasks', 'mine'], ['Company tasks', 'company'], ['All tasks', 'all']]) {
+    await filter.getByRole('link', { name: label }).click();
+    await page.waitForURL(new RegExp(`filter=${param}`));
+    check(
+      (await filter.getByRole('link', { name: label }).getAttribute('aria-current')) === 'page',
+      `${label} is marked as the current filter`,
+    );
+    if (param === 'company') {
+      check(await page.getByRole('link', { name: TODO }).count(), `${TODO} (a company task) is listed under ${label}`);
+    }
+    await screenshot(`filter-${param}`);
+  }
+});
+
+await step('complete a simple task', async () => {
+  await openTask(TODO);
+  await screenshot('todo-task');
+  await page.getByRole('button', { name: 'Mark as done' }).click();
+  await page.getByRole('heading', { level: 1, name: PROJECT }).waitFor();
+});
+
+await step('fill a form task, with a validation error first', async () => {
+  await openTask(FORM);
+  if (!(await taskHasForms())) throw new Skip('form tasks are not built yet (no form on the task page)');
+  const sponsor = page.getByLabel('Executive sponsor (email)');
+  await sponsor.fill('not an email');
+  await page.getByLabel('Project manager (email)').fill('pm@acme.example');
+  await page.locator('main form').filter({ has: sponsor }).getByRole('button').first().click();
+  const invalid = page.getByLabel('Executive sponsor (email)');
+  await invalid.waitFor();
+  check((await invalid.getAttribute('aria-invalid')) === 'true', 'the wrong email is marked invalid');
+  check((await page.getByLabel('Project manager (email)').inputValue()) === 'pm@acme.example', 'what was typed is kept');
+  await fitsTheScreen('the form with its error');
+  await screenshot('form-error');
+  await invalid.fill('ceo@acme.example');
+  await page.locator('main form').filter({ has: invalid }).getByRole('button').first().click();
+  await page.waitForLoadState();
+  check((await page.locator('[aria-invalid="true"]').count()) === 0, 'no field is invalid any more');
+  await screenshot('form-done');
+});
+
+await step('upload a file', async () => {
+  await openTask(UPLOAD);
+  if (!(await taskHasForms())) throw new Skip('uploads are not built yet (no form on the task page)');
+  const input = page.locator('main input[type="file"]');
+  check(await input.count(), 'the upload task has a file input');
+  // A 1×1 PNG.
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  await input.first().setInputFiles({ name: 'acme-logo.png', mimeType: 'image/png', buffer: png });
+  await page.locator('main form').filter({ has: input.first() }).getByRole('button').first().click();
+  await page.waitForLoadState();
+  await page.getByText('acme-logo.png').first().waitFor();
+  await fitsTheScreen('the upload task');
+  await screenshot('upload-done');
+});
+
+await step('assign a task to a teammate', async () => {
+  await openTask(UPLOAD);
+  const assignee = page.getByLabel(/assign/i);
+  if (!(await assignee.count())) {
+    if (!(await taskHasForms())) throw new Skip('assigning is not built yet (no form on the task page)');
+    throw new Error('the task page has forms, but none labelled to assign the task');
+  }
+  const option = assignee.first().locator('option', { hasText: TEAMMATE });
+  await assignee.first().selectOption({ value: await option.first().getAttribute('value') });
+  await page.locator('main form').filter({ has: assignee.first() }).getByRole('button').first().click();
+  await page.waitForLoadState();
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  await openTask(UPLOAD);
+  const facts = await page.locator('dl').first().innerText();
+  check(facts.includes(TEAMMATE), `the task shows ${TEAMMATE} as assigned: ${facts}`);
+  await screenshot('assigned');
+});
+
+await step('see the team', async () => {
+  await openProject();
+  const team = page.getByRole('link', { name: 'Team', exact: true });
+  if (!(await team.count())) throw new Skip('the team page is not built yet');
+  await team.click();
+  await page.getByRole('heading', { level: 1, name: 'Team' }).waitFor();
+  check(await page.getByText(TEAMMATE).count(), `${TEAMMATE} is on the team page`);
+  await fitsTheScreen('the team page');
+  await screenshot('team');
+});
+
+await step('edit the profile, with a validation error first', async () => {
+  const link = page.getByRole('link', { name: 'Profile', exact: true });
+  if (!(await link.count())) throw new Skip('the profile page is not built yet');
+  await link.first().click();
+  await page.getByRole('heading', { level: 1, name: 'Your profile' }).waitFor();
+  await screenshot('profile');
+  const first = page.getByLabel('First name');
+  await first.fill('');
+  await page.getByLabel('Job title').fill('Head of Operations');
+  await page.getByRole('button', { name: 'Save my profile' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Your profile' }).waitFor();
+  check((await page.getByLabel('First name').getAttribute('aria-invalid')) === 'true', 'an empty first name is refused');
+  check((await page.getByLabel('Job title').inputValue()) === 'Head of Operations', 'what was typed is kept');
+  await fitsTheScreen('the profile with its error');
+  await screenshot('profile-error');
+  await page.getByLabel('First name').fill('Mia');
+  await page.getByRole('button', { name: 'Save my profile' }).click();
+  await page.waitForLoadState();
+  await page.getByRole('link', { name: 'Profile', exact: true }).first().click();
+  check((await page.getByLabel('Job title').inputValue()) === 'Head of Operations', 'the job title was saved');
+  check((await page.getByLabel('First name').inputValue()) === 'Mia', 'the first name was saved');
+  await screenshot('profile-saved');
+});
+
+await step('sign out', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/sign-in/);
+  await page.goto(new URL('/projects', invite).href);
+  await page.waitForURL(/\/sign-in/);
+  await screenshot('signed-out');
+});
+
+await browser.close();
+
+if (consoleErrors.length) {
+  console.log(`FAILED: the pages caused errors:\n${consoleErrors.join('\n')}`);
+  results.push(['failed', 'console errors']);
+}
+const count = (what) => results.filter(([r]) => r === what).length;
+console.log(`${viewportName}: ${count('ok')} passed, ${count('skipped')} skipped, ${count('failed')} failed; screenshots in ${shots}`);
+process.exit(count('failed') ? 1 : 0);
