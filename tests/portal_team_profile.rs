@@ -9,7 +9,7 @@ mod portal_support;
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
 use handoff::domain::{Email, ProjectId, ProjectStatus};
 use handoff::store::NewUser;
-use portal_support::{Portal, Setup, spawn_portal};
+use portal_support::{Browser, Page, Portal, Setup, spawn_portal};
 
 const DANA: &str = "dana@acme.example";
 const OMAR: &str = "omar@acme.example";
@@ -511,4 +511,175 @@ async fn the_profile_shows_email_and_company_read_only_and_keeps_values_on_error
     assert_eq!(forged.status, 403);
     let still = store.user(portal.user_id(DANA).await).await.unwrap().unwrap();
     assert_eq!(still.first_name.as_deref(), Some("Dana"));
+}
+
+/// A small valid PNG (1×1, one grey pixel).
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3A, 0x7E, 0x9B, 0x55, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x08, 0xD7, 0x63,
+    0x68, 0x00, 0x00, 0x00, 0x82, 0x00, 0x81, 0xDD, 0x43, 0x6A, 0xF4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60,
+    0x82,
+];
+
+/// Posts the picture form as a browser does: `multipart/form-data`, the token first.
+async fn post_picture(portal: &Portal, browser: &Browser, csrf: Option<&str>, file_name: &str, claimed_type: &str, bytes: &[u8]) -> Page {
+    let boundary = "----handoff-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    if let Some(csrf) = csrf {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").as_bytes());
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"picture\"; filename=\"{file_name}\"\r\nContent-Type: {claimed_type}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let cookies: Vec<String> = browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let response = no_redirects()
+        .post(format!("{}/profile/picture", portal.base()))
+        .header("cookie", cookies.join("; "))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap();
+    Page { status, headers, body }
+}
+
+/// A client that shows redirects instead of following them, as the support module's.
+fn no_redirects() -> reqwest::Client {
+    crm_http::install_crypto_provider();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The status of a conditional GET (`If-None-Match: etag`) of `path`.
+async fn revalidate(portal: &Portal, browser: &Browser, path: &str, etag: &str) -> u16 {
+    let cookies: Vec<String> = browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    no_redirects()
+        .get(format!("{}{path}", portal.base()))
+        .header("cookie", cookies.join("; "))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn pictures(portal: &Portal) -> i64 {
+    portal.count("SELECT COUNT(*) FROM user_pictures").await
+}
+
+#[tokio::test]
+async fn a_picture_is_kept_and_shown_only_to_people_sharing_a_project() {
+    let mut portal = spawn_portal().await;
+    let (acme, _) = two_companies(&mut portal).await;
+    let mut dana = portal.signed_in(DANA).await;
+    let token = dana.get("/profile").await.csrf();
+
+    let saved = post_picture(&portal, &dana, Some(&token), "me.png", "image/png", PNG).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(saved.location(), "/profile?saved=picture");
+    let profile = dana.get(saved.location()).await;
+    assert!(profile.body.contains("Your picture was saved."));
+    let dana_id = portal.user_id(DANA).await;
+    assert!(
+        profile.body.contains(&format!(r#"src="/profile/picture/{dana_id}?v="#)),
+        "{}",
+        profile.body
+    );
+    let team_page = dana.get(&team(acme)).await;
+    assert!(
+        team_page.body.contains(&format!(r#"src="/profile/picture/{dana_id}""#)),
+        "the team shows it"
+    );
+
+    // To Dana and to Omar (same project): the image, as an image, never sniffed.
+    let url = format!("/profile/picture/{dana_id}");
+    let mut omar = portal.signed_in(OMAR).await;
+    for viewer in [&mut dana, &mut omar] {
+        let image = viewer.get(&url).await;
+        assert_eq!(image.status, 200, "{}", image.body);
+        assert_eq!(image.headers["content-type"], "image/png");
+        assert_eq!(image.headers["x-content-type-options"], "nosniff");
+        assert!(image.headers["cache-control"].to_str().unwrap().contains("private"));
+        let etag = image.headers["etag"].to_str().unwrap().to_owned();
+        let again = revalidate(&portal, viewer, &url, &etag).await;
+        assert_eq!(again, 304, "unchanged: not sent again");
+    }
+    // To Zoe (another company), to someone signed out, for people without one: nothing.
+    let mut zoe = portal.signed_in(ZOE).await;
+    assert_eq!(zoe.get(&url).await.status, 404);
+    assert_eq!(portal.browser().get(&url).await.status, 303, "signed out: to sign-in");
+    let omar_id = portal.user_id(OMAR).await;
+    assert_eq!(dana.get(&format!("/profile/picture/{omar_id}")).await.status, 404, "no picture");
+    assert_eq!(dana.get("/profile/picture/not-an-id").await.status, 404);
+
+    // Removing it.
+    let token = dana.get("/profile").await.csrf();
+    let removed = dana.post("/profile/remove-picture", &[("csrf", &token)]).await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(pictures(&portal).await, 0);
+    assert_eq!(dana.get(&url).await.status, 404);
+    assert_eq!(
+        portal
+            .count("SELECT COUNT(*) FROM activity WHERE action IN ('profile.picture_changed', 'profile.picture_removed')")
+            .await,
+        2
+    );
+}
+
+#[tokio::test]
+async fn oversized_non_image_or_unsigned_pictures_are_refused_and_nothing_is_stored() {
+    let mut portal = spawn_portal().await;
+    two_companies(&mut portal).await;
+    let mut dana = portal.signed_in(DANA).await;
+    let token = dana.get("/profile").await.csrf();
+
+    let mut big = PNG.to_vec();
+    big.resize(handoff::web::portal::profile::MAX_PICTURE_BYTES + 1, 0);
+    let page = post_picture(&portal, &dana, Some(&token), "big.png", "image/png", &big).await;
+    assert_eq!(page.status, 413, "{}", page.body);
+    assert!(page.body.contains("The picture is larger than 2048 KB"), "{}", page.body);
+    assert!(page.body.contains(r#"class="field-error" id="picture-error""#), "beside the field");
+
+    let html = b"<html><script>alert(1)</script></html>";
+    let page = post_picture(&portal, &dana, Some(&token), "me.png", "image/png", html).await;
+    assert_eq!(page.status, 415, "{}", page.body);
+    assert!(page.body.contains("This file is not a PNG, JPEG, WebP or GIF image."));
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+    assert_eq!(
+        post_picture(&portal, &dana, Some(&token), "me.svg", "image/svg+xml", svg)
+            .await
+            .status,
+        415
+    );
+    assert_eq!(
+        post_picture(&portal, &dana, Some(&token), "", "application/octet-stream", b"")
+            .await
+            .status,
+        422
+    );
+
+    for bad in [None, Some("forged")] {
+        let page = post_picture(&portal, &dana, bad, "me.png", "image/png", PNG).await;
+        assert_eq!(page.status, 403, "{bad:?}");
+    }
+    let signed_out = post_picture(&portal, &portal.browser(), Some(&token), "me.png", "image/png", PNG).await;
+    assert_eq!(signed_out.status, 303);
+    assert_eq!(pictures(&portal).await, 0);
+    assert_eq!(
+        portal
+            .count("SELECT COUNT(*) FROM activity WHERE action = 'profile.picture_changed'")
+            .await,
+        0
+    );
 }

@@ -58,6 +58,8 @@ pub fn routes() -> Vec<PortalRoute> {
         R::get("/profile", SignedIn, profile::view),
         R::post("/profile", SignedIn, profile::save),
         R::get("/profile/picture/{user_id}", SignedIn, profile::picture),
+        profile::picture_route(),
+        R::post("/profile/remove-picture", SignedIn, profile::remove_picture),
         R::get("/static/portal.css", Public, stylesheet),
         R::get("/static/brand.css", Public, brand_stylesheet),
     ]

@@ -214,3 +214,154 @@ pub(super) async fn picture(
     )
         .into_response())
 }
+
+/// What a request to the picture form may carry beyond the picture: the token and the
+/// multipart framing. Past [`MAX_PICTURE_BYTES`] plus this, the request is cut off.
+const PICTURE_REQUEST_SLACK: usize = 64 * 1024;
+/// An oversized picture is read to the end (and thrown away) up to this much, so the
+/// browser gets the page that says why instead of a broken connection.
+const PICTURE_DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The image types a picture may be, recognised by their first bytes (never by the
+/// name or the type the browser sent). SVG is not among them: it can carry script.
+///
+/// web/portal/upload.rs (task uploads) sniffs the same four types among others; this
+/// small copy keeps pictures in the database instead of on disk (see 0012_profiles.sql).
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// `POST /profile/picture` as a route: its body may be larger than axum's default
+/// limit (2 MB) by the form's framing.
+pub(super) fn picture_route() -> super::PortalRoute {
+    let mut route = super::PortalRoute::post("/profile/picture", super::Access::SignedIn, upload_picture);
+    route.handler = route
+        .handler
+        .layer(axum::extract::DefaultBodyLimit::max(PICTURE_DRAIN_LIMIT + PICTURE_REQUEST_SLACK));
+    route
+}
+
+/// What the picture form held.
+#[derive(Default)]
+struct PictureForm {
+    csrf: Option<String>,
+    picture: Option<Vec<u8>>,
+    too_large: bool,
+}
+
+/// Reads the form: the token (short), the picture up to [`MAX_PICTURE_BYTES`] (the
+/// rest of a larger one is read and dropped), other fields ignored.
+async fn read_picture_form(mut multipart: axum::extract::Multipart) -> PortalResult<PictureForm> {
+    let bad = |_| PortalError::BadRequest("The form could not be read. Go back and try again.".into());
+    let mut form = PictureForm::default();
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("csrf") => {
+                let mut token = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    token.extend_from_slice(&chunk);
+                    if token.len() > 256 {
+                        return Err(PortalError::Forbidden);
+                    }
+                }
+                form.csrf = Some(String::from_utf8_lossy(&token).into_owned());
+            }
+            Some("picture") => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    if form.too_large || bytes.len() + chunk.len() > MAX_PICTURE_BYTES {
+                        form.too_large = true;
+                        bytes = Vec::new();
+                    } else {
+                        bytes.extend_from_slice(&chunk);
+                    }
+                }
+                form.picture = Some(bytes);
+            }
+            _ => while field.chunk().await.map_err(bad)?.is_some() {},
+        }
+    }
+    Ok(form)
+}
+
+/// `POST /profile/picture` (multipart: `csrf`, then `picture`). Nothing is stored
+/// unless the token is right, the file is at most [`MAX_PICTURE_BYTES`] and its
+/// content is a PNG, JPEG, WebP or GIF image.
+pub(super) async fn upload_picture(
+    State(state): State<AppState>,
+    me: Customer,
+    headers: HeaderMap,
+    multipart: axum::extract::Multipart,
+) -> PortalResult<Response> {
+    if !super::csrf::same_site(&headers) {
+        return Err(PortalError::Forbidden);
+    }
+    let form = read_picture_form(multipart).await?;
+    if !form.csrf.is_some_and(|t| super::csrf::verify(&me.session_secret, &t)) {
+        tracing::info!("a picture upload without a valid form token was refused");
+        return Err(PortalError::Forbidden);
+    }
+    if form.too_large {
+        let message = format!("The picture is larger than {} KB. Choose a smaller one.", MAX_PICTURE_BYTES / 1024);
+        return refuse_picture(&state, &me, StatusCode::PAYLOAD_TOO_LARGE, message).await;
+    }
+    let bytes = form.picture.unwrap_or_default();
+    if bytes.is_empty() {
+        return refuse_picture(&state, &me, StatusCode::UNPROCESSABLE_ENTITY, "Choose a picture to upload.".into()).await;
+    }
+    let Some(content_type) = image_type(&bytes) else {
+        let message = "This file is not a PNG, JPEG, WebP or GIF image.".to_owned();
+        return refuse_picture(&state, &me, StatusCode::UNSUPPORTED_MEDIA_TYPE, message).await;
+    };
+    state.store.set_picture(me.user.id, content_type, &bytes).await?;
+    Ok(Redirect::to("/profile?saved=picture").into_response())
+}
+
+/// The profile page with `message` beside the picture's field.
+async fn refuse_picture(state: &AppState, me: &Customer, status: StatusCode, message: String) -> PortalResult<Response> {
+    let extras = Extras {
+        picture_error: Some(message),
+        ..Extras::default()
+    };
+    let mut response = invalid(state, me, None, extras).await?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// `POST /profile/remove-picture`.
+pub(super) async fn remove_picture(State(state): State<AppState>, form: CsrfForm<super::csrf::NoFields>) -> PortalResult<Response> {
+    state.store.remove_picture(form.customer.user.id).await?;
+    Ok(Redirect::to("/profile?saved=picture-removed").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pictures_are_recognised_by_their_first_bytes() {
+        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(image_type(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), Some("image/jpeg"));
+        assert_eq!(image_type(b"GIF89a\x01\x00"), Some("image/gif"));
+        assert_eq!(image_type(b"RIFF\x24\x00\x00\x00WEBPVP8 "), Some("image/webp"));
+        for not in [
+            &b"<svg xmlns='http://www.w3.org/2000/svg'/>"[..],
+            b"<html>",
+            b"RIFF\x24\x00\x00\x00WAVE",
+            b"\x89PN",
+            b"",
+        ] {
+            assert_eq!(image_type(not), None, "{not:?}");
+        }
+    }
+}
