@@ -40,6 +40,8 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("HANDOFF_SESSION_IDLE_TIMEOUT", "portal.session_idle_timeout"),
     ("HANDOFF_SESSION_ABSOLUTE_TIMEOUT", "portal.session_absolute_timeout"),
     ("HANDOFF_LINK_REQUESTS_PER_HOUR", "portal.link_requests_per_hour"),
+    ("HANDOFF_UPLOAD_DIR", "portal.upload_dir"),
+    ("HANDOFF_MAX_UPLOAD_MB", "portal.max_upload_mb"),
 ];
 
 /// Variables that are handoff's but not settings, so they raise no warning.

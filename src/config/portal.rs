@@ -26,6 +26,12 @@ pub struct PortalConfig {
     /// Fresh sign-in links one address may ask for per hour; requests beyond it get the
     /// same answer and send nothing.
     pub link_requests_per_hour: u32,
+    /// Where uploaded files are kept: outside anything served as static files, each
+    /// under a random name. Created when the first file arrives.
+    pub upload_dir: std::path::PathBuf,
+    /// The largest file a task accepts, in bytes; larger uploads are cut off while
+    /// they stream and nothing is kept.
+    pub max_upload_bytes: u64,
 }
 
 #[derive(Deserialize)]
@@ -42,6 +48,8 @@ pub(super) struct RawPortal {
     session_absolute_timeout: String,
     // Text as well as numbers: an environment variable is always text.
     link_requests_per_hour: NumberOrText,
+    upload_dir: std::path::PathBuf,
+    max_upload_mb: NumberOrText,
 }
 
 #[derive(Deserialize)]
@@ -80,7 +88,22 @@ pub(super) fn validate(branding: RawBranding, portal: RawPortal) -> Result<(Bran
                 .parse()
                 .map_err(|_| bad("portal.link_requests_per_hour", format!("`{t}` is not a whole number")))?,
         },
+        upload_dir: portal.upload_dir,
+        max_upload_bytes: match portal.max_upload_mb {
+            NumberOrText::Number(n) => n,
+            NumberOrText::Text(t) => t
+                .trim()
+                .parse()
+                .map_err(|_| bad("portal.max_upload_mb", format!("`{t}` is not a whole number")))?,
+        }
+        .checked_mul(1024 * 1024)
+        .filter(|&n| n > 0)
+        .map(u64::from)
+        .ok_or_else(|| bad("portal.max_upload_mb", "must be between 1 and 4095 (megabytes)".into()))?,
     };
+    if config.upload_dir.as_os_str().is_empty() {
+        return Err(bad("portal.upload_dir", "must not be empty".into()));
+    }
     if config.session_idle_timeout > config.session_absolute_timeout {
         return Err(bad(
             "portal.session_idle_timeout",

@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod email;
+pub mod form;
 pub mod ids;
 pub mod lifecycle;
 pub mod people;

@@ -3,14 +3,67 @@
 //! CRM writebacks and sends the same invitations.
 
 use crate::app::AppState;
+use crate::domain::form::Submission;
 use crate::domain::people::Actor;
-use crate::domain::{ProjectId, ProjectStatus};
-use crate::store::{Completion, StoreError};
+use crate::domain::{ProjectId, ProjectStatus, UserId};
+use crate::store::{Completion, NewTaskFile, StoreError};
 
 /// Completes `key` in `project` as `actor`; `source` names the channel in the activity
 /// log (`cli`, `api`, `portal`). Completing a completed task changes nothing.
 pub async fn complete_task(state: &AppState, project: ProjectId, key: &str, actor: Actor, source: &str) -> Result<Completion, StoreError> {
     state.store.complete_task(project, key, actor, source).await
+}
+
+/// Hands in a form's answers, a question's answer or an approval decision on `key`
+/// and, unless changes were requested, completes the task: one transaction with the
+/// same activity and writebacks as [`complete_task`]. Returns whether it completed.
+pub async fn submit_task(
+    state: &AppState,
+    project: ProjectId,
+    key: &str,
+    actor: Actor,
+    source: &str,
+    submission: &Submission,
+) -> Result<bool, StoreError> {
+    state.store.submit_task(project, key, actor, source, submission).await
+}
+
+/// Records a file already stored on disk as an upload to `key` (activity included).
+pub async fn add_task_file(
+    state: &AppState,
+    project: ProjectId,
+    key: &str,
+    actor: Actor,
+    source: &str,
+    file: &NewTaskFile,
+    max_files: u32,
+) -> Result<uuid::Uuid, StoreError> {
+    state.store.add_task_file(project, key, actor, source, file, max_files).await
+}
+
+/// Adds a comment to `key` (activity included).
+pub async fn comment_on_task(
+    state: &AppState,
+    project: ProjectId,
+    key: &str,
+    actor: Actor,
+    source: &str,
+    body: &str,
+) -> Result<uuid::Uuid, StoreError> {
+    state.store.add_task_comment(project, key, actor, source, body).await
+}
+
+/// Assigns the unassigned task `key` to `assignee`, a customer teammate on the project
+/// (activity included).
+pub async fn assign_task(
+    state: &AppState,
+    project: ProjectId,
+    key: &str,
+    assignee: UserId,
+    actor: Actor,
+    source: &str,
+) -> Result<(), StoreError> {
+    state.store.assign_task(project, key, assignee, actor, source).await
 }
 
 /// Moves a project through its lifecycle. When it becomes Active, the members whose

@@ -24,6 +24,7 @@ mod record_changes;
 mod rows;
 mod sessions;
 mod sync_state;
+mod task_work;
 mod team;
 pub mod writeback;
 
@@ -40,6 +41,7 @@ pub use projects::{Completion, ProjectSummary};
 pub use record_changes::StoredChange;
 pub use sessions::{LinkProblem, NewSession, Session, UsableInvitation};
 pub use sync_state::StoredToken;
+pub use task_work::{NewTaskFile, StoredSubmission, TaskComment, TaskFile};
 pub use team::{NewTeammate, Picture, TeamMember, TeammateInvite, TeammateRefusal};
 
 /// Runs `$body` with `$p` bound to the backend's pool.

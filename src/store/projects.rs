@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::rows::{PhaseRow, ProjectRow, TaskRow, project_columns, task_columns};
 use super::writeback::{self, EventContext};
-use super::{Store, StoreError, activity, bulk, on_pool, on_tx};
+use super::{Store, StoreError, Tx, activity, bulk, on_pool, on_tx};
 use crate::domain::people::{Actor, NewActivity};
 use crate::domain::project::{NewProject, Project, ProjectDetails};
 use crate::domain::{Progress, ProjectId, ProjectStatus, TaskId, TaskStatus};
@@ -186,82 +186,88 @@ impl Store {
     /// Completes a task, if every task it depends on is completed. Completing a
     /// completed task changes nothing, so a retried request is harmless.
     pub async fn complete_task(&self, project: ProjectId, key: &str, actor: Actor, source: &str) -> Result<Completion, StoreError> {
-        const TASK: &str = "SELECT id, status, title, phase_id FROM tasks WHERE project_id = $1 AND key = $2";
-        const PHASE_LEFT: &str = "SELECT ph.name, (SELECT COUNT(*) FROM tasks t WHERE t.project_id = $1 AND t.phase_id = ph.id AND t.status <> 'completed') \
-                                  FROM phases ph WHERE ph.id = $2";
-        const OPEN_DEPS: &str = "SELECT t.key FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id \
-                                 WHERE d.task_id = $1 AND t.status <> 'completed' ORDER BY t.position";
-        const COMPLETE: &str = "UPDATE tasks SET status = 'completed', completed_at = $1, completed_by = $2 WHERE id = $3";
         let mut tx = self.begin().await?;
-        let project_status: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT status FROM projects WHERE id = $1").bind(project.as_uuid()).fetch_optional(&mut **c).await)?;
-        let project_status: ProjectStatus = super::rows::parse(
-            "projects.status",
-            &project_status.ok_or_else(|| StoreError::not_found("project", project))?,
-        )?;
-        // An archived project is a closed record: its history no longer changes.
-        if project_status == ProjectStatus::Archived {
-            return Err(StoreError::Refused(format!(
-                "project {project} is archived; its tasks can no longer change"
-            )));
-        }
-        let task: Option<(Uuid, String, String, Uuid)> =
-            on_tx!(&mut tx, c => sqlx::query_as(TASK).bind(project.as_uuid()).bind(key).fetch_optional(&mut **c).await)?;
-        let (task_id, status, title, phase_id) =
-            task.ok_or_else(|| StoreError::not_found("task", format!("`{key}` in project {project}")))?;
-        if super::rows::parse_task_status(&status)? == TaskStatus::Completed {
-            return Ok(Completion::AlreadyCompleted);
-        }
-        let open: Vec<String> = on_tx!(&mut tx, c => sqlx::query_scalar(OPEN_DEPS).bind(task_id).fetch_all(&mut **c).await)?;
-        if !open.is_empty() {
-            return Err(StoreError::Refused(format!(
-                "task `{key}` is blocked: it waits for {}",
-                open.join(", ")
-            )));
-        }
-        let by = match actor {
-            Actor::User(u) => Some(u),
-            Actor::System => None,
-        };
-        let progress_before = writeback::snapshot_in(&mut tx, project).await?.map(|s| s.progress);
-        let by_uuid = by.map(|u| u.as_uuid());
-        on_tx!(&mut tx, c => sqlx::query(COMPLETE).bind(Utc::now()).bind(by_uuid).bind(task_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        on_tx!(&mut tx, c => sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2").bind(Utc::now()).bind(project.as_uuid()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        let details = serde_json::json!({ "task": key });
-        activity::record(
-            &mut tx,
-            &NewActivity {
-                project_id: Some(project),
-                actor,
-                action: "task.completed".into(),
-                source: source.into(),
-                details,
-            },
-        )
-        .await?;
-        // What the CRM hears of it (workflow writeback rules decide what, at delivery).
-        let context = EventContext {
-            task_title: Some(title),
-            phase_name: None,
-            actor: by,
-        };
-        let mut events = vec![(WritebackEvent::TaskCompleted, context.clone())];
-        let (phase, left): (String, i64) =
-            on_tx!(&mut tx, c => sqlx::query_as(PHASE_LEFT).bind(project.as_uuid()).bind(phase_id).fetch_one(&mut **c).await)?;
-        if left == 0 {
-            let phase_context = EventContext {
-                phase_name: Some(phase),
-                ..context.clone()
-            };
-            events.push((WritebackEvent::PhaseCompleted, phase_context));
-        }
-        let after = writeback::snapshot_in(&mut tx, project).await?;
-        if after.as_ref().map(|s| s.progress) != progress_before {
-            events.push((WritebackEvent::ProgressChanged, context));
-        }
-        writeback::queue(&mut tx, project, &events, after).await?;
+        let done = complete_in(&mut tx, project, key, actor, source).await?;
         tx.commit().await?;
-        Ok(Completion::Completed)
+        Ok(done)
     }
+}
+
+/// [`Store::complete_task`] inside the caller's transaction, for changes that complete
+/// a task as part of something larger (a form's answers and the completion are one).
+pub(crate) async fn complete_in(tx: &mut Tx, project: ProjectId, key: &str, actor: Actor, source: &str) -> Result<Completion, StoreError> {
+    const TASK: &str = "SELECT id, status, title, phase_id FROM tasks WHERE project_id = $1 AND key = $2";
+    const PHASE_LEFT: &str = "SELECT ph.name, (SELECT COUNT(*) FROM tasks t WHERE t.project_id = $1 AND t.phase_id = ph.id AND t.status <> 'completed') \
+                              FROM phases ph WHERE ph.id = $2";
+    const OPEN_DEPS: &str = "SELECT t.key FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id \
+                             WHERE d.task_id = $1 AND t.status <> 'completed' ORDER BY t.position";
+    const COMPLETE: &str = "UPDATE tasks SET status = 'completed', completed_at = $1, completed_by = $2 WHERE id = $3";
+    let project_status: Option<String> = on_tx!(&mut *tx, c => sqlx::query_scalar("SELECT status FROM projects WHERE id = $1").bind(project.as_uuid()).fetch_optional(&mut **c).await)?;
+    let project_status: ProjectStatus = super::rows::parse(
+        "projects.status",
+        &project_status.ok_or_else(|| StoreError::not_found("project", project))?,
+    )?;
+    // An archived project is a closed record: its history no longer changes.
+    if project_status == ProjectStatus::Archived {
+        return Err(StoreError::Refused(format!(
+            "project {project} is archived; its tasks can no longer change"
+        )));
+    }
+    let task: Option<(Uuid, String, String, Uuid)> =
+        on_tx!(&mut *tx, c => sqlx::query_as(TASK).bind(project.as_uuid()).bind(key).fetch_optional(&mut **c).await)?;
+    let (task_id, status, title, phase_id) = task.ok_or_else(|| StoreError::not_found("task", format!("`{key}` in project {project}")))?;
+    if super::rows::parse_task_status(&status)? == TaskStatus::Completed {
+        return Ok(Completion::AlreadyCompleted);
+    }
+    let open: Vec<String> = on_tx!(&mut *tx, c => sqlx::query_scalar(OPEN_DEPS).bind(task_id).fetch_all(&mut **c).await)?;
+    if !open.is_empty() {
+        return Err(StoreError::Refused(format!(
+            "task `{key}` is blocked: it waits for {}",
+            open.join(", ")
+        )));
+    }
+    let by = match actor {
+        Actor::User(u) => Some(u),
+        Actor::System => None,
+    };
+    let progress_before = writeback::snapshot_in(&mut *tx, project).await?.map(|s| s.progress);
+    let by_uuid = by.map(|u| u.as_uuid());
+    on_tx!(&mut *tx, c => sqlx::query(COMPLETE).bind(Utc::now()).bind(by_uuid).bind(task_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    on_tx!(&mut *tx, c => sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2").bind(Utc::now()).bind(project.as_uuid()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+    let details = serde_json::json!({ "task": key });
+    activity::record(
+        &mut *tx,
+        &NewActivity {
+            project_id: Some(project),
+            actor,
+            action: "task.completed".into(),
+            source: source.into(),
+            details,
+        },
+    )
+    .await?;
+    // What the CRM hears of it (workflow writeback rules decide what, at delivery).
+    let context = EventContext {
+        task_title: Some(title),
+        phase_name: None,
+        actor: by,
+    };
+    let mut events = vec![(WritebackEvent::TaskCompleted, context.clone())];
+    let (phase, left): (String, i64) =
+        on_tx!(&mut *tx, c => sqlx::query_as(PHASE_LEFT).bind(project.as_uuid()).bind(phase_id).fetch_one(&mut **c).await)?;
+    if left == 0 {
+        let phase_context = EventContext {
+            phase_name: Some(phase),
+            ..context.clone()
+        };
+        events.push((WritebackEvent::PhaseCompleted, phase_context));
+    }
+    let after = writeback::snapshot_in(&mut *tx, project).await?;
+    if after.as_ref().map(|s| s.progress) != progress_before {
+        events.push((WritebackEvent::ProgressChanged, context));
+    }
+    writeback::queue(&mut *tx, project, &events, after).await?;
+    Ok(Completion::Completed)
 }
 
 fn count(n: i64) -> usize {
