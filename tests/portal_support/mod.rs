@@ -126,7 +126,11 @@ impl Portal {
     }
 
     fn planned(&self, setup: &Setup<'_>) -> NewProject {
-        let template = handoff::domain::template::parse("portal-test.toml", TEMPLATE).unwrap();
+        self.planned_from(setup, TEMPLATE)
+    }
+
+    fn planned_from(&self, setup: &Setup<'_>, template: &str) -> NewProject {
+        let template = handoff::domain::template::parse("portal-test.toml", template).unwrap();
         let spec = ProjectSpec {
             name: setup.name.into(),
             template_key: "portal-test".into(),
@@ -145,9 +149,14 @@ impl Portal {
     /// completions queue writebacks), and, when it is live, emails each customer a
     /// link through the staff "resend" path.
     pub async fn project(&self, setup: Setup<'_>) -> ProjectId {
+        self.project_from(setup, TEMPLATE).await
+    }
+
+    /// [`Portal::project`] from another template (TOML text).
+    pub async fn project_from(&self, setup: Setup<'_>, template: &str) -> ProjectId {
         let store = self.app.store();
         let company = store.find_or_create_company(setup.company).await.unwrap();
-        let mut project = self.planned(&setup);
+        let mut project = self.planned_from(&setup, template);
         project.company_id = Some(company.id);
         let id = store.create_project(&project, Actor::System, "test").await.unwrap();
         self.link_to_crm(id).await;
@@ -367,6 +376,49 @@ impl Browser {
             .await
             .unwrap();
         self.read(response).await
+    }
+
+    /// A multipart form (encoded by hand): the text fields in order, then one file
+    /// field `(field name, file name, bytes)`.
+    pub async fn post_file(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> Page {
+        const BOUNDARY: &str = "handoff-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        let (field, name, bytes) = file;
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.read(response).await
+    }
+
+    /// The whole response body as bytes (downloads).
+    pub async fn get_bytes(&mut self, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.bytes().await.unwrap().to_vec())
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {

@@ -27,6 +27,10 @@ pub enum PortalError {
     /// A state-changing request without the right form token (or from another site).
     #[error("forbidden")]
     Forbidden,
+    /// The person may see this but not do it (a viewer changing a task, a member
+    /// deciding an approval meant for the company's admins).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The change is not allowed now (a blocked task, an archived project).
     #[error("{0}")]
     Refused(String),
@@ -82,6 +86,7 @@ impl IntoResponse for PortalError {
                 "This form has expired",
                 "The form was not accepted, and nothing was changed. Go back, reload the page and try again.".to_owned(),
             ),
+            PortalError::NotAllowed(m) => (StatusCode::FORBIDDEN, "You cannot do that here", m),
             PortalError::Refused(m) => (StatusCode::CONFLICT, "That cannot be done right now", m),
             PortalError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something in the request was not right", m),
             PortalError::Internal(cause) => {

@@ -12,13 +12,17 @@
 
 pub mod csrf;
 pub mod error;
+mod files;
 pub mod pages;
 pub mod profile;
 pub mod projects;
 pub mod routes;
 pub mod session;
 mod sign_in;
+mod task_actions;
+mod tasks;
 pub mod team;
+pub mod upload;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -50,6 +54,16 @@ pub fn routes() -> Vec<PortalRoute> {
         R::get("/projects/{id}", ProjectMember, projects::view),
         R::get("/projects/{id}/tasks/{key}", ProjectMember, projects::task),
         R::post("/projects/{id}/tasks/{key}/complete", ProjectEditor, projects::complete),
+        // Task work (#6): forms, questions, approvals (customer admins only, tasks.rs),
+        // uploads and downloads, comments, assignment.
+        R::post("/projects/{id}/tasks/{key}/form", ProjectEditor, task_actions::submit_form),
+        R::post("/projects/{id}/tasks/{key}/answer", ProjectEditor, task_actions::answer),
+        R::post("/projects/{id}/tasks/{key}/approval", ProjectEditor, task_actions::decide),
+        R::post("/projects/{id}/tasks/{key}/comments", ProjectEditor, task_actions::comment),
+        R::post("/projects/{id}/tasks/{key}/assign", ProjectEditor, task_actions::assign),
+        files::upload_route("/projects/{id}/tasks/{key}/files"),
+        R::get("/projects/{id}/tasks/{key}/files/{file_id}", ProjectMember, files::download),
+        R::post("/projects/{id}/tasks/{key}/files-done", ProjectEditor, files::hand_in),
         // Team and profile (#6). Inviting is for customer admins only (team.rs), a
         // narrower rule than ProjectEditor; a picture is shown to its person and to
         // people sharing a visible project with them (profile.rs).

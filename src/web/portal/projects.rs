@@ -105,7 +105,7 @@ pub(super) async fn list(State(state): State<AppState>, me: Customer) -> PortalR
 
 /// A task as the portal lists it.
 #[derive(Serialize)]
-struct TaskView {
+pub(super) struct TaskView {
     key: String,
     title: String,
     status: &'static str,
@@ -120,15 +120,15 @@ struct TaskView {
 
 /// What one project page needs to describe tasks: the details, who is who, and the
 /// person's role.
-struct Scope<'a> {
-    details: &'a ProjectDetails,
-    names: HashMap<UserId, String>,
-    me: UserId,
-    role: ProjectRole,
+pub(super) struct Scope<'a> {
+    pub details: &'a ProjectDetails,
+    pub names: HashMap<UserId, String>,
+    pub me: UserId,
+    pub role: ProjectRole,
 }
 
 impl Scope<'_> {
-    fn view(&self, t: &Task) -> TaskView {
+    pub fn view(&self, t: &Task) -> TaskView {
         let status = self.details.status_of(t);
         let base = format!("/projects/{}/tasks/{}", self.details.project.id, t.key);
         TaskView {
@@ -177,7 +177,11 @@ impl Scope<'_> {
 }
 
 /// The project (customer-visible parts only) and the person's role, or not found.
-async fn load(state: &AppState, me: &Customer, raw_id: &str) -> PortalResult<(ProjectDetails, ProjectRole, HashMap<UserId, String>)> {
+pub(super) async fn load(
+    state: &AppState,
+    me: &Customer,
+    raw_id: &str,
+) -> PortalResult<(ProjectDetails, ProjectRole, HashMap<UserId, String>)> {
     let id = project_id(raw_id)?;
     let role = me.role_in(state, id).await?;
     let details = state.store.project_details(id).await?.ok_or(PortalError::NotFound)?;
@@ -287,56 +291,11 @@ pub(super) async fn view(
     render(&state, "project.html", &p.name, Some(&me), &page)
 }
 
-/// `GET /projects/{id}/tasks/{key}`: one task. Richer task types (forms, uploads,
-/// approvals, comments) render their parts here.
+/// `GET /projects/{id}/tasks/{key}`: one task, with what its kind asks for (see
+/// [`super::tasks`]).
 pub(super) async fn task(State(state): State<AppState>, me: Customer, Path((id, key)): Path<(String, String)>) -> PortalResult<Response> {
-    let (details, role, names) = load(&state, &me, &id).await?;
-    let task = details
-        .task_by_key(&key)
-        .filter(|t| t.visibility == Visibility::Customer)
-        .ok_or(PortalError::NotFound)?;
-    let scope = Scope {
-        details: &details,
-        names,
-        me: me.user.id,
-        role,
-    };
-    // Only customer-visible dependencies are named; internal ones stay internal.
-    let blocked_by: Vec<&str> = task
-        .depends_on
-        .iter()
-        .filter_map(|dep| details.tasks.iter().find(|t| t.id == *dep))
-        .filter(|t| t.status != TaskStatus::Completed)
-        .map(|t| {
-            if t.visibility == Visibility::Customer {
-                t.title.as_str()
-            } else {
-                "a step by the onboarding team"
-            }
-        })
-        .collect();
-    #[derive(Serialize)]
-    struct Page<'a> {
-        project_name: &'a str,
-        project_href: String,
-        phase_name: &'a str,
-        task: TaskView,
-        description: Option<&'a str>,
-        blocked_by: Vec<&'a str>,
-    }
-    let page = Page {
-        project_name: &details.project.name,
-        project_href: format!("/projects/{}", details.project.id),
-        phase_name: details
-            .phases
-            .iter()
-            .find(|p| p.id == task.phase_id)
-            .map_or("", |p| p.name.as_str()),
-        task: scope.view(task),
-        description: task.description.as_deref(),
-        blocked_by,
-    };
-    render(&state, "task.html", &task.title, Some(&me), &page)
+    let loaded = super::tasks::load_task(&state, &me, &id, &key).await?;
+    super::tasks::render_task(&state, &me, &loaded, None).await
 }
 
 /// `POST /projects/{id}/tasks/{key}/complete`: through the one entry point, so the
