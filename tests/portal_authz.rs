@@ -14,8 +14,10 @@ mod portal_support;
 use axum::extract::{Path, State};
 use axum::http::Method;
 use handoff::app::AppState;
-use handoff::domain::people::{Actor, ProjectRole};
-use handoff::domain::{Email, ProjectId, UserId};
+use handoff::domain::people::{Actor, ProjectRole, UserKind};
+use handoff::domain::project::{ProjectSpec, plan_project};
+use handoff::domain::{Email, ProjectId, ProjectStatus, UserId};
+use handoff::store::NewUser;
 use handoff::web::portal::{self, Access, Customer, PortalRoute};
 use portal_support::{Browser, Page, Portal, Setup, spawn_portal};
 use secrecy::SecretString;
@@ -30,16 +32,90 @@ const COLLEAGUE: &str = "sam@acme.example";
 const STRANGER: &str = "zed@globex.example";
 const PROJECT_NAME: &str = "Acme rollout";
 
+/// The member's project: a task of every kind a route may act on, all open.
+const TEMPLATE: &str = r#"
+name = "Authorization matrix"
+[[phases]]
+key = "start"
+name = "Getting started"
+[[phases.tasks]]
+key = "sign-contract"
+title = "Sign the contract"
+type = "todo"
+owner = "customer"
+[[phases.tasks]]
+key = "company-profile"
+title = "Company profile"
+type = "question"
+prompt = "Tell us about you"
+owner = "customer"
+[[phases.tasks]]
+key = "stakeholders"
+title = "Name your project team"
+type = "form"
+owner = "customer"
+fields = [{ key = "sponsor", label = "Executive sponsor (email)", type = "email", required = true }]
+[[phases.tasks]]
+key = "charter"
+title = "Approve the charter"
+type = "approval"
+owner = "customer"
+subject = "The project charter"
+[[phases.tasks]]
+key = "logo"
+title = "Upload your logo"
+type = "upload"
+owner = "customer"
+accept = ["png"]
+max_files = 5
+[[phases.tasks]]
+key = "internal-prep"
+title = "Internal preparation"
+type = "todo"
+visibility = "internal"
+"#;
+
+/// A 1×1 PNG: the file every upload sends.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63,
+    0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44,
+    0xae, 0x42, 0x60, 0x82,
+];
+
+/// The task a route's `{key}` names: one of the kind the route acts on.
+fn task_key(path: &str) -> &'static str {
+    let action = path.rsplit("{key}").next().unwrap_or("");
+    match action.split('/').nth(1).unwrap_or("") {
+        "form" => "stakeholders",
+        "answer" => "company-profile",
+        "approval" => "charter",
+        "files" | "files-done" => "logo",
+        _ => "sign-contract",
+    }
+}
+
+/// POSTs that take a multipart form, and the name of their file field.
+fn multipart_field(path: &str) -> Option<&'static str> {
+    match path {
+        "/projects/{id}/tasks/{key}/files" => Some("file"),
+        "/profile/picture" => Some("picture"),
+        _ => None,
+    }
+}
+
 /// A value for each path parameter a portal route may have, pointing at the member's
 /// project and things. A route with a parameter not named here fails the matrix until
 /// it is added (with, in [`world`], whatever makes it exist).
-fn fill(param: &str, world: &World) -> Option<String> {
+fn fill(param: &str, path: &str, world: &World) -> Option<String> {
     Some(match param {
         "id" => world.project.to_string(),
         // The member, who has a picture (see `world`).
         "user_id" => world.member.to_string(),
-        // A customer-owned, customer-visible to-do the member may complete.
-        "key" => "sign-contract".into(),
+        // An open, customer-owned, customer-visible task of the route's kind.
+        "key" => task_key(path).into(),
+        // The file the member uploaded to the upload task (see `world`).
+        "file_id" => world.file.clone()?,
         // Public sign-in routes: a well-formed token that names no invitation.
         "token" => "A".repeat(43),
         _ => return None,
@@ -75,6 +151,8 @@ struct World {
     /// The project every path points at (Acme's, with the member and the viewer).
     project: ProjectId,
     member: UserId,
+    /// A file of the member's upload task, when uploads exist.
+    file: Option<String>,
     /// Each visitor's own project, for fresh sign-in links.
     own: Vec<(&'static str, ProjectId)>,
     db: Db,
@@ -82,13 +160,12 @@ struct World {
 
 async fn world() -> World {
     let mut portal = spawn_portal().await;
-    let project = portal
-        .project(Setup::active(
-            PROJECT_NAME,
-            "Acme",
-            &[(MEMBER, ProjectRole::CustomerAdmin), (VIEWER, ProjectRole::CustomerViewer)],
-        ))
-        .await;
+    let project = project_from_template(
+        &portal,
+        "Acme",
+        &[(MEMBER, ProjectRole::CustomerAdmin), (VIEWER, ProjectRole::CustomerViewer)],
+    )
+    .await;
     let colleague = portal
         .project(Setup::active(
             "Acme second site",
@@ -113,9 +190,53 @@ async fn world() -> World {
         portal,
         project,
         member,
+        file: None,
         own: vec![(MEMBER, project), (VIEWER, project), (COLLEAGUE, colleague), (STRANGER, stranger)],
         db,
     }
+}
+
+/// Acme's live project from [`TEMPLATE`] with `customers`, their invitations queued.
+async fn project_from_template(portal: &Portal, company: &str, customers: &[(&str, ProjectRole)]) -> ProjectId {
+    let store = portal.app.store();
+    let template = handoff::domain::template::parse("authz.toml", TEMPLATE).unwrap();
+    let spec = ProjectSpec {
+        name: PROJECT_NAME.into(),
+        template_key: "authz".into(),
+        company_id: None,
+        start_date: "2026-11-23".parse().unwrap(),
+        goal_date: None,
+    };
+    let mut project = plan_project(&template, spec).unwrap();
+    let company = store.find_or_create_company(company).await.unwrap();
+    project.company_id = Some(company.id);
+    project.status = ProjectStatus::Active;
+    let id = store.create_project(&project, Actor::System, "test").await.unwrap();
+    for (email, role) in customers {
+        let email = Email::parse(email).unwrap();
+        let mut new = NewUser::new(UserKind::Customer, email.clone());
+        new.company_id = Some(company.id);
+        let (user, _) = store.upsert_user(&new).await.unwrap();
+        store.add_member(id, user.id, *role, None, Actor::System, "test").await.unwrap();
+        handoff::engine::invitations::resend(&portal.app.state, id, &email, Actor::System, "test")
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// The member uploads a file to the upload task, over HTTP as a browser would; its id
+/// from the task page's link. None while the portal has no uploads.
+async fn upload_a_file(member: &mut Browser, base: &str, project: ProjectId) -> Option<String> {
+    let task = format!("/projects/{project}/tasks/logo");
+    let sent = send(member, base, &Method::POST, &format!("{task}/files"), Some("file")).await;
+    if sent.status == 404 || sent.status == 405 {
+        return None;
+    }
+    let page = member.get(&task).await;
+    let prefix = format!("{task}/files/");
+    let at = page.body.find(&prefix)? + prefix.len();
+    Some(page.body[at..].chars().take_while(|c| c.is_ascii_hexdigit() || *c == '-').collect())
 }
 
 /// What the matrix needs of a route (the handler stays in the router).
@@ -137,8 +258,8 @@ fn entries(routes: &[PortalRoute]) -> Vec<Entry> {
 }
 
 impl World {
-    /// A browser on `base` signed in as `who` (a fresh sign-in when the last request
-    /// ended the session, as signing out does).
+    /// A browser on `base` signed in as `who`: its session in `sessions`, or a fresh
+    /// sign-in (at first, and after a request ended the session, as signing out does).
     async fn browser(&mut self, who: Who, base: &str, sessions: &mut Vec<(Who, String)>) -> Browser {
         let mut browser = Browser::new(base);
         let Some(email) = who.email() else {
@@ -146,17 +267,7 @@ impl World {
         };
         if let Some((_, cookie)) = sessions.iter().find(|(w, _)| *w == who) {
             browser.cookies.insert("handoff_session".into(), cookie.clone());
-            if self
-                .portal
-                .app
-                .store()
-                .session_count(self.portal.user_id(email).await)
-                .await
-                .unwrap()
-                > 0
-            {
-                return browser;
-            }
+            return browser;
         }
         let project = self.own.iter().find(|(e, _)| *e == email).unwrap().1;
         let address = Email::parse(email).unwrap();
@@ -176,6 +287,8 @@ impl World {
     async fn matrix(&mut self, base: &str, table: &[Entry]) -> Vec<String> {
         let mut wrong = Vec::new();
         let mut sessions = Vec::new();
+        let mut member = self.browser(Who::Member, base, &mut sessions).await;
+        self.file = upload_a_file(&mut member, base, self.project).await;
         for route in table {
             let mut path = route.path.to_owned();
             let mut unfilled = false;
@@ -184,7 +297,7 @@ impl World {
                 .split('/')
                 .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             {
-                match fill(param, self) {
+                match fill(param, route.path, self) {
                     Some(value) => path = path.replace(&format!("{{{param}}}"), &value),
                     None => {
                         wrong.push(format!(
@@ -202,8 +315,12 @@ impl World {
             for who in Who::ALL {
                 let mut browser = self.browser(who, base, &mut sessions).await;
                 let before = self.db.fingerprint().await;
-                let page = send(&mut browser, &route.method, &path).await;
+                let page = send(&mut browser, base, &route.method, &path, multipart_field(route.path)).await;
                 let changed = self.db.fingerprint().await != before;
+                if browser.session().is_none() {
+                    // Signed out (or the session refused): sign in afresh next time.
+                    sessions.retain(|(w, _)| *w != who);
+                }
                 row.push_str(&format!(" {who:?} {}", page.status));
                 let verdict = judge(route, who, &page, changed);
                 if let Err(why) = verdict {
@@ -225,15 +342,47 @@ impl World {
 
 /// One request: a GET, or a POST carrying this visitor's own valid form token, so the
 /// form token is never what stops it.
-async fn send(browser: &mut Browser, method: &Method, path: &str) -> Page {
+async fn send(browser: &mut Browser, base: &str, method: &Method, path: &str, file_field: Option<&str>) -> Page {
     let token = browser
         .session()
         .map_or_else(|| "none".to_owned(), |id| portal::csrf::token_for(&SecretString::from(id.clone())));
-    match *method {
-        Method::GET => browser.get(path).await,
-        Method::POST => browser.post(path, &[("csrf", &token)]).await,
-        ref other => panic!("the matrix does not send {other} yet: add it to send()"),
+    match (method.clone(), file_field) {
+        (Method::GET, _) => browser.get(path).await,
+        (Method::POST, None) => browser.post(path, &[("csrf", &token)]).await,
+        (Method::POST, Some(field)) => post_multipart(browser, base, path, &token, field).await,
+        (other, _) => panic!("the matrix does not send {other} yet: add it to send()"),
     }
+}
+
+/// A multipart form as a browser sends it: the form token first, then [`PNG`] in
+/// `field`. (The cookie jar is read, not updated: an upload sets no cookie.)
+async fn post_multipart(browser: &Browser, base: &str, path: &str, token: &str, field: &str) -> Page {
+    const BOUNDARY: &str = "----handoffAuthzBoundary5c1d";
+    let mut body = format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n").into_bytes();
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"logo.png\"\r\nContent-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(PNG);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let cookies: Vec<String> = browser.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{base}{path}"))
+        .header("cookie", cookies.join("; "))
+        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.text().await.unwrap();
+    Page { status, headers, body }
 }
 
 /// Whether `page` is what `who` may get from `route`.
@@ -306,12 +455,13 @@ async fn every_portal_route_answers_only_those_its_access_allows() {
     let base = world.portal.base().to_owned();
     let wrong = world.matrix(&base, &table).await;
     assert!(wrong.is_empty(), "the authorization matrix found:\n{}", wrong.join("\n"));
-    // The member's completion went through (so the refusals before it were real).
+    // The member's requests went through (so the refusals before them were real):
+    // the to-do and, with uploads, the upload task were completed.
     let done = world
         .db
         .scalar("SELECT COUNT(*) FROM activity WHERE action = 'task.completed'")
         .await;
-    assert_eq!(done, 1, "the member completed the task once");
+    assert!(done >= 1, "the member completed tasks: {done}");
 }
 
 /// A handler that takes the signed-in customer but never asks whether they belong to
@@ -481,14 +631,8 @@ impl Db {
         self.fingerprint().await.iter().any(|(table, _)| table == name)
     }
 
-    /// A 1×1 PNG as `user`'s picture (as profile.rs would store it).
+    /// [`PNG`] as `user`'s picture (as profile.rs would store it).
     async fn add_picture(&self, user: UserId) {
-        const PNG: &[u8] = &[
-            0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00,
-            0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
-            0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49,
-            0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-        ];
         const SQL: &str = "INSERT INTO user_pictures (user_id, content_type, bytes, updated_at) VALUES ($1, 'image/png', $2, $3)";
         let (id, now) = (user.as_uuid(), chrono::Utc::now());
         match self {
