@@ -188,7 +188,7 @@ await step('upload a file', async () => {
     'base64',
   );
   await input.first().setInputFiles({ name: 'acme-logo.png', mimeType: 'image/png', buffer: png });
-  await page.locator('main form').filter({ has: input.first() }).getByRole('button').first().click();
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
   await page.waitForLoadState();
   await page.getByText('acme-logo.png').first().waitFor();
   await fitsTheScreen('the upload task');
