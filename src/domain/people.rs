@@ -146,7 +146,12 @@ mod tests {
             ProjectRole::CustomerAdmin.invitable_roles(),
             [ProjectRole::CustomerMember, ProjectRole::CustomerViewer]
         );
-        for role in [ProjectRole::CustomerMember, ProjectRole::CustomerViewer, ProjectRole::Owner, ProjectRole::Staff] {
+        for role in [
+            ProjectRole::CustomerMember,
+            ProjectRole::CustomerViewer,
+            ProjectRole::Owner,
+            ProjectRole::Staff,
+        ] {
             assert!(role.invitable_roles().is_empty(), "{role}");
         }
     }

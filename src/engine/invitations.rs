@@ -61,7 +61,8 @@ pub async fn invite_teammate(
     inviter: crate::domain::UserId,
     teammate: &crate::store::NewTeammate,
 ) -> Result<crate::store::TeammateInvite, StoreError> {
-    let invitation = fresh(state).ok_or_else(|| StoreError::Refused("Invitations cannot be sent right now. Please try again later.".into()))?;
+    let invitation =
+        fresh(state).ok_or_else(|| StoreError::Refused("Invitations cannot be sent right now. Please try again later.".into()))?;
     let outcome = state.store.invite_teammate(project, inviter, teammate, &invitation).await?;
     if let crate::store::TeammateInvite::Invited { user, created, invitation } = &outcome {
         tracing::info!(%project, %user, %invitation, new_user = created, "a teammate was invited from the portal");
