@@ -71,6 +71,7 @@ pub fn from_describe(d: &ObjectDescribe) -> FieldCatalog {
             let lookup = Relationship {
                 lookup: f.name.clone(),
                 target: None,
+                points_to: f.reference_to.clone(),
             };
             catalog.relationships.insert(relationship.clone(), lookup);
         }

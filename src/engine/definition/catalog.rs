@@ -30,6 +30,10 @@ pub struct Relationship {
     /// is then checked to its end (`Account.Name` needs Account to have `Name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<FieldCatalog>,
+    /// The objects the lookup may point at, as the CRM describes it (`["User"]`; several
+    /// for a polymorphic lookup; empty when unknown).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub points_to: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,6 +201,7 @@ mod tests {
             Relationship {
                 lookup: "OwnerId".into(),
                 target: Some(user),
+                points_to: vec!["User".into()],
             },
         );
         let mut opportunity = FieldCatalog::new(
@@ -211,6 +216,7 @@ mod tests {
             Relationship {
                 lookup: "AccountId".into(),
                 target: Some(account),
+                points_to: vec!["Account".into()],
             },
         );
         opportunity.relationships.insert(
@@ -218,6 +224,7 @@ mod tests {
             Relationship {
                 lookup: "WhatId".into(),
                 target: None,
+                points_to: vec!["Account".into(), "Opportunity".into()],
             },
         );
         assert!(matches!(opportunity.resolve("Account.Name"), Some(Resolved::Field(f)) if f.name == "Name"));

@@ -8,6 +8,9 @@ use super::placeholder::{Placeholder, ProjectValue, Text};
 use super::{CLOSE_DATE_FIELDS, ContactSource, Event, GoalDate, Problem, STAGE_FIELDS, StartDate, TemplateChoice, Workflow, WritebackRule};
 use crate::sync::change::ObjectKind;
 
+/// Salesforce's object for the org's users, which owner and team lookups point at.
+const USER_OBJECT: &str = "User";
+
 struct Check<'a> {
     workflow: &'a Workflow,
     catalog: &'a FieldCatalog,
@@ -76,6 +79,24 @@ impl Check<'_> {
                 field.name,
                 field.kind.as_str(),
                 names.join(" or ")
+            );
+            self.problem(key, message);
+        }
+    }
+
+    /// A user-lookup field must point at the CRM's users: one pointing elsewhere (a
+    /// team field set to a Partner__c → Account lookup) would have every poll ask for
+    /// the Account's Email, which it does not have. Only Salesforce describes targets;
+    /// HubSpot's user lookups are its owner properties, which point at owners.
+    fn points_at_users(&mut self, key: &str, field: &FieldInfo) {
+        let Some(lookup) = self.catalog.relationships.values().find(|r| r.lookup == field.name) else {
+            return;
+        };
+        if !lookup.points_to.is_empty() && !lookup.points_to.iter().any(|o| o == USER_OBJECT) {
+            let message = format!(
+                "`{}` looks up {}; a CRM user lookup must point at {USER_OBJECT}",
+                field.name,
+                lookup.points_to.join(" or ")
             );
             self.problem(key, message);
         }
@@ -194,6 +215,7 @@ impl Check<'_> {
         for (key, name) in users.chain(team).collect::<Vec<_>>() {
             if let Some(f) = self.field(&key, name).cloned() {
                 self.kind_is(&key, &f, &[FieldKind::Reference], "a CRM user lookup");
+                self.points_at_users(&key, &f);
             }
         }
         for (custom, crm_field) in &p.custom_fields {

@@ -136,6 +136,39 @@ fn the_start_and_goal_must_be_date_fields() {
 }
 
 #[test]
+fn owner_and_team_fields_must_point_at_users() {
+    let mut catalog = opportunity();
+    for (relationship, lookup, object) in [("Owner", "OwnerId", "User"), ("Account", "AccountId", "Account")] {
+        catalog.relationships.insert(
+            relationship.into(),
+            crate::engine::definition::catalog::Relationship {
+                lookup: lookup.into(),
+                target: None,
+                points_to: vec![object.into()],
+            },
+        );
+    }
+    let w: Workflow = parse(
+        FILE,
+        &BASE.replace(
+            "owner_field = \"OwnerId\"",
+            "owner_field = \"OwnerId\"\nteam_fields = [\"AccountId\"]",
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = w.validate_against(&catalog, FILE);
+    assert!(
+        has(
+            &p,
+            "project.team_fields[0]",
+            "`AccountId` looks up Account; a CRM user lookup must point at User"
+        ),
+        "{p:?}"
+    );
+    assert!(!p.iter().any(|p| p.key == "project.owner_field"), "OwnerId points at User: {p:?}");
+}
+
+#[test]
 fn owner_and_team_fields_must_be_user_lookups() {
     let p = check(&BASE.replace("owner_field = \"OwnerId\"", "owner_field = \"Name\"\nteam_fields = [\"Owner\"]"));
     assert!(has(&p, "project.owner_field", "a CRM user lookup needs reference"), "{p:?}");
