@@ -156,6 +156,9 @@ async fn workflows_list_and_a_dry_run_show_the_plan_and_change_nothing() {
         "{text}"
     );
     assert!(text.contains("onboarding"), "{text}");
+    // The owner from OwnerId and the custom fields the workflow maps.
+    assert!(text.contains("  owner     ") && text.contains("[CRM OwnerId]"), "{text}");
+    assert!(text.contains("  field     "), "{text}");
     assert_eq!(
         db.store().await.engine_counts().await.unwrap().projects,
         0,

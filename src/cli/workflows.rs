@@ -141,6 +141,19 @@ async fn dry_run(state: &AppState, name: &str, record: &str) -> anyhow::Result<E
     if let Some(c) = &planned.company {
         println!("  company   {} ({})", c.name, c.external_id);
     }
+    // Staff are matched when the plan is applied (by CRM user link, then email).
+    for staff in &planned.staff {
+        let who = match (&staff.name, &staff.email) {
+            (Some(name), Some(email)) => format!("{name} <{}>", email.as_str()),
+            (None, Some(email)) => email.as_str().to_owned(),
+            (Some(name), None) => name.clone(),
+            (None, None) => format!("CRM user {}", staff.crm_user_id),
+        };
+        println!("  {:<9} {who}  [CRM {}]", staff.role.as_str(), staff.field);
+    }
+    for (name, value) in &planned.custom_fields {
+        println!("  field     {name} = {value}");
+    }
     println!("  people    {}", planned.people.len());
     for person in &planned.people {
         let crm_role = person.contact_role.as_deref().unwrap_or("-");
