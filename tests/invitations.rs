@@ -90,9 +90,12 @@ async fn an_invitation_is_emailed_once_with_a_link_matching_the_stored_hash() {
     let smtp = SmtpCapture::start().await;
     let mailer = mailer(&smtp.url());
 
-    let first = deliver_invitations(&store, &mailer, &sealer, &base(), 10).await.unwrap();
+    // The configured product name (branding) signs the email.
+    let first = deliver_invitations(&store, &mailer, &sealer, &base(), "Northwind Launchpad", 10)
+        .await
+        .unwrap();
     assert_eq!(first.sent, 1);
-    let again = deliver_invitations(&store, &mailer, &sealer, &base(), 10).await.unwrap();
+    let again = deliver_invitations(&store, &mailer, &sealer, &base(), "handoff", 10).await.unwrap();
     assert_eq!(again.sent, 0, "sent once");
     let messages = smtp.messages();
     assert_eq!(messages.len(), 1);
@@ -105,6 +108,7 @@ async fn an_invitation_is_emailed_once_with_a_link_matching_the_stored_hash() {
         .expect("the sign-in link");
     let token = link.trim_start_matches("https://onboard.example.com/invite/");
     assert!(text.contains("Acme onboarding"), "{text}");
+    assert!(text.contains("on Northwind Launchpad") && !text.contains("handoff"), "{text}");
     let stored = store.invitation_hashes().await.unwrap();
     assert_eq!(stored, [token_hash(token)], "the database holds only the token's hash");
 }
@@ -116,14 +120,14 @@ async fn a_transient_smtp_failure_is_retried_later() {
     let sealer = sealer(&db);
     invite_dana(&store, &sealer).await;
     let busy = SmtpCapture::start_with(Behaviour::RefuseRcpt("451 4.3.0 try again later")).await;
-    let report = deliver_invitations(&store, &mailer(&busy.url()), &sealer, &base(), 10)
+    let report = deliver_invitations(&store, &mailer(&busy.url()), &sealer, &base(), "handoff", 10)
         .await
         .unwrap();
     assert_eq!((report.sent, report.retried, report.dead), (0, 1, 0));
     // Not due again until the backoff has passed.
     let smtp = SmtpCapture::start().await;
     assert_eq!(
-        deliver_invitations(&store, &mailer(&smtp.url()), &sealer, &base(), 10)
+        deliver_invitations(&store, &mailer(&smtp.url()), &sealer, &base(), "handoff", 10)
             .await
             .unwrap()
             .sent,
@@ -139,7 +143,7 @@ async fn a_permanent_failure_is_dead_lettered_and_can_be_replayed() {
     let sealer = sealer(&db);
     invite_dana(&store, &sealer).await;
     let refusing = SmtpCapture::start_with(Behaviour::RefuseRcpt("550 5.1.1 no such user")).await;
-    let report = deliver_invitations(&store, &mailer(&refusing.url()), &sealer, &base(), 10)
+    let report = deliver_invitations(&store, &mailer(&refusing.url()), &sealer, &base(), "handoff", 10)
         .await
         .unwrap();
     assert_eq!(report.dead, 1);
@@ -150,7 +154,7 @@ async fn a_permanent_failure_is_dead_lettered_and_can_be_replayed() {
     store.outbox_retry(dead[0].id).await.unwrap();
     let smtp = SmtpCapture::start().await;
     assert_eq!(
-        deliver_invitations(&store, &mailer(&smtp.url()), &sealer, &base(), 10)
+        deliver_invitations(&store, &mailer(&smtp.url()), &sealer, &base(), "handoff", 10)
             .await
             .unwrap()
             .sent,

@@ -20,8 +20,6 @@ use crate::store::{Store, StoreError};
 pub const MAX_ATTEMPTS: i32 = 8;
 /// How long a claimed row is reserved for the worker that claimed it.
 const LEASE: Duration = Duration::minutes(5);
-/// The product name invitations use until branding is configurable (#6).
-const PRODUCT_NAME: &str = "handoff";
 
 #[derive(Deserialize)]
 struct InvitationPayload {
@@ -42,17 +40,19 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds((30i64 << exp).min(3600))
 }
 
-/// Sends up to `limit` due invitation emails.
+/// Sends up to `limit` due invitation emails, signed with `product_name` (the
+/// configured branding, as the portal shows it).
 pub async fn deliver_invitations(
     store: &Store,
     mailer: &Mailer,
     sealer: &Sealer,
     base_url: &url::Url,
+    product_name: &str,
     limit: u32,
 ) -> Result<Delivered, StoreError> {
     let mut out = Delivered::default();
     for item in store.claim_outbox("email", limit, LEASE).await? {
-        match send_one(store, mailer, sealer, base_url, &item).await {
+        match send_one(store, mailer, sealer, base_url, product_name, &item).await {
             Ok(()) => {
                 store.outbox_done(item.id).await?;
                 out.sent += 1;
@@ -73,7 +73,14 @@ pub async fn deliver_invitations(
 }
 
 /// Err carries the message and whether retrying is pointless.
-async fn send_one(store: &Store, mailer: &Mailer, sealer: &Sealer, base_url: &url::Url, item: &OutboxItem) -> Result<(), (String, bool)> {
+async fn send_one(
+    store: &Store,
+    mailer: &Mailer,
+    sealer: &Sealer,
+    base_url: &url::Url,
+    product_name: &str,
+    item: &OutboxItem,
+) -> Result<(), (String, bool)> {
     let payload: InvitationPayload =
         serde_json::from_value(item.payload.0.clone()).map_err(|e| (format!("unreadable outbox payload: {e}"), true))?;
     let context = store
@@ -97,7 +104,7 @@ async fn send_one(store: &Store, mailer: &Mailer, sealer: &Sealer, base_url: &ur
         inviter_name: name(&context.owner_first_name, &context.owner_last_name),
         company_name: context.company_name.clone(),
         project_name: context.project_name.clone(),
-        product_name: PRODUCT_NAME.into(),
+        product_name: product_name.to_owned(),
         sign_in_url: sign_in_url(base_url, &token),
         expires_at: context.expires_at,
         welcome_message: context.welcome_message.clone(),

@@ -187,10 +187,11 @@ struct DeliverJob {
     mailer: Arc<crate::mail::Mailer>,
     sealer: Arc<crate::sealed::Sealer>,
     base_url: url::Url,
+    product_name: String,
 }
 
 async fn deliver_tick(_tick: Tick<CronUtc>, job: Data<DeliverJob>) -> Result<(), BoxDynError> {
-    match crate::engine::deliver::deliver_invitations(&job.store, &job.mailer, &job.sealer, &job.base_url, 50).await {
+    match crate::engine::deliver::deliver_invitations(&job.store, &job.mailer, &job.sealer, &job.base_url, &job.product_name, 50).await {
         Ok(d) => {
             if d.sent + d.retried + d.dead > 0 {
                 tracing::info!(sent = d.sent, retried = d.retried, dead = d.dead, "invitation emails");
@@ -297,6 +298,7 @@ pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duratio
                     mailer: Arc::new(mailer),
                     sealer: sealer.clone(),
                     base_url: state.config.server.base_url.clone(),
+                    product_name: state.config.branding.product_name.clone(),
                 };
                 let deliver = WorkerBuilder::new("deliver-email")
                     .backend(CronScheduler::new(Every(DELIVER_EVERY)))

@@ -196,10 +196,17 @@ impl Portal {
     /// Sends the due invitation emails; returns how many went out.
     pub async fn deliver(&mut self) -> usize {
         let base: url::Url = self.app.base_url.parse().unwrap();
-        let sent = deliver_invitations(self.app.store(), &self.mailer, &self.sealer, &base, 50)
-            .await
-            .unwrap()
-            .sent;
+        let sent = deliver_invitations(
+            self.app.store(),
+            &self.mailer,
+            &self.sealer,
+            &base,
+            &self.app.state.config.branding.product_name,
+            50,
+        )
+        .await
+        .unwrap()
+        .sent;
         let messages = self.smtp.messages();
         let prefix = format!("{}/invite/", self.app.base_url);
         for message in &messages[self.seen..] {
