@@ -62,6 +62,11 @@ impl AppState {
     ///   until the CRM answers again, and it was checked when it was deployed
     ///   (`handoff check`). It is checked again at the next start; there is no
     ///   background re-check, so what runs only changes when handoff starts.
+    ///
+    /// Record changes keep flowing while a workflow is off, and other workflows handle
+    /// them. So that the deals won meanwhile still get their projects, the outage is
+    /// noted (from its first start, across restarts), and when the workflow runs again
+    /// the changes of its connection and object received since then are queued again.
     pub async fn validate_workflows_live(mut self) -> Self {
         use crate::engine::validate_live::{Verdict, validate_live, workflow_file};
         let dir = self.config.workflows.dir.clone();
@@ -71,6 +76,7 @@ impl AppState {
             match verdict {
                 Verdict::Valid => {
                     tracing::info!(workflow = %w.name, connection = %w.trigger.connection, "workflow fits the CRM's fields");
+                    self.catch_up(w).await;
                     running.push(w.clone());
                 }
                 Verdict::NoConnection => running.push(w.clone()),
@@ -81,6 +87,7 @@ impl AppState {
                         %error,
                         "cannot read the CRM's fields: the workflow runs unchecked until the next start"
                     );
+                    self.catch_up(w).await;
                     running.push(w.clone());
                 }
                 Verdict::Invalid(problems) => {
@@ -93,11 +100,33 @@ impl AppState {
                         problems = problems.len(),
                         "the workflow does not fit the CRM's fields and will not run; fix it and restart (`handoff check` lists the problems)"
                     );
+                    let reason = problems.first().map(ToString::to_string).unwrap_or_default();
+                    let (connection, object) = (&w.trigger.connection, w.trigger.object.as_str());
+                    if let Err(e) = self
+                        .store
+                        .workflow_off(&w.name, connection, object, chrono::Utc::now(), &reason)
+                        .await
+                    {
+                        tracing::warn!(workflow = %w.name, error = %e, "cannot note that the workflow is off; what it misses will not be caught up");
+                    }
                 }
             }
         }
         self.workflows = Arc::new(running);
         self
+    }
+
+    /// A workflow that was off runs again: what it missed is queued again.
+    async fn catch_up(&self, w: &Workflow) {
+        match self.store.workflow_back(&w.name).await {
+            Ok(Some(requeued)) => tracing::info!(
+                workflow = %w.name,
+                requeued,
+                "the workflow runs again: record changes received while it was off are handled again"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(workflow = %w.name, error = %e, "cannot catch up on what the workflow missed while it was off"),
+        }
     }
 }
 

@@ -310,6 +310,77 @@ async fn serve_does_not_run_a_workflow_that_does_not_fit_and_runs_the_rest() {
     assert_eq!(running, ["hubspot-closedwon", "offline-closedwon", "salesforce-closed-won"]);
 }
 
+/// Polls the Salesforce sandbox's opportunities and runs the workflows on what came in.
+async fn poll_and_run(state: &AppState) -> handoff::engine::run::RunReport {
+    let crm = state.crms.get("salesforce").unwrap().clone();
+    handoff::sync::poll::poll_once(
+        &state.store,
+        crm.as_ref(),
+        ObjectKind::Deal,
+        handoff::sync::ChangeSource::Poll,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    run(state).await
+}
+
+async fn run(state: &AppState) -> handoff::engine::run::RunReport {
+    let now = chrono::Utc::now();
+    let planner = handoff::engine::run::Planner {
+        catalog: &state.catalog,
+        sealer: None,
+        now,
+        today: now.date_naive(),
+        invitation_validity: state.config.portal.invitation_validity,
+    };
+    handoff::engine::run::run_pending(&state.store, &state.workflows, &planner, 1000)
+        .await
+        .unwrap()
+}
+
+/// A workflow that did not fit is off, and record changes go past it meanwhile; once it
+/// is fixed and handoff restarts, the deals it missed still become projects, once.
+#[tokio::test]
+async fn a_workflow_fixed_after_an_outage_catches_up_on_what_it_missed() {
+    let sb = sandboxes().await;
+    let db = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("salesforce-closed-won.toml");
+    let (_, broken, _) = broken_workflows().into_iter().find(|(s, ..)| *s == "sf-picklist-value").unwrap();
+    std::fs::write(&file, broken).unwrap();
+    let start = || async {
+        AppState::build(config(&db, &sb, dir.path()))
+            .await
+            .unwrap()
+            .validate_workflows_live()
+            .await
+    };
+
+    let off = start().await;
+    assert!(off.workflows.is_empty(), "the broken workflow does not run");
+    let missed = poll_and_run(&off).await;
+    assert!(missed.changes > 0, "{missed:?}");
+    assert_eq!(missed.projects_created, 0);
+    // Restarted while still broken: still off (the outage keeps its first start).
+    let still_off = start().await;
+    assert!(still_off.workflows.is_empty());
+
+    std::fs::write(&file, SF_WORKFLOW).unwrap();
+    let fixed = start().await;
+    assert_eq!(fixed.workflows.len(), 1);
+    let caught_up = run(&fixed).await;
+    assert_eq!(caught_up.changes, missed.changes, "every change it missed is handled again");
+    assert!(caught_up.projects_created > 0, "the won deals became projects: {caught_up:?}");
+    let projects = fixed.store.engine_counts().await.unwrap().projects;
+    assert_eq!(i64::try_from(caught_up.projects_created).unwrap(), projects);
+
+    // Nothing is caught up twice.
+    let again = start().await;
+    assert_eq!(run(&again).await.changes, 0);
+    assert_eq!(again.store.engine_counts().await.unwrap().projects, projects);
+}
+
 // ---- `handoff check`, the binary -------------------------------------------------------
 
 /// A configuration file for both sandboxes (the HubSpot one at `hubspot_url`), and the

@@ -26,6 +26,7 @@ mod sessions;
 mod sync_state;
 mod task_work;
 mod team;
+mod workflow_outages;
 pub mod writeback;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
