@@ -79,21 +79,8 @@ impl Store {
 
     /// [`Store::outbox_done`] for many rows, in one statement per thousand.
     pub async fn outbox_done_many(&self, ids: &[Uuid]) -> Result<(), StoreError> {
-        let now = Utc::now();
-        for chunk in ids.chunks(1000) {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "UPDATE outbox SET status = 'done', done_at = $1, last_error = NULL WHERE id IN ({})",
-                super::bulk::list(chunk.len(), 2)
-            ));
-            on_pool!(self, pool => {
-                let mut q = sqlx::query(sql).bind(now);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                q.execute(pool).await.map(|r| r.rows_affected())
-            })?;
-        }
-        Ok(())
+        let set = "status = 'done', done_at = $1, last_error = NULL";
+        super::record_changes::update_ids(self, "outbox", set, Some(Utc::now()), ids).await
     }
 
     /// A failed attempt: retried at `retry_at`, or dead-lettered (`retry_at` None) with

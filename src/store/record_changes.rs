@@ -187,21 +187,8 @@ impl Store {
 
     /// Marks changes handled by the engine, in one statement per thousand.
     pub async fn finish_record_changes(&self, ids: &[Uuid]) -> Result<(), StoreError> {
-        let now = Utc::now();
-        for chunk in ids.chunks(1000) {
-            let sql = sqlx::AssertSqlSafe(format!(
-                "UPDATE record_changes SET status = 'processed', processed_at = $1, attempts = attempts + 1 WHERE id IN ({})",
-                super::bulk::list(chunk.len(), 2)
-            ));
-            on_pool!(self, pool => {
-                let mut q = sqlx::query(sql).bind(now);
-                for id in chunk {
-                    q = q.bind(id);
-                }
-                q.execute(pool).await.map(|r| r.rows_affected())
-            })?;
-        }
-        Ok(())
+        let set = "status = 'processed', processed_at = $1, attempts = attempts + 1";
+        update_ids(self, "record_changes", set, Some(Utc::now()), ids).await
     }
 
     /// Marks a change handled by the engine; `error` keeps it (as failed) for an operator.
@@ -234,13 +221,23 @@ pub(super) fn claim_sql(table: &str, extra: &str, returning: &str, backend: supe
 
 /// Clears the claim on rows of `table` (see [`claim_sql`]).
 pub(super) async fn release(store: &Store, table: &str, ids: &[Uuid]) -> Result<(), StoreError> {
+    update_ids(store, table, "claimed_until = NULL", None, ids).await
+}
+
+/// `UPDATE {table} SET {set} WHERE id IN (…)` over `ids`, a thousand at a time, with
+/// `at` bound as `$1` when given: one statement where a loop would run one per row.
+pub(super) async fn update_ids(store: &Store, table: &str, set: &str, at: Option<DateTime<Utc>>, ids: &[Uuid]) -> Result<(), StoreError> {
+    let first = if at.is_some() { 2 } else { 1 };
     for chunk in ids.chunks(1000) {
         let sql = sqlx::AssertSqlSafe(format!(
-            "UPDATE {table} SET claimed_until = NULL WHERE id IN ({})",
-            super::bulk::list(chunk.len(), 1)
+            "UPDATE {table} SET {set} WHERE id IN ({})",
+            super::bulk::list(chunk.len(), first)
         ));
         on_pool!(store, pool => {
             let mut q = sqlx::query(sql);
+            if let Some(at) = at {
+                q = q.bind(at);
+            }
             for id in chunk {
                 q = q.bind(id);
             }
