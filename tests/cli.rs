@@ -322,6 +322,8 @@ async fn demo_turns_a_won_deal_in_each_crm_into_a_project_with_invitations_and_w
         "Task (Completed): Onboarding: Sales handoff completed",
         "onboarding_status        in_progress",
         "task (COMPLETED): Onboarding: Sales handoff completed",
+        // The links lead into the portal.
+        "Customer portal: open an invitation link above",
     ] {
         assert!(printed.contains(expected), "missing {expected:?} in:\n{printed}");
     }
@@ -336,6 +338,14 @@ async fn demo_turns_a_won_deal_in_each_crm_into_a_project_with_invitations_and_w
             .status(),
         200
     );
+    // A printed invitation link opens the portal's sign-in confirmation.
+    let link = printed
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("http://{address}/invite/")))
+        .unwrap();
+    let page = common::http_client().get(link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<button type=\"submit\">Sign in and open"));
     assert!(
         Command::new("kill")
             .args(["-TERM", &child.id().to_string()])

@@ -93,8 +93,11 @@ pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
     .await?;
     wait_for_writebacks(&state, Duration::from_secs(30)).await;
     show_writebacks(&salesforce, &sf_deal, &hubspot, &hs_deal)?;
-    println!("\nNot yet in this version: the customer portal behind the invitation links (issue #6).");
-    println!("\nhandoff            http://{address}  (health: /healthz, readiness: /readyz)");
+    println!(
+        "\nCustomer portal: open an invitation link above in a browser and press its button to sign in as that \
+         customer (each link works once)."
+    );
+    println!("\nhandoff            http://{address}  (portal: /projects; health: /healthz, readiness: /readyz)");
     println!(
         "Salesforce sandbox {}  (JWT user {}, org {})",
         salesforce.base_url(),
