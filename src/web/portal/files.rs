@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::csrf::{CsrfForm, NoFields};
 use super::error::{PortalError, PortalResult};
+use super::file_type::FileType;
 use super::routes::{Access, PortalRoute};
 use super::session::Customer;
 use super::tasks::{Action, Rejected, load_task, render_task};
-use super::upload::{self, FileType, UploadPolicy};
+use super::upload::{self, UploadPolicy};
 use crate::app::AppState;
 use crate::domain::TaskKind;
 use crate::domain::people::Actor;

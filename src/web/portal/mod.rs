@@ -12,6 +12,7 @@
 
 pub mod csrf;
 pub mod error;
+pub mod file_type;
 mod files;
 pub mod pages;
 pub mod profile;

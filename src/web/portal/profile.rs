@@ -222,23 +222,14 @@ const PICTURE_REQUEST_SLACK: usize = 64 * 1024;
 /// browser gets the page that says why instead of a broken connection.
 const PICTURE_DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
-/// The image types a picture may be, recognised by their first bytes (never by the
-/// name or the type the browser sent). SVG is not among them: it can carry script.
-///
-/// web/portal/upload.rs (task uploads) sniffs the same four types among others; this
-/// small copy keeps pictures in the database instead of on disk (see 0012_profiles.sql).
+/// The image type of a picture, recognised by its first bytes (never by the name or
+/// the type the browser sent) with the same check as task uploads: PNG, JPEG, WebP or
+/// GIF. SVG is not among them: it can carry script. (Pictures are kept in the database
+/// rather than on disk, see 0012_profiles.sql, so only the check is shared.)
 pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
+    super::file_type::sniff(bytes, true)
+        .filter(|t| super::file_type::FileType::IMAGES.contains(t))
+        .map(super::file_type::FileType::mime)
 }
 
 /// `POST /profile/picture` as a route: its body may be larger than axum's default

@@ -20,10 +20,11 @@ use axum::response::Response;
 use serde::Serialize;
 
 use super::error::{PortalError, PortalResult};
+use super::file_type::{FileType, accept_attribute, list_labels};
 use super::pages::{paragraphs, render};
 use super::projects::{Scope, TaskView, load};
 use super::session::Customer;
-use super::upload::{FileType, accept_attribute, list_labels, size_label};
+use super::upload::size_label;
 use crate::app::AppState;
 use crate::domain::form::Submission;
 use crate::domain::people::{MembershipStatus, ProjectRole};
