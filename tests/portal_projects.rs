@@ -9,31 +9,13 @@ mod portal_support;
 
 use handoff::domain::people::ProjectRole;
 use handoff::domain::{ProjectId, ProjectStatus};
-use portal_support::{Portal, Setup, spawn_portal};
-
-const DANA: &str = "dana@acme.example";
-const OMAR: &str = "omar@acme.example";
-const VERA: &str = "vera@acme.example";
-const ZOE: &str = "zoe@globex.example";
+use portal_support::{DANA, OMAR, Portal, Setup, VERA, ZOE, spawn_portal};
 
 /// Acme's project with Dana (admin), Omar (member) and Vera (viewer); Globex's with Zoe.
 async fn two_companies(portal: &mut Portal) -> (ProjectId, ProjectId) {
-    let acme = portal
-        .project(Setup::active(
-            "Acme onboarding",
-            "Acme",
-            &[
-                (DANA, ProjectRole::CustomerAdmin),
-                (OMAR, ProjectRole::CustomerMember),
-                (VERA, ProjectRole::CustomerViewer),
-            ],
-        ))
-        .await;
-    let globex = portal
-        .project(Setup::active("Globex onboarding", "Globex", &[(ZOE, ProjectRole::CustomerAdmin)]))
-        .await;
+    let projects = portal.two_companies().await;
     portal.deliver().await;
-    (acme, globex)
+    projects
 }
 
 async fn writebacks(portal: &Portal) -> i64 {

@@ -9,32 +9,15 @@ mod portal_support;
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
 use handoff::domain::{Email, ProjectId, ProjectStatus};
 use handoff::store::NewUser;
-use portal_support::{Browser, Page, Portal, Setup, spawn_portal};
+use portal_support::{Browser, DANA, OMAR, Page, Portal, Setup, VERA, ZOE, spawn_portal};
 
-const DANA: &str = "dana@acme.example";
-const OMAR: &str = "omar@acme.example";
-const VERA: &str = "vera@acme.example";
-const ZOE: &str = "zoe@globex.example";
 const SAM: &str = "sam.staff@handoff.example";
 const NEW: &str = "nina.new@acme.example";
 
 /// Acme's project with Dana (admin), Omar (member), Vera (viewer) and Sam (staff,
 /// owner); Globex's with Zoe. Everyone's links are delivered.
 async fn two_companies(portal: &mut Portal) -> (ProjectId, ProjectId) {
-    let acme = portal
-        .project(Setup::active(
-            "Acme onboarding",
-            "Acme",
-            &[
-                (DANA, ProjectRole::CustomerAdmin),
-                (OMAR, ProjectRole::CustomerMember),
-                (VERA, ProjectRole::CustomerViewer),
-            ],
-        ))
-        .await;
-    let globex = portal
-        .project(Setup::active("Globex onboarding", "Globex", &[(ZOE, ProjectRole::CustomerAdmin)]))
-        .await;
+    let (acme, globex) = portal.two_companies().await;
     let store = portal.app.store();
     let mut sam = NewUser::new(UserKind::Internal, Email::parse(SAM).unwrap());
     sam.first_name = Some("Sam".into());

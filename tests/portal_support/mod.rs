@@ -99,6 +99,12 @@ pub async fn spawn_portal_with(customize: impl FnOnce(&mut handoff::config::Conf
     }
 }
 
+/// The cast most portal tests use: Acme's admin, member and viewer, and Globex's admin.
+pub const DANA: &str = "dana@acme.example";
+pub const OMAR: &str = "omar@acme.example";
+pub const VERA: &str = "vera@acme.example";
+pub const ZOE: &str = "zoe@globex.example";
+
 /// One project to make: its name, company, status, and the customers in it.
 pub struct Setup<'a> {
     pub name: &'a str,
@@ -174,6 +180,26 @@ impl Portal {
             }
         }
         id
+    }
+
+    /// Acme's project with Dana (admin), Omar (member) and Vera (viewer), and Globex's
+    /// with Zoe; their links are not delivered yet.
+    pub async fn two_companies(&self) -> (ProjectId, ProjectId) {
+        let acme = self
+            .project(Setup::active(
+                "Acme onboarding",
+                "Acme",
+                &[
+                    (DANA, ProjectRole::CustomerAdmin),
+                    (OMAR, ProjectRole::CustomerMember),
+                    (VERA, ProjectRole::CustomerViewer),
+                ],
+            ))
+            .await;
+        let globex = self
+            .project(Setup::active("Globex onboarding", "Globex", &[(ZOE, ProjectRole::CustomerAdmin)]))
+            .await;
+        (acme, globex)
     }
 
     /// As if a workflow had made the project from a CRM deal.
