@@ -24,6 +24,9 @@ pub struct AppState {
     pub health: Health,
     /// The workflow definitions (workflows/*.toml).
     pub workflows: Arc<Vec<Workflow>>,
+    /// Project page models the portal keeps in memory (checked against the database's
+    /// page version on every use).
+    pub portal_pages: crate::web::portal::PageCache,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
             crms,
             health,
             workflows: Arc::new(workflows),
+            portal_pages: crate::web::portal::PageCache::default(),
         })
     }
 

@@ -40,7 +40,7 @@ pub use people::NewUser;
 pub use portal::LinkRequest;
 pub use projects::{Completion, ProjectSummary};
 pub use record_changes::StoredChange;
-pub use sessions::{LinkProblem, NewSession, Session, UsableInvitation};
+pub use sessions::{LinkProblem, NewSession, ProjectAccess, Session, UsableInvitation};
 pub use sync_state::StoredToken;
 pub use task_work::{NewTaskFile, StoredSubmission, TaskComment, TaskFile};
 pub use team::{NewTeammate, Picture, TeamMember, TeammateInvite, TeammateRefusal};

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::rows::{ProjectRow, project_columns};
 use super::{ProjectSummary, Store, StoreError, activity, on_pool, on_tx};
-use crate::domain::people::{Actor, NewActivity, ProjectRole};
+use crate::domain::people::{Actor, NewActivity};
 use crate::domain::{Email, Progress, ProjectId, ProjectStatus, UserId};
 use crate::engine::plan::NewInvitation;
 
@@ -65,22 +65,6 @@ impl Store {
             out.push(ProjectSummary { project, progress });
         }
         Ok(out)
-    }
-
-    /// The person's role in the project, if they may see it in the portal: an active
-    /// member of a project customers can see. `None` for everything else, so callers
-    /// answer "not found" without telling the cases apart.
-    pub async fn portal_role(&self, user: UserId, project: ProjectId) -> Result<Option<ProjectRole>, StoreError> {
-        const SQL: &str = "SELECT m.role, p.status FROM memberships m JOIN projects p ON p.id = m.project_id \
-                           WHERE m.user_id = $1 AND m.project_id = $2 AND m.status = 'active'";
-        let row: Option<(String, String)> =
-            on_pool!(self, pool => sqlx::query_as(SQL).bind(user.as_uuid()).bind(project.as_uuid()).fetch_optional(pool).await)?;
-        let Some((role, status)) = row else { return Ok(None) };
-        let status: ProjectStatus = super::rows::parse("projects.status", &status)?;
-        if !status.visible_to_customers() {
-            return Ok(None);
-        }
-        Ok(Some(super::rows::parse("memberships.role", &role)?))
     }
 
     /// "Send me a fresh link": at most `per_hour` requests per address (counted by the

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::rows::{UserRow, user_columns};
 use super::{Store, StoreError, activity, on_pool, on_tx};
-use crate::domain::people::{Actor, NewActivity, User};
+use crate::domain::people::{Actor, NewActivity, ProjectRole, User};
 use crate::domain::{ProjectId, ProjectStatus, UserId};
 
 /// `last_seen_at` is written at most this often per session, so browsing is not a
@@ -20,6 +20,18 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The projects the person may see in the portal, read with the session.
+    pub projects: Vec<ProjectAccess>,
+}
+
+/// A project a customer may see in the portal — an active membership in a project
+/// customers can see — with their role and the project's page version (bumped by the
+/// database with every change a project page shows; see migration 0014).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProjectAccess {
+    pub project: ProjectId,
+    pub role: ProjectRole,
+    pub page_version: i64,
 }
 
 /// Why an invitation link does not sign anyone in. The pages say the same thing for
@@ -104,6 +116,7 @@ impl InvitationState {
     }
 }
 
+/// A session with one of its person's memberships (none: all `access_` columns null).
 #[derive(sqlx::FromRow)]
 struct SessionRow {
     #[sqlx(flatten)]
@@ -111,6 +124,29 @@ struct SessionRow {
     session_created_at: DateTime<Utc>,
     last_seen_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    access_project: Option<Uuid>,
+    access_role: Option<String>,
+    access_status: Option<String>,
+    access_version: Option<i64>,
+}
+
+impl SessionRow {
+    fn access(&self) -> Result<Option<ProjectAccess>, StoreError> {
+        let (Some(project), Some(role), Some(status), Some(page_version)) =
+            (self.access_project, &self.access_role, &self.access_status, self.access_version)
+        else {
+            return Ok(None);
+        };
+        let status: ProjectStatus = super::rows::parse("projects.status", status)?;
+        if !status.visible_to_customers() {
+            return Ok(None);
+        }
+        Ok(Some(ProjectAccess {
+            project: ProjectId::from_uuid(project),
+            role: super::rows::parse("memberships.role", role)?,
+            page_version,
+        }))
+    }
 }
 
 impl Store {
@@ -175,16 +211,28 @@ impl Store {
 
     /// The session with this id hash if it is live: not past its absolute expiry and
     /// used within `idle`. A dead session is deleted; a live one is marked as seen.
+    ///
+    /// One query reads the session, its person and the projects they may see: it runs
+    /// on every portal request, and with it a project page needs no other query while
+    /// its page model in memory is current (web/portal/page_cache.rs).
     pub async fn live_session(&self, id_hash: &str, now: DateTime<Utc>, idle: Duration) -> Result<Option<Session>, StoreError> {
         const FIND: &str = concat!(
             "SELECT ",
             user_columns!(),
-            ", s.created_at AS session_created_at, s.last_seen_at, s.expires_at \
-             FROM portal_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
+            ", s.created_at AS session_created_at, s.last_seen_at, s.expires_at, \
+             m.project_id AS access_project, m.role AS access_role, p.status AS access_status, p.page_version AS access_version \
+             FROM portal_sessions s JOIN users u ON u.id = s.user_id \
+             LEFT JOIN memberships m ON m.user_id = s.user_id AND m.status = 'active' \
+             LEFT JOIN projects p ON p.id = m.project_id \
+             WHERE s.id_hash = $1"
         );
         const TOUCH: &str = "UPDATE portal_sessions SET last_seen_at = $1 WHERE id_hash = $2";
-        let row: Option<SessionRow> = on_pool!(self, pool => sqlx::query_as(FIND).bind(id_hash).fetch_optional(pool).await)?;
-        let Some(row) = row else { return Ok(None) };
+        let rows: Vec<SessionRow> = on_pool!(self, pool => sqlx::query_as(FIND).bind(id_hash).fetch_all(pool).await)?;
+        let mut projects = Vec::with_capacity(rows.len());
+        for row in &rows {
+            projects.extend(row.access()?);
+        }
+        let Some(row) = rows.into_iter().next() else { return Ok(None) };
         if row.expires_at <= now || row.last_seen_at + idle <= now {
             self.end_session(id_hash).await?;
             return Ok(None);
@@ -201,6 +249,7 @@ impl Store {
             created_at: row.session_created_at,
             last_seen_at,
             expires_at: row.expires_at,
+            projects,
         }))
     }
 

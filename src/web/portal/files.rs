@@ -112,7 +112,7 @@ async fn receive_file(
     };
     let recorded = engine::add_task_file(
         state,
-        loaded.details.project.id,
+        loaded.page.details.project.id,
         key,
         Actor::User(me.user.id),
         SOURCE,
@@ -137,7 +137,7 @@ pub(super) async fn download(
     let file_id: uuid::Uuid = file.parse().map_err(|_| PortalError::NotFound)?;
     let file = state
         .store
-        .task_file(loaded.details.project.id, loaded.task().id, file_id)
+        .task_file(loaded.page.details.project.id, loaded.task().id, file_id)
         .await?
         .ok_or(PortalError::NotFound)?;
     upload::download(
@@ -165,6 +165,6 @@ pub(super) async fn hand_in(
     if state.store.task_files(loaded.task().id).await?.is_empty() {
         return Err(PortalError::Refused("Upload at least one file first.".into()));
     }
-    engine::complete_task(&state, loaded.details.project.id, &key, Actor::User(me.user.id), SOURCE).await?;
-    Ok(Redirect::to(&format!("/projects/{}#task-{key}", loaded.details.project.id)).into_response())
+    engine::complete_task(&state, loaded.page.details.project.id, &key, Actor::User(me.user.id), SOURCE).await?;
+    Ok(Redirect::to(&format!("/projects/{}#task-{key}", loaded.page.details.project.id)).into_response())
 }

@@ -14,6 +14,7 @@ pub mod csrf;
 pub mod error;
 pub mod file_type;
 mod files;
+pub mod page_cache;
 pub mod pages;
 pub mod profile;
 pub mod projects;
@@ -33,6 +34,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 pub use csrf::CsrfForm;
 pub use error::{PortalError, PortalResult};
+pub use page_cache::PageCache;
 pub use routes::{Access, PortalRoute};
 pub use session::Customer;
 

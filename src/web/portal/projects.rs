@@ -6,6 +6,7 @@
 //! customer-visible — is "not found", exactly like one that does not exist.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::csrf::{CsrfForm, NoFields};
 use super::error::{PortalError, PortalResult};
+use super::page_cache::ProjectPage;
 use super::pages::{paragraphs, render};
 use super::session::Customer;
 use crate::app::AppState;
@@ -122,7 +124,7 @@ pub(super) struct TaskView {
 /// person's role.
 pub(super) struct Scope<'a> {
     pub details: &'a ProjectDetails,
-    pub names: HashMap<UserId, String>,
+    pub names: &'a HashMap<UserId, String>,
     pub me: UserId,
     pub role: ProjectRole,
 }
@@ -176,23 +178,17 @@ impl Scope<'_> {
     }
 }
 
-/// The project (customer-visible parts only) and the person's role, or not found.
-pub(super) async fn load(
-    state: &AppState,
-    me: &Customer,
-    raw_id: &str,
-) -> PortalResult<(ProjectDetails, ProjectRole, HashMap<UserId, String>)> {
-    let id = project_id(raw_id)?;
-    let role = me.role_in(state, id).await?;
-    let details = state.store.project_details(id).await?.ok_or(PortalError::NotFound)?;
-    let names = state
-        .store
-        .project_members(id)
+/// The project's page model and the person's role, or not found. The session check
+/// read the membership and the page version, so a current model in memory costs no
+/// query (see [`super::page_cache`]).
+pub(super) async fn load(state: &AppState, me: &Customer, raw_id: &str) -> PortalResult<(Arc<ProjectPage>, ProjectRole)> {
+    let access = me.access(project_id(raw_id)?)?;
+    let page = state
+        .portal_pages
+        .get(&state.store, access.project, access.page_version)
         .await?
-        .into_iter()
-        .map(|(_, u)| (u.id, u.display_name()))
-        .collect();
-    Ok((details, role, names))
+        .ok_or(PortalError::NotFound)?;
+    Ok((page, access.role))
 }
 
 #[derive(Deserialize)]
@@ -235,11 +231,12 @@ pub(super) async fn view(
     Path(id): Path<String>,
     Query(q): Query<ViewQuery>,
 ) -> PortalResult<Response> {
-    let (details, role, names) = load(&state, &me, &id).await?;
+    let (page, role) = load(&state, &me, &id).await?;
+    let details = &page.details;
     let filter = Filter::parse(q.filter.as_deref());
     let scope = Scope {
-        details: &details,
-        names,
+        details,
+        names: &page.names,
         me: me.user.id,
         role,
     };
@@ -306,7 +303,8 @@ pub(super) async fn complete(
     form: CsrfForm<NoFields>,
 ) -> PortalResult<Response> {
     let me = &form.customer;
-    let (details, role, _) = load(&state, me, &id).await?;
+    let (page, role) = load(&state, me, &id).await?;
+    let details = &page.details;
     let task = details
         .task_by_key(&key)
         .filter(|t| t.visibility == Visibility::Customer)

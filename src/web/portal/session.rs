@@ -18,6 +18,7 @@ use crate::app::AppState;
 use crate::domain::ProjectId;
 use crate::domain::people::{ProjectRole, User};
 use crate::engine::invite::token_hash;
+use crate::store::ProjectAccess;
 
 /// A session id: 32 random bytes, base64url without padding.
 const ID_LEN: usize = 43;
@@ -29,6 +30,8 @@ const ID_LEN: usize = 43;
 pub struct Customer {
     pub user: User,
     pub(super) session_secret: Arc<SecretString>,
+    /// The projects they may see, read with the session (one query for both).
+    projects: Arc<[ProjectAccess]>,
 }
 
 impl std::fmt::Debug for Customer {
@@ -46,8 +49,18 @@ impl Customer {
     /// The person's role in `project`, or not found — for projects they do not belong
     /// to, Drafts, archived projects and ids that do not exist alike. Every project
     /// page starts here.
-    pub async fn role_in(&self, state: &AppState, project: ProjectId) -> PortalResult<ProjectRole> {
-        state.store.portal_role(self.user.id, project).await?.ok_or(PortalError::NotFound)
+    pub fn role_in(&self, project: ProjectId) -> PortalResult<ProjectRole> {
+        Ok(self.access(project)?.role)
+    }
+
+    /// [`Customer::role_in`] with the project's page version, as of this request's
+    /// session check.
+    pub fn access(&self, project: ProjectId) -> PortalResult<ProjectAccess> {
+        self.projects
+            .iter()
+            .find(|a| a.project == project)
+            .copied()
+            .ok_or(PortalError::NotFound)
     }
 
     pub(super) fn id_hash(&self) -> String {
@@ -82,6 +95,7 @@ impl FromRequestParts<AppState> for Customer {
         let customer = Customer {
             user: session.user,
             session_secret: Arc::new(secret),
+            projects: session.projects.into(),
         };
         parts.extensions.insert(customer.clone());
         Ok(customer)

@@ -55,7 +55,7 @@ pub(super) async fn submit_form(
         Ok(answers) => {
             engine::submit_task(
                 &state,
-                loaded.details.project.id,
+                loaded.page.details.project.id,
                 &key,
                 Actor::User(me.user.id),
                 SOURCE,
@@ -97,7 +97,7 @@ pub(super) async fn answer(
         Ok(text) => {
             engine::submit_task(
                 &state,
-                loaded.details.project.id,
+                loaded.page.details.project.id,
                 &key,
                 Actor::User(me.user.id),
                 SOURCE,
@@ -154,7 +154,7 @@ pub(super) async fn decide(
     let submission = Submission::Approval { approved, note };
     engine::submit_task(
         &state,
-        loaded.details.project.id,
+        loaded.page.details.project.id,
         &key,
         Actor::User(me.user.id),
         SOURCE,
@@ -181,7 +181,7 @@ pub(super) async fn comment(
     loaded.check(Action::Comment)?;
     match form::long_text(&form.form.body, "a comment") {
         Ok(body) => {
-            engine::comment_on_task(&state, loaded.details.project.id, &key, Actor::User(me.user.id), SOURCE, &body).await?;
+            engine::comment_on_task(&state, loaded.page.details.project.id, &key, Actor::User(me.user.id), SOURCE, &body).await?;
             Ok(back(&loaded, "#comments"))
         }
         Err(message) => {
@@ -224,6 +224,14 @@ pub(super) async fn assign(
             }
         }
     };
-    engine::assign_task(&state, loaded.details.project.id, &key, assignee, Actor::User(me.user.id), SOURCE).await?;
+    engine::assign_task(
+        &state,
+        loaded.page.details.project.id,
+        &key,
+        assignee,
+        Actor::User(me.user.id),
+        SOURCE,
+    )
+    .await?;
     Ok(back(&loaded, ""))
 }

@@ -14,6 +14,7 @@
 //!   ones too: that is where a customer asks the onboarding team something.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 use super::error::{PortalError, PortalResult};
 use super::file_type::{FileType, accept_attribute, list_labels};
+use super::page_cache::ProjectPage;
 use super::pages::{paragraphs, render};
 use super::projects::{Scope, TaskView, load};
 use super::session::Customer;
@@ -78,19 +80,18 @@ fn reason(result: PortalResult<()>) -> Option<String> {
 
 /// A project and one of its customer-visible tasks, as the person may see them.
 pub(super) struct Loaded {
-    pub details: ProjectDetails,
+    pub page: Arc<ProjectPage>,
     pub role: ProjectRole,
-    pub names: HashMap<UserId, String>,
     index: usize,
 }
 
 impl Loaded {
     pub fn task(&self) -> &Task {
-        &self.details.tasks[self.index]
+        &self.page.details.tasks[self.index]
     }
 
     pub fn status(&self) -> TaskStatus {
-        self.details.status_of(self.task())
+        self.page.details.status_of(self.task())
     }
 
     /// [`check`] for this task and person.
@@ -99,25 +100,21 @@ impl Loaded {
     }
 
     pub fn task_href(&self) -> String {
-        format!("/projects/{}/tasks/{}", self.details.project.id, self.task().key)
+        format!("/projects/{}/tasks/{}", self.page.details.project.id, self.task().key)
     }
 }
 
 /// The project `raw_id` and its task `key`, or not found — for projects the person is
 /// not in and tasks customers do not see alike.
 pub(super) async fn load_task(state: &AppState, me: &Customer, raw_id: &str, key: &str) -> PortalResult<Loaded> {
-    let (details, role, names) = load(state, me, raw_id).await?;
-    let index = details
+    let (page, role) = load(state, me, raw_id).await?;
+    let index = page
+        .details
         .tasks
         .iter()
         .position(|t| t.key.as_str() == key && t.visibility == Visibility::Customer)
         .ok_or(PortalError::NotFound)?;
-    Ok(Loaded {
-        details,
-        role,
-        names,
-        index,
-    })
+    Ok(Loaded { page, role, index })
 }
 
 /// What was sent and what was wrong with it, to show the page again. Keys are the
@@ -352,13 +349,13 @@ fn who(name: Option<String>) -> String {
 
 /// Renders the task page for `loaded`, with `rejected` input when an action was refused.
 pub(super) async fn render_task(state: &AppState, me: &Customer, loaded: &Loaded, rejected: Option<Rejected>) -> PortalResult<Response> {
-    let details = &loaded.details;
+    let details = &loaded.page.details;
     let task = loaded.task();
     let rejected = rejected.as_ref();
     let base = loaded.task_href();
     let scope = Scope {
         details,
-        names: loaded.names.clone(),
+        names: &loaded.page.names,
         me: me.user.id,
         role: loaded.role,
     };
@@ -584,7 +581,7 @@ async fn assign_view(
 pub(super) async fn teammates(state: &AppState, loaded: &Loaded, me: UserId) -> PortalResult<Vec<(UserId, String)>> {
     Ok(state
         .store
-        .project_members(loaded.details.project.id)
+        .project_members(loaded.page.details.project.id)
         .await?
         .into_iter()
         .filter(|(m, u)| {

@@ -200,7 +200,7 @@ pub(super) async fn view(
     Query(q): Query<TeamQuery>,
 ) -> PortalResult<Response> {
     let project = project_id(&id)?;
-    let role = me.role_in(&state, project).await?;
+    let role = me.role_in(project)?;
     // After an invitation (post, redirect, get): name the person, if they are a member.
     let notice = match q.invited.and_then(|u| u.parse::<UserId>().ok()) {
         Some(user) => state
@@ -223,7 +223,7 @@ pub(super) async fn view(
 pub(super) async fn invite(State(state): State<AppState>, Path(id): Path<String>, form: CsrfForm<InviteForm>) -> PortalResult<Response> {
     let CsrfForm { customer: me, form } = form;
     let project = project_id(&id)?;
-    let role = me.role_in(&state, project).await?;
+    let role = me.role_in(project)?;
     if role.invitable_roles().is_empty() {
         return Err(PortalError::Refused(
             "Only your company's admins on this project can invite teammates. Ask one of them, or your onboarding team.".into(),
