@@ -8,8 +8,10 @@
 //! handoff serves (`handoff::app::serve`, with its jobs) on 127.0.0.1; the customer signs
 //! in the real way — the invitation link's token, POSTed to `/invite/{token}` — and the
 //! load generator, on its own thread and runtime in this process, requests
-//! `GET /projects/{id}` with that session cookie over keep-alive connections. Every
-//! answer must be a 200 carrying all 50 tasks, or the run fails.
+//! `GET /projects/{id}` with that session cookie over keep-alive connections. The page
+//! is checked once in full (all 50 tasks); after that every answer must be a 200 of
+//! the same length, read to its last byte, or the run fails. The load generator is a
+//! lean HTTP/1.1 client (see [`Connection`]), as a load tool like wrk would be.
 //!
 //! Two figures:
 //! 1. **throughput**: 32 connections, each sending its next request when the last is
@@ -66,8 +68,9 @@ async fn main() -> anyhow::Result<()> {
     }));
     let base = format!("http://{address}");
     let cookie = sign_in(&base, &token).await?;
-    let url = format!("{base}/projects/{project}");
-    check_page(&reqwest::Client::new(), &url, &cookie).await?;
+    let path = format!("/projects/{project}");
+    let page_length = check_page(&reqwest::Client::new(), &format!("{base}{path}"), &cookie).await?;
+    let target = Target::new(address, &path, &cookie, page_length);
 
     println!(
         "portal project page, {TASKS} customer-visible tasks, {} ({seconds} s per phase)",
@@ -82,10 +85,10 @@ async fn main() -> anyhow::Result<()> {
             .build()
             .unwrap();
         rt.block_on(async move {
-            let sequential = one_at_a_time(&url, &cookie, 500).await?;
+            let sequential = one_at_a_time(&target, 500).await?;
             println!("  one at a time: {sequential:.2} ms per page (500 requests on one connection)");
-            let throughput = closed_loop(&url, &cookie, Duration::from_secs(seconds)).await?;
-            let latency = open_loop(&url, &cookie, Duration::from_secs(seconds)).await?;
+            let throughput = closed_loop(&target, Duration::from_secs(seconds)).await?;
+            let latency = open_loop(&target, Duration::from_secs(seconds)).await?;
             anyhow::Ok((sequential, throughput, latency))
         })
     })
@@ -220,23 +223,27 @@ struct Throughput {
     p99: f64,
 }
 
-async fn closed_loop(url: &str, cookie: &str, length: Duration) -> anyhow::Result<Throughput> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build()?;
-    // Warm up: connections open, statements prepared, templates cached.
-    for _ in 0..200 {
-        get(&client, url, cookie).await?;
+async fn closed_loop(target: &Target, length: Duration) -> anyhow::Result<Throughput> {
+    let mut connections = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let mut connection = target.connect().await?;
+        // Warm up: connections open, statements prepared, templates cached.
+        for _ in 0..10 {
+            connection.get().await?;
+        }
+        connections.push(connection);
     }
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + length;
     let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..CONNECTIONS {
-        let (client, url, cookie, done) = (client.clone(), url.to_owned(), cookie.to_owned(), Arc::clone(&done));
+    for mut connection in connections {
+        let done = Arc::clone(&done);
         workers.spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let at = Instant::now();
-                get(&client, &url, &cookie).await?;
+                connection.get().await?;
                 latencies.push(at.elapsed().as_secs_f64() * 1000.0);
                 done.fetch_add(1, Ordering::Relaxed);
             }
@@ -267,10 +274,17 @@ struct Latency {
     max: f64,
 }
 
-async fn open_loop(url: &str, cookie: &str, length: Duration) -> anyhow::Result<Latency> {
+async fn open_loop(target: &Target, length: Duration) -> anyhow::Result<Latency> {
     const IN_FLIGHT: usize = 256;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(IN_FLIGHT).build()?;
-    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let mut idle = Vec::with_capacity(IN_FLIGHT);
+    for _ in 0..IN_FLIGHT {
+        idle.push(target.connect().await?);
+    }
+    // A request takes an idle connection, or waits for one (and is late by as much).
+    let (give_back, mut idle_connections) = tokio::sync::mpsc::channel::<Connection>(IN_FLIGHT);
+    for connection in idle {
+        give_back.send(connection).await?;
+    }
     let total = RATE * length.as_secs();
     let interval = Duration::from_secs_f64(1.0 / RATE as f64);
     let started = tokio::time::Instant::now();
@@ -284,12 +298,13 @@ async fn open_loop(url: &str, cookie: &str, length: Duration) -> anyhow::Result<
         } else if now - scheduled > Duration::from_millis(1) {
             late += 1;
         }
-        let slot = Arc::clone(&slots).acquire_owned().await?;
-        let (client, url, cookie) = (client.clone(), url.to_owned(), cookie.to_owned());
+        let mut connection = idle_connections.recv().await.expect("connections come back");
+        let give_back = give_back.clone();
         requests.spawn(async move {
-            get(&client, &url, &cookie).await?;
-            drop(slot);
-            anyhow::Ok(scheduled.elapsed().as_secs_f64() * 1000.0)
+            connection.get().await?;
+            let latency = scheduled.elapsed().as_secs_f64() * 1000.0;
+            give_back.send(connection).await?;
+            anyhow::Ok(latency)
         });
     }
     let mut latencies = Vec::with_capacity(usize::try_from(total)?);
@@ -308,25 +323,99 @@ async fn open_loop(url: &str, cookie: &str, length: Duration) -> anyhow::Result<
 }
 
 /// The mean time for one page with nothing else going on.
-async fn one_at_a_time(url: &str, cookie: &str, requests: u32) -> anyhow::Result<f64> {
-    let client = reqwest::Client::new();
-    get(&client, url, cookie).await?;
+async fn one_at_a_time(target: &Target, requests: u32) -> anyhow::Result<f64> {
+    let mut connection = target.connect().await?;
+    connection.get().await?;
     let started = Instant::now();
     for _ in 0..requests {
-        get(&client, url, cookie).await?;
+        connection.get().await?;
     }
     Ok(started.elapsed().as_secs_f64() * 1000.0 / f64::from(requests))
 }
 
-async fn get(client: &reqwest::Client, url: &str, cookie: &str) -> anyhow::Result<()> {
-    let response = client
-        .get(url)
-        .header("cookie", cookie)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("GET {url}: {e:?}"))?;
-    anyhow::ensure!(response.status() == 200, "the project page answered {}", response.status());
-    // The whole body is read: a page only counts once it has arrived.
-    response.bytes().await?;
-    Ok(())
+/// The page to load: where, and the request that asks for it.
+struct Target {
+    address: std::net::SocketAddr,
+    request: Arc<[u8]>,
+    /// The length of the page as checked in full: every answer must have it.
+    page_length: usize,
+}
+
+impl Target {
+    fn new(address: std::net::SocketAddr, path: &str, cookie: &str, page_length: usize) -> Self {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nAccept: text/html\r\n\r\n");
+        Self {
+            address,
+            request: request.into_bytes().into(),
+            page_length,
+        }
+    }
+
+    async fn connect(&self) -> anyhow::Result<Connection> {
+        let stream = tokio::net::TcpStream::connect(self.address).await?;
+        stream.set_nodelay(true)?;
+        Ok(Connection {
+            stream,
+            request: Arc::clone(&self.request),
+            page_length: self.page_length,
+            buffer: Vec::with_capacity(64 * 1024),
+        })
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection that sends the same GET again and again.
+///
+/// The load generator shares the two cores with the server, so it is kept lean, as
+/// wrk or oha would be: the request is written once and reused, and an answer is
+/// read by its Content-Length with no parsing beyond the status line and that header.
+/// A client library costs a sizeable share of the cores at these rates; this leaves
+/// them to the server. The answer is still checked: a 200 whose whole body arrived.
+struct Connection {
+    stream: tokio::net::TcpStream,
+    request: Arc<[u8]>,
+    page_length: usize,
+    buffer: Vec<u8>,
+}
+
+impl Connection {
+    async fn get(&mut self) -> anyhow::Result<usize> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        self.stream.write_all(&self.request).await?;
+        self.buffer.clear();
+        let head_end = loop {
+            if let Some(at) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            anyhow::ensure!(
+                self.stream.read_buf(&mut self.buffer).await? > 0,
+                "the server closed the connection"
+            );
+        };
+        let head = std::str::from_utf8(&self.buffer[..head_end])?;
+        anyhow::ensure!(
+            head.starts_with("HTTP/1.1 200 "),
+            "the project page answered {}",
+            head.lines().next().unwrap_or_default()
+        );
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("content-length")))
+            .map(|(_, value)| value.trim().parse())
+            .transpose()?
+            .ok_or_else(|| anyhow::anyhow!("the page came without a Content-Length"))?;
+        anyhow::ensure!(
+            length == self.page_length,
+            "a page of {length} bytes, not the {} checked",
+            self.page_length
+        );
+        // The whole body is read: a page only counts once it has arrived.
+        while self.buffer.len() < head_end + length {
+            anyhow::ensure!(
+                self.stream.read_buf(&mut self.buffer).await? > 0,
+                "the server closed the connection"
+            );
+        }
+        anyhow::ensure!(self.buffer.len() == head_end + length, "more bytes than the page");
+        Ok(length)
+    }
 }

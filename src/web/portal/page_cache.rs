@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use crate::domain::project::ProjectDetails;
 use crate::domain::{ProjectId, UserId};
@@ -34,6 +34,17 @@ pub struct ProjectPage {
     pub details: ProjectDetails,
     /// Display names of the project's members, for assignees.
     pub names: HashMap<UserId, String>,
+    /// Task lists the project page shows alike to every visitor, built on first use:
+    /// they live and die with the model, so they are exactly as current as it is.
+    pub lists: SharedLists,
+}
+
+/// The project page's phase lists for the filters that read the same for everyone
+/// (web/portal/projects.rs builds them).
+#[derive(Debug, Default)]
+pub struct SharedLists {
+    pub all: OnceLock<tera::Value>,
+    pub company: OnceLock<tera::Value>,
 }
 
 #[derive(Clone, Default)]
@@ -68,7 +79,11 @@ impl PageCache {
             .into_iter()
             .map(|(_, u)| (u.id, u.display_name()))
             .collect();
-        let page = Arc::new(ProjectPage { details, names });
+        let page = Arc::new(ProjectPage {
+            details,
+            names,
+            lists: SharedLists::default(),
+        });
         self.lock().keep(id, version, Arc::clone(&page));
         Ok(Some(page))
     }

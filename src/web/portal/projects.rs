@@ -5,7 +5,6 @@
 //! a project the person does not belong to — and any task that is not
 //! customer-visible — is "not found", exactly like one that does not exist.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -15,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::csrf::{CsrfForm, NoFields};
 use super::error::{PortalError, PortalResult};
 use super::page_cache::ProjectPage;
-use super::pages::{paragraphs, render};
+use super::pages::{paragraphs, render, render_with};
 use super::session::Customer;
 use crate::app::AppState;
 use crate::domain::people::{Actor, ProjectRole};
@@ -58,11 +57,23 @@ impl Filter {
 }
 
 /// Whether a customer with `role` may complete `task` (whose status as seen is
-/// `status`) from the portal. The one place the rule lives; richer task types add
-/// their own actions on the task page.
+/// `status`) from the portal. The one place the rule lives — in two halves, because a
+/// project's task lists are built once for all its visitors ([`completable`], as
+/// `completable` on each task) and the templates add the visitor's half ([`may_edit`],
+/// as `can_edit`). Richer task types add their own actions on the task page.
 pub fn may_complete(role: ProjectRole, task: &Task, status: TaskStatus) -> bool {
+    may_edit(role) && completable(task, status)
+}
+
+/// Whether someone with `role` may change the project at all (viewers may not).
+pub fn may_edit(role: ProjectRole) -> bool {
     role != ProjectRole::CustomerViewer
-        && task.visibility == Visibility::Customer
+}
+
+/// Whether the task is one customers complete from the portal with a button: a
+/// customer-visible, customer-owned to-do that is open.
+pub fn completable(task: &Task, status: TaskStatus) -> bool {
+    task.visibility == Visibility::Customer
         && task.owner == OwnerSide::Customer
         && matches!(task.kind, TaskKind::Todo)
         && matches!(status, TaskStatus::Pending | TaskStatus::InProgress)
@@ -105,7 +116,10 @@ pub(super) async fn list(State(state): State<AppState>, me: Customer) -> PortalR
     render(&state, "projects.html", "Your projects", Some(&me), &Page { projects })
 }
 
-/// A task as the portal lists it.
+/// A task as the portal lists it. It is the same for every visitor, so a project's
+/// lists are built once per page version ([`ProjectPage::lists`]); what depends on who
+/// looks — "Assigned to you", whether they may complete it — the templates decide from
+/// `site.me_id` and the page's `can_edit`.
 #[derive(Serialize)]
 pub(super) struct TaskView {
     key: String,
@@ -113,26 +127,22 @@ pub(super) struct TaskView {
     status: &'static str,
     status_label: &'static str,
     owner_label: &'static str,
+    /// To tell "Assigned to you" apart.
+    assignee_id: Option<String>,
+    /// How the assignment reads to anyone but the assignee.
     assignee_label: String,
     due_date: Option<String>,
     href: String,
     complete_href: String,
-    can_complete: bool,
+    /// [`completable`]: a visitor who [`may_edit`] gets the button.
+    completable: bool,
 }
 
-/// What one project page needs to describe tasks: the details, who is who, and the
-/// person's role.
-pub(super) struct Scope<'a> {
-    pub details: &'a ProjectDetails,
-    pub names: &'a HashMap<UserId, String>,
-    pub me: UserId,
-    pub role: ProjectRole,
-}
-
-impl Scope<'_> {
-    pub fn view(&self, t: &Task) -> TaskView {
-        let status = self.details.status_of(t);
-        let base = format!("/projects/{}/tasks/{}", self.details.project.id, t.key);
+impl TaskView {
+    pub fn of(page: &ProjectPage, t: &Task) -> TaskView {
+        let details = &page.details;
+        let status = details.status_of(t);
+        let base = format!("/projects/{}/tasks/{}", details.project.id, t.key);
         TaskView {
             key: t.key.to_string(),
             title: t.title.clone(),
@@ -142,9 +152,9 @@ impl Scope<'_> {
                 OwnerSide::Customer => "Your team",
                 OwnerSide::Staff => "Onboarding team",
             },
+            assignee_id: t.assignee_id.map(|id| id.to_string()),
             assignee_label: match t.assignee_id {
-                Some(id) if id == self.me => "Assigned to you".to_owned(),
-                Some(id) => self
+                Some(id) => page
                     .names
                     .get(&id)
                     .map_or_else(|| "Assigned".to_owned(), |n| format!("Assigned to {n}")),
@@ -153,29 +163,28 @@ impl Scope<'_> {
             due_date: t.due_date.map(|d| d.to_string()),
             complete_href: format!("{base}/complete"),
             href: base,
-            can_complete: may_complete(self.role, t, status),
+            completable: completable(t, status),
         }
     }
+}
 
-    /// The customer-visible tasks, in plan order.
-    fn visible(&self) -> impl Iterator<Item = &Task> {
-        self.details.tasks.iter().filter(|t| t.visibility == Visibility::Customer)
-    }
+/// The customer-visible tasks, in plan order.
+fn visible(details: &ProjectDetails) -> impl Iterator<Item = &Task> {
+    details.tasks.iter().filter(|t| t.visibility == Visibility::Customer)
+}
 
-    /// What to do next: the first open customer task assigned to the person, else the
-    /// first unassigned one, else the first at all.
-    fn next_task(&self) -> Option<&Task> {
-        let open: Vec<&Task> = self
-            .visible()
-            .filter(|t| t.owner == OwnerSide::Customer)
-            .filter(|t| matches!(self.details.status_of(t), TaskStatus::Pending | TaskStatus::InProgress))
-            .collect();
-        open.iter()
-            .find(|t| t.assignee_id == Some(self.me))
-            .or_else(|| open.iter().find(|t| t.assignee_id.is_none()))
-            .or_else(|| open.first())
-            .copied()
-    }
+/// What `me` should do next: the first open customer task assigned to them, else the
+/// first unassigned one, else the first at all.
+fn next_task(details: &ProjectDetails, me: UserId) -> Option<&Task> {
+    let open: Vec<&Task> = visible(details)
+        .filter(|t| t.owner == OwnerSide::Customer)
+        .filter(|t| matches!(details.status_of(t), TaskStatus::Pending | TaskStatus::InProgress))
+        .collect();
+    open.iter()
+        .find(|t| t.assignee_id == Some(me))
+        .or_else(|| open.iter().find(|t| t.assignee_id.is_none()))
+        .or_else(|| open.first())
+        .copied()
 }
 
 /// The project's page model and the person's role, or not found. The session check
@@ -224,23 +233,10 @@ struct FilterLink {
     current: bool,
 }
 
-/// `GET /projects/{id}` (the link written to the CRM, so its shape stays).
-pub(super) async fn view(
-    State(state): State<AppState>,
-    me: Customer,
-    Path(id): Path<String>,
-    Query(q): Query<ViewQuery>,
-) -> PortalResult<Response> {
-    let (page, role) = load(&state, &me, &id).await?;
+/// The phases with their customer-visible tasks that `filter` keeps (phases left
+/// empty are left out), as the template takes them.
+fn phase_list(page: &ProjectPage, filter: Filter, me: UserId) -> PortalResult<tera::Value> {
     let details = &page.details;
-    let filter = Filter::parse(q.filter.as_deref());
-    let scope = Scope {
-        details,
-        names: &page.names,
-        me: me.user.id,
-        role,
-    };
-    let p = &details.project;
     let phases: Vec<PhaseView> = details
         .phases
         .iter()
@@ -251,20 +247,52 @@ pub(super) async fn view(
             percent: details.phase_progress(phase).percent(),
             tasks: details
                 .tasks_in(phase)
-                .filter(|t| t.visibility == Visibility::Customer && filter.keeps(t, me.user.id))
-                .map(|t| scope.view(t))
+                .filter(|t| t.visibility == Visibility::Customer && filter.keeps(t, me))
+                .map(|t| TaskView::of(page, t))
                 .collect(),
         })
         .filter(|phase| !phase.tasks.is_empty())
         .collect();
+    super::pages::to_value(&phases)
+}
+
+/// `GET /projects/{id}` (the link written to the CRM, so its shape stays).
+pub(super) async fn view(
+    State(state): State<AppState>,
+    me: Customer,
+    Path(id): Path<String>,
+    Query(q): Query<ViewQuery>,
+) -> PortalResult<Response> {
+    let (page, role) = load(&state, &me, &id).await?;
+    let details = &page.details;
+    let filter = Filter::parse(q.filter.as_deref());
+    // "All" and "Company" read the same for every visitor: built once per page
+    // version. "My tasks" is the visitor's own.
+    let shared = match filter {
+        Filter::All => Some(&page.lists.all),
+        Filter::Company => Some(&page.lists.company),
+        Filter::Mine => None,
+    };
+    let phases = match shared.and_then(|list| list.get()) {
+        Some(built) => built.clone(),
+        None => {
+            let built = phase_list(&page, filter, me.user.id)?;
+            if let Some(list) = shared {
+                // Another request may have built it meanwhile; theirs is the same.
+                let _ = list.set(built.clone());
+            }
+            built
+        }
+    };
+    let p = &details.project;
     #[derive(Serialize)]
-    struct Page {
+    struct Body {
         project: ProjectHeader,
         next_task: Option<TaskView>,
         filters: Vec<FilterLink>,
-        phases: Vec<PhaseView>,
+        can_edit: bool,
     }
-    let page = Page {
+    let body = Body {
         project: ProjectHeader {
             name: p.name.clone(),
             company_name: p.company_name.clone(),
@@ -274,7 +302,7 @@ pub(super) async fn view(
             welcome_paragraphs: paragraphs(p.welcome_message.as_deref().unwrap_or_default()),
             team_href: format!("/projects/{}/team", p.id),
         },
-        next_task: scope.next_task().map(|t| scope.view(t)),
+        next_task: next_task(details, me.user.id).map(|t| TaskView::of(&page, t)),
         filters: Filter::ALL
             .iter()
             .map(|(f, key, label)| FilterLink {
@@ -283,9 +311,9 @@ pub(super) async fn view(
                 current: *f == filter,
             })
             .collect(),
-        phases,
+        can_edit: may_edit(role),
     };
-    render(&state, "project.html", &p.name, Some(&me), &page)
+    render_with(&state, "project.html", &p.name, Some(&me), &body, [("phases", phases)])
 }
 
 /// `GET /projects/{id}/tasks/{key}`: one task, with what its kind asks for (see

@@ -24,7 +24,7 @@ use super::error::{PortalError, PortalResult};
 use super::file_type::{FileType, accept_attribute, list_labels};
 use super::page_cache::ProjectPage;
 use super::pages::{paragraphs, render};
-use super::projects::{Scope, TaskView, load};
+use super::projects::{TaskView, load, may_edit};
 use super::session::Customer;
 use super::upload::size_label;
 use crate::app::AppState;
@@ -322,6 +322,8 @@ struct Page<'a> {
     project_href: String,
     phase_name: &'a str,
     task: TaskView,
+    /// [`may_edit`]: with `task.completable`, whether to offer "Mark as done".
+    can_edit: bool,
     kind: &'static str,
     description: Option<&'a str>,
     blocked_by: Vec<&'a str>,
@@ -353,12 +355,6 @@ pub(super) async fn render_task(state: &AppState, me: &Customer, loaded: &Loaded
     let task = loaded.task();
     let rejected = rejected.as_ref();
     let base = loaded.task_href();
-    let scope = Scope {
-        details,
-        names: &loaded.page.names,
-        me: me.user.id,
-        role: loaded.role,
-    };
     let work_action = if matches!(task.kind, TaskKind::Approval { .. }) {
         Action::Decide
     } else {
@@ -488,7 +484,8 @@ pub(super) async fn render_task(state: &AppState, me: &Customer, loaded: &Loaded
             .iter()
             .find(|p| p.id == task.phase_id)
             .map_or("", |p| p.name.as_str()),
-        task: scope.view(task),
+        task: TaskView::of(&loaded.page, task),
+        can_edit: may_edit(loaded.role),
         kind: task.kind.name(),
         description: task.description.as_deref(),
         blocked_by: blocked_by(details, task),
