@@ -73,7 +73,8 @@ async fn main() -> anyhow::Result<()> {
     let target = Target::new(address, &path, &cookie, page_length);
 
     println!(
-        "portal project page, {TASKS} customer-visible tasks, {} ({seconds} s per phase)",
+        "portal project page, {TASKS} customer-visible tasks ({:.1} KB), {} ({seconds} s per phase)",
+        page_length as f64 / 1024.0,
         if db.is_postgres() { "PostgreSQL" } else { "SQLite" }
     );
     // The load runs on its own thread and runtime, so it does not queue behind the

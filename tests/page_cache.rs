@@ -96,6 +96,13 @@ async fn every_change_a_project_page_shows_bumps_its_page_version() {
         "INSERT INTO activity (at, project_id, action, source) SELECT created_at, id, 'note', 'test' FROM projects WHERE id = {acme}",
     )
     .await;
+    // Nor do updates that change nothing shown (CRM syncs upsert people and companies).
+    run(
+        &portal,
+        "UPDATE users SET first_name = first_name, phone = '+1 555 0100' WHERE email = 'omar@acme.example'",
+    )
+    .await;
+    run(&portal, "UPDATE companies SET name = name WHERE name = 'Acme Corporation'").await;
     assert_eq!(versions(&portal).await, (acme, globex));
 }
 

@@ -18,21 +18,27 @@ END $$;
 CREATE TRIGGER projects_bump_page BEFORE UPDATE ON projects
     FOR EACH ROW EXECUTE FUNCTION projects_bump_page();
 
--- The company name is shown on its projects.
+-- The company name is shown on its projects. Row-level with a WHEN, so an update
+-- that leaves the name as it was (an upsert from a CRM sync) bumps nothing.
 CREATE FUNCTION companies_bump_page() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE projects SET page_version = page_version + 1
-    WHERE company_id IN (SELECT id FROM changed_rows);
+    UPDATE projects SET page_version = page_version + 1 WHERE company_id = NEW.id;
     RETURN NULL;
 END $$;
 CREATE TRIGGER companies_bump_page AFTER UPDATE ON companies
-    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION companies_bump_page();
+    FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION companies_bump_page();
 
--- Rows that carry their project (phases, tasks, memberships).
+-- Rows that carry their project (phases, tasks, memberships). One UPDATE by primary key
+-- per project touched (nearly always one): a single `UPDATE … WHERE id IN (SELECT …
+-- FROM changed_rows)` lets the planner, which cannot size a transition table, scan
+-- every project, and creating projects got slower as their number grew.
 CREATE FUNCTION project_rows_bump_page() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    touched UUID;
 BEGIN
-    UPDATE projects SET page_version = page_version + 1
-    WHERE id IN (SELECT project_id FROM changed_rows);
+    FOR touched IN SELECT DISTINCT project_id FROM changed_rows LOOP
+        UPDATE projects SET page_version = page_version + 1 WHERE id = touched;
+    END LOOP;
     RETURN NULL;
 END $$;
 
@@ -61,9 +67,13 @@ CREATE TRIGGER memberships_bump_page_delete AFTER DELETE ON memberships
 -- A dependency makes a task blocked or not. (When a project is deleted its tasks may
 -- be gone before their dependencies; then there is no page left to bump.)
 CREATE FUNCTION task_dependencies_bump_page() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    touched UUID;
 BEGIN
-    UPDATE projects SET page_version = page_version + 1
-    WHERE id IN (SELECT t.project_id FROM tasks t JOIN changed_rows d ON d.task_id = t.id);
+    -- The task's project by primary key, row by row (see project_rows_bump_page).
+    FOR touched IN SELECT DISTINCT (SELECT t.project_id FROM tasks t WHERE t.id = d.task_id) FROM changed_rows d LOOP
+        UPDATE projects SET page_version = page_version + 1 WHERE id = touched;
+    END LOOP;
     RETURN NULL;
 END $$;
 CREATE TRIGGER task_dependencies_bump_page_insert AFTER INSERT ON task_dependencies
@@ -73,12 +83,16 @@ CREATE TRIGGER task_dependencies_bump_page_update AFTER UPDATE ON task_dependenc
 CREATE TRIGGER task_dependencies_bump_page_delete AFTER DELETE ON task_dependencies
     REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION task_dependencies_bump_page();
 
--- A person's name, address or kind changes how every project they belong to shows them.
+-- A person's name, address or kind changes how every project they belong to shows
+-- them. Only a real change: contacts are upserted on every CRM sync, and one person
+-- may belong to many projects.
 CREATE FUNCTION users_bump_page() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE projects SET page_version = page_version + 1
-    WHERE id IN (SELECT m.project_id FROM memberships m JOIN changed_rows u ON u.id = m.user_id);
+    WHERE id IN (SELECT project_id FROM memberships WHERE user_id = NEW.id);
     RETURN NULL;
 END $$;
 CREATE TRIGGER users_bump_page AFTER UPDATE ON users
-    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION users_bump_page();
+    FOR EACH ROW WHEN ((OLD.kind, OLD.email, OLD.first_name, OLD.last_name)
+                       IS DISTINCT FROM (NEW.kind, NEW.email, NEW.first_name, NEW.last_name))
+    EXECUTE FUNCTION users_bump_page();

@@ -14,8 +14,10 @@ BEGIN
     UPDATE projects SET page_version = OLD.page_version + 1 WHERE id = NEW.id;
 END;
 
--- The company name is shown on its projects.
+-- The company name is shown on its projects (only a real change: an upsert from a CRM
+-- sync that keeps the name bumps nothing).
 CREATE TRIGGER companies_bump_page AFTER UPDATE OF name ON companies
+WHEN OLD.name IS NOT NEW.name
 BEGIN
     UPDATE projects SET page_version = page_version + 1 WHERE company_id = NEW.id;
 END;
@@ -77,8 +79,12 @@ BEGIN
     UPDATE projects SET page_version = page_version + 1 WHERE id = OLD.project_id;
 END;
 
--- A person's name, address or kind changes how every project they belong to shows them.
+-- A person's name, address or kind changes how every project they belong to shows
+-- them. Only a real change: contacts are upserted on every CRM sync, and one person
+-- may belong to many projects.
 CREATE TRIGGER users_bump_page AFTER UPDATE OF kind, email, first_name, last_name ON users
+WHEN OLD.kind IS NOT NEW.kind OR OLD.email IS NOT NEW.email
+    OR OLD.first_name IS NOT NEW.first_name OR OLD.last_name IS NOT NEW.last_name
 BEGIN
     UPDATE projects SET page_version = page_version + 1
     WHERE id IN (SELECT project_id FROM memberships WHERE user_id = NEW.id);
