@@ -104,27 +104,6 @@ pub fn render_with<const N: usize>(
     body: &impl Serialize,
     built: [(&'static str, tera::Value); N],
 ) -> Result<Response, PortalError> {
-    let html = render_html(state, template, title, who, body, built)?;
-    let mut response = Html(html).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
-}
-
-/// `value` as Tera holds it, to keep and pass to [`render_with`].
-pub fn to_value(value: &impl Serialize) -> Result<tera::Value, PortalError> {
-    tera::Value::try_from_serializable(value).map_err(|e| PortalError::Internal(anyhow::anyhow!("preparing a page: {e}")))
-}
-
-fn render_html<const N: usize>(
-    state: &AppState,
-    template: &str,
-    title: &str,
-    who: Option<&Customer>,
-    body: &impl Serialize,
-    built: [(&'static str, tera::Value); N],
-) -> Result<String, PortalError> {
     let branding = &state.config.branding;
     let site = Site {
         title,
@@ -146,7 +125,17 @@ fn render_html<const N: usize>(
     for (name, value) in built {
         context.insert_value(name, value);
     }
-    tera.render(template, &context).map_err(|e| fail(format!("{e:?}")))
+    let html = tera.render(template, &context).map_err(|e| fail(format!("{e:?}")))?;
+    let mut response = Html(html).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// `value` as Tera holds it, to keep and pass to [`render_with`].
+pub fn to_value(value: &impl Serialize) -> Result<tera::Value, PortalError> {
+    tera::Value::try_from_serializable(value).map_err(|e| PortalError::Internal(anyhow::anyhow!("preparing a page: {e}")))
 }
 
 /// The accent colour as CSS variables, with the text colour on it chosen for contrast.
