@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings, SalesforceAuth, SalesforceSettings};
 use handoff::config::{Config, ConnectionConfig};
+use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::sync::poll::poll_once;
-use handoff::sync::{ChangeSource, ObjectKind};
 use sandbox_hubspot as sandbox;
 use sandbox_salesforce as sf_sandbox;
 use secrecy::SecretString;

@@ -169,7 +169,7 @@ async fn seed(state: &AppState) -> anyhow::Result<handoff::domain::ProjectId> {
     store
         .add_member(id, user.id, ProjectRole::CustomerAdmin, None, Actor::System, "bench")
         .await?;
-    handoff::engine::invitations::resend(state, id, &email, Actor::System, "bench").await?;
+    state.engine.resend_invitation(id, &email, Actor::System, "bench").await?;
     Ok(id)
 }
 

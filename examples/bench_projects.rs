@@ -195,7 +195,7 @@ async fn scenario(db: &BenchDb, deals: usize, mode: Mode) -> anyhow::Result<()> 
         Mode::Served => tokio::spawn(handoff::app::serve(listener, state.clone(), shutdown)),
         // HTTP only; the loop below does the schedules' work.
         Mode::BackToBack => {
-            let app = handoff::web::router(state.clone());
+            let app = handoff::web::router(state.web());
             tokio::spawn(async move {
                 axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
                 Ok::<(), anyhow::Error>(())

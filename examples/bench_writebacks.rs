@@ -12,7 +12,7 @@
 //! (`handoff::app::serve`) so that its own `deliver-writebacks` job (every second, batched
 //! and coalesced per record) delivers, and the projects' creation writebacks are drained.
 //!
-//! The burst: 8 workers complete 10,000 tasks through `engine::tasks::complete_task`, in
+//! The burst: 8 workers complete 10,000 tasks through `Engine::complete_task`, in
 //! dependency order, spread evenly over the P projects (10,000 / P each, interleaved so
 //! that every project changes throughout the burst — the hard case for coalescing). Each
 //! completion queues its writebacks (progress changed, and phase completed after a
@@ -38,11 +38,11 @@ use handoff::app::AppState;
 use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings, SalesforceAuth, SalesforceSettings};
 use handoff::config::{Config, ConnectionConfig};
 use handoff::domain::ProjectId;
+use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::domain::people::Actor;
+use handoff::domain::writeback::QueuedWriteback;
 use handoff::engine::run::{Planner, run_pending};
-use handoff::engine::writeback::QueuedWriteback;
 use handoff::sync::poll::poll_once;
-use handoff::sync::{ChangeSource, ObjectKind};
 use sandbox_hubspot as hs;
 use sandbox_salesforce as sf;
 use secrecy::SecretString;
@@ -309,7 +309,7 @@ async fn scenario(db: &BenchDb, crm: Crm, projects: usize) -> anyhow::Result<()>
             for n in 0..per_project {
                 let key = support::task_key(n);
                 for project in &mine {
-                    let outcome = handoff::engine::tasks::complete_task(&state, *project, &key, Actor::System, "bench").await?;
+                    let outcome = state.engine.complete_task(*project, &key, Actor::System, "bench").await?;
                     anyhow::ensure!(outcome == handoff::store::Completion::Completed, "{key} was already completed");
                     done.push((*project, n, Utc::now()));
                 }

@@ -9,9 +9,11 @@ use tokio::net::TcpListener;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::engine::definition::{Workflow, load_dir};
+use crate::engine::{Engine, LinkSettings};
 use crate::store::Store;
 use crate::sync::health::Health;
 use crate::sync::process::Crms;
+use crate::web::WebState;
 
 /// What every request handler and job can reach; cheap to clone.
 #[derive(Clone)]
@@ -24,8 +26,9 @@ pub struct AppState {
     pub health: Health,
     /// The workflow definitions (workflows/*.toml).
     pub workflows: Arc<Vec<Workflow>>,
-    /// Project page models the portal keeps in memory (checked against the database's
-    /// page version on every use).
+    /// Every change to a project goes through it (CLI, web).
+    pub engine: Engine,
+    /// The portal's project page models, shared by every router built from this state.
     pub portal_pages: crate::web::portal::PageCache,
 }
 
@@ -39,8 +42,9 @@ impl AppState {
         }
         let catalog = Catalog::load(&config.templates.dir).context("cannot load the project templates")?;
         let workflows = load_workflows(&config.workflows.dir)?;
-        let crms = crate::sync::connect::build(&config, &store, &reads_by_connection(&workflows))?;
+        let crms = crate::sync::connect::build(&config, &store, &crate::engine::definition::deal_reads(&workflows))?;
         let health = Health::new(store.clone());
+        let engine = Engine::new(store.clone(), LinkSettings::from_config(&config));
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -48,8 +52,35 @@ impl AppState {
             crms,
             health,
             workflows: Arc::new(workflows),
+            engine,
             portal_pages: crate::web::portal::PageCache::default(),
         })
+    }
+
+    /// The web layer's share of the state.
+    pub fn web(&self) -> WebState {
+        WebState {
+            config: self.config.clone(),
+            store: self.store.clone(),
+            engine: self.engine.clone(),
+            health: self.health.clone(),
+            pages: self.portal_pages.clone(),
+        }
+    }
+
+    /// What the background jobs run with.
+    fn jobs(&self) -> crate::jobs::Setup {
+        crate::jobs::Setup {
+            store: self.store.clone(),
+            crms: self.crms.clone(),
+            health: self.health.clone(),
+            catalog: self.catalog.clone(),
+            workflows: self.workflows.clone(),
+            links: LinkSettings::from_config(&self.config),
+            smtp: self.config.smtp.clone(),
+            base_url: self.config.server.base_url.clone(),
+            product_name: self.config.branding.product_name.clone(),
+        }
     }
 
     /// Checks the workflows against their connections' live field catalogs before
@@ -134,17 +165,6 @@ impl AppState {
     }
 }
 
-/// What the workflows read with each deal, by connection: the adapters read these
-/// fields beyond their defaults (and describe the objects their paths go through), the
-/// CRM users of their user-lookup fields and, when asked, the company's contacts.
-pub fn reads_by_connection(workflows: &[Workflow]) -> std::collections::HashMap<String, crate::sync::connect::DealReads> {
-    let mut reads: std::collections::HashMap<String, crate::sync::connect::DealReads> = std::collections::HashMap::new();
-    for w in workflows {
-        reads.entry(w.trigger.connection.clone()).or_default().add(w);
-    }
-    reads
-}
-
 /// The workflows of `dir`; none when the folder does not exist (handoff then only
 /// syncs). A folder with an invalid workflow stops start-up: an invalid workflow never runs.
 fn load_workflows(dir: &std::path::Path) -> anyhow::Result<Vec<Workflow>> {
@@ -159,7 +179,7 @@ fn load_workflows(dir: &std::path::Path) -> anyhow::Result<Vec<Workflow>> {
 /// finish. Taking a bound listener lets tests run the real app on port 0. The
 /// scheduled work (polls, inbound event resolution) runs beside HTTP and stops with it.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let app = crate::web::router(state.clone());
+    let app = crate::web::router(state.web());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let intervals = state
         .config
@@ -176,7 +196,7 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
             tracing::warn!(error = %e, "cannot release work claimed before the restart; it is picked up when the claims lapse");
         }
     }
-    let mut jobs = crate::jobs::spawn(&state, intervals, stopped);
+    let mut jobs = crate::jobs::spawn(state.jobs(), intervals, stopped);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

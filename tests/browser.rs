@@ -116,7 +116,11 @@ async fn seeded(portal: &mut Portal) -> ProjectId {
         new.company_id = Some(company.id);
         let (user, _) = store.upsert_user(&new).await.unwrap();
         store.add_member(id, user.id, role, None, Actor::System, "test").await.unwrap();
-        handoff::engine::invitations::resend(&portal.app.state, id, &email, Actor::System, "test")
+        portal
+            .app
+            .state
+            .engine
+            .resend_invitation(id, &email, Actor::System, "test")
             .await
             .unwrap();
     }

@@ -7,10 +7,10 @@ mod common;
 use common::TestDb;
 use handoff::catalog::Catalog;
 use handoff::domain::people::ProjectRole;
+use handoff::domain::plan::{InviteMode, Removals};
+use handoff::domain::plan::{NewInvitation, Plan, PlannedCompany, PlannedPerson};
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectStatus};
-use handoff::engine::definition::{InviteMode, Removals};
-use handoff::engine::plan::{NewInvitation, Plan, PlannedCompany, PlannedPerson};
 use handoff::store::Store;
 
 fn person(id: &str, email: &str, role: ProjectRole, invite: InviteMode) -> PlannedPerson {

@@ -11,13 +11,13 @@ use std::time::Duration;
 use common::{TestApp, spawn_app_with};
 use handoff::config::ConnectionConfig;
 use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings, SalesforceAuth, SalesforceSettings};
+use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::domain::people::ProjectRole;
 use handoff::domain::{Email, ProjectId};
 use handoff::engine::run::{Planner, RunReport, run_pending};
 use handoff::sealed::Sealer;
 use handoff::store::{NewStaff, StoreError};
 use handoff::sync::poll::poll_once;
-use handoff::sync::{ChangeSource, ObjectKind};
 use secrecy::SecretString;
 use serde_json::json;
 

@@ -10,10 +10,10 @@ use std::time::Duration;
 use common::{TestApp, spawn_app_with};
 use handoff::config::ConnectionConfig;
 use handoff::config::connections::{CrmSettings, SalesforceAuth, SalesforceSettings};
+use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::engine::run::{Planner, run_pending};
 use handoff::sealed::Sealer;
 use handoff::sync::poll::poll_once;
-use handoff::sync::{ChangeSource, ObjectKind};
 use sandbox_salesforce as sandbox;
 use secrecy::SecretString;
 

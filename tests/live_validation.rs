@@ -16,10 +16,10 @@ use common::TestDb;
 use handoff::app::AppState;
 use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings, SalesforceAuth, SalesforceSettings};
 use handoff::config::{Config, ConnectionConfig};
-use handoff::engine::definition::FieldKind;
-use handoff::engine::definition::catalog::Resolved;
+use handoff::domain::change::ObjectKind;
+use handoff::domain::field_catalog::FieldKind;
+use handoff::domain::field_catalog::Resolved;
 use handoff::engine::validate_live::{Verdict, validate_live};
-use handoff::sync::ObjectKind;
 use sandbox_hubspot as hs;
 use sandbox_salesforce as sf;
 use secrecy::SecretString;
@@ -317,7 +317,7 @@ async fn poll_and_run(state: &AppState) -> handoff::engine::run::RunReport {
         &state.store,
         crm.as_ref(),
         ObjectKind::Deal,
-        handoff::sync::ChangeSource::Poll,
+        handoff::domain::change::ChangeSource::Poll,
         &mut |_| {},
     )
     .await

@@ -125,7 +125,9 @@ async fn a_project_page_shows_changes_made_anywhere_at_once_and_reads_an_unchang
     assert_eq!(state.portal_pages.loads(), loads, "an unchanged project is read from memory");
 
     // Staff complete a task through the engine (as the console or the CRM would).
-    handoff::engine::tasks::complete_task(&state, acme, "sign-contract", Actor::System, "test")
+    state
+        .engine
+        .complete_task(acme, "sign-contract", Actor::System, "test")
         .await
         .unwrap();
     let page = dana.get(&page_path).await;

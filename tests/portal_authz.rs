@@ -13,11 +13,11 @@ mod portal_support;
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use handoff::app::AppState;
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectId, ProjectStatus, UserId};
 use handoff::store::NewUser;
+use handoff::web::WebState;
 use handoff::web::portal::{self, Access, Customer, PortalRoute};
 use portal_support::{Browser, Page, Portal, Setup, spawn_portal};
 use secrecy::SecretString;
@@ -218,7 +218,11 @@ async fn project_from_template(portal: &Portal, company: &str, customers: &[(&st
         new.company_id = Some(company.id);
         let (user, _) = store.upsert_user(&new).await.unwrap();
         store.add_member(id, user.id, *role, None, Actor::System, "test").await.unwrap();
-        handoff::engine::invitations::resend(&portal.app.state, id, &email, Actor::System, "test")
+        portal
+            .app
+            .state
+            .engine
+            .resend_invitation(id, &email, Actor::System, "test")
             .await
             .unwrap();
     }
@@ -271,7 +275,11 @@ impl World {
         }
         let project = self.own.iter().find(|(e, _)| *e == email).unwrap().1;
         let address = Email::parse(email).unwrap();
-        handoff::engine::invitations::resend(&self.portal.app.state, project, &address, Actor::System, "test")
+        self.portal
+            .app
+            .state
+            .engine
+            .resend_invitation(project, &address, Actor::System, "test")
             .await
             .unwrap();
         self.portal.deliver().await;
@@ -466,7 +474,7 @@ async fn every_portal_route_answers_only_those_its_access_allows() {
 
 /// A handler that takes the signed-in customer but never asks whether they belong to
 /// the project — the mistake the matrix exists to catch.
-async fn unchecked(_me: Customer, State(state): State<AppState>, Path(id): Path<String>) -> String {
+async fn unchecked(_me: Customer, State(state): State<WebState>, Path(id): Path<String>) -> String {
     let project = state.store.project_details(id.parse().unwrap()).await.unwrap().unwrap();
     project.project.name
 }
@@ -477,7 +485,8 @@ async fn a_route_that_forgets_its_check_fails_the_matrix() {
     let mut routes = portal::routes();
     routes.push(PortalRoute::get("/projects/{id}/leak", Access::ProjectMember, unchecked));
     let table = entries(&routes);
-    let router = portal::router_from(&world.portal.app.state, routes).with_state(world.portal.app.state.clone());
+    let web = world.portal.app.state.web();
+    let router = portal::router_from(&web, routes).with_state(web.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });

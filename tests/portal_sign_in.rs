@@ -154,13 +154,9 @@ async fn a_revoked_link_is_refused_and_revoking_twice_changes_nothing() {
     let project = acme(&mut portal).await;
     let invitation = portal.app.store().project_invitations(project).await.unwrap()[0].id;
     let state = &portal.app.state;
-    let first = handoff::engine::invitations::revoke(state, invitation, Actor::System, "cli")
-        .await
-        .unwrap();
+    let first = state.engine.revoke_invitation(invitation, Actor::System, "cli").await.unwrap();
     assert!(matches!(first, InvitationRevocation::Revoked { .. }), "{first:?}");
-    let again = handoff::engine::invitations::revoke(state, invitation, Actor::System, "cli")
-        .await
-        .unwrap();
+    let again = state.engine.revoke_invitation(invitation, Actor::System, "cli").await.unwrap();
     assert!(matches!(again, InvitationRevocation::AlreadyRevoked { .. }), "{again:?}");
 
     let page = portal.browser().post(&portal.link(DANA), &[]).await;
@@ -179,7 +175,11 @@ async fn staff_can_regenerate_a_link_which_retires_the_old_one() {
     let project = acme(&mut portal).await;
     let old = portal.link(DANA);
     let email = Email::parse(DANA).unwrap();
-    handoff::engine::invitations::resend(&portal.app.state, project, &email, Actor::System, "cli")
+    portal
+        .app
+        .state
+        .engine
+        .resend_invitation(project, &email, Actor::System, "cli")
         .await
         .unwrap();
     assert_eq!(portal.deliver().await, 1, "the new link is emailed through the outbox");
@@ -372,7 +372,11 @@ async fn a_new_sign_in_replaces_the_session_the_browser_had() {
     let mut browser = portal.signed_in(DANA).await;
     let before = browser.session().unwrap().clone();
     let email = Email::parse(DANA).unwrap();
-    handoff::engine::invitations::resend(&portal.app.state, project, &email, Actor::System, "cli")
+    portal
+        .app
+        .state
+        .engine
+        .resend_invitation(project, &email, Actor::System, "cli")
         .await
         .unwrap();
     portal.deliver().await;

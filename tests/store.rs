@@ -474,8 +474,8 @@ async fn poll_cursors_are_kept_per_connection_and_object() {
     assert_eq!(store.poll_cursor("hs", "deals").await.unwrap().as_deref(), Some("1764000000000|77"));
 }
 
-fn change(id: &str, modified: &str, source: handoff::sync::ChangeSource) -> handoff::sync::RecordChange {
-    use handoff::sync::{ContactRole, ObjectKind, RecordChange};
+fn change(id: &str, modified: &str, source: handoff::domain::change::ChangeSource) -> handoff::domain::change::RecordChange {
+    use handoff::domain::change::{ContactRole, ObjectKind, RecordChange};
     let mut fields = serde_json::Map::new();
     fields.insert("StageName".into(), serde_json::json!("Closed Won"));
     RecordChange {
@@ -503,8 +503,8 @@ fn change(id: &str, modified: &str, source: handoff::sync::ChangeSource) -> hand
 
 #[tokio::test]
 async fn the_same_change_by_webhook_and_by_poll_is_stored_once() {
+    use handoff::domain::change::ChangeSource;
     use handoff::store::inbound::{EventSource, NewInboundEvent};
-    use handoff::sync::ChangeSource;
     let db = TestDb::new().await;
     let store = db.store().await;
     let inbound = NewInboundEvent {

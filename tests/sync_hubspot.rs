@@ -10,9 +10,9 @@ use std::time::Duration;
 use common::{TestApp, spawn_app_with};
 use handoff::config::ConnectionConfig;
 use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings};
+use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::sync::poll::poll_once;
 use handoff::sync::process::resolve_inbound;
-use handoff::sync::{ChangeSource, ObjectKind};
 use sandbox_hubspot as sandbox;
 use secrecy::SecretString;
 

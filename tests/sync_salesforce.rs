@@ -10,9 +10,9 @@ use std::time::Duration;
 use common::{TestApp, spawn_app_with};
 use handoff::config::ConnectionConfig;
 use handoff::config::connections::{CrmSettings, SalesforceAuth, SalesforceSettings};
+use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::sync::poll::{PollReport, SyncError, poll_once};
 use handoff::sync::process::resolve_inbound;
-use handoff::sync::{ChangeSource, ObjectKind};
 use sandbox_salesforce as sandbox;
 use secrecy::SecretString;
 

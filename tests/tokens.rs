@@ -12,11 +12,11 @@ use crm_http::TokenProvider;
 use crm_hubspot::auth::{OAuth, OAuthConfig};
 use handoff::config::ConnectionConfig;
 use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings};
+use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::sealed::Sealer;
 use handoff::sync::connect::HubspotGrant;
 use handoff::sync::poll::poll_once;
 use handoff::sync::tokens::DbTokenProvider;
-use handoff::sync::{ChangeSource, ObjectKind};
 use sandbox_hubspot as sandbox;
 use secrecy::{ExposeSecret, SecretString};
 

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use handoff::catalog::Catalog;
 use handoff::domain::ProjectStatus;
+use handoff::domain::change::{ChangeSource, CompanyRef, ContactRole, ObjectKind, RecordChange};
+use handoff::domain::field_catalog::{FieldCatalog, FieldInfo, FieldKind};
 use handoff::domain::people::ProjectRole;
-use handoff::engine::definition::{FieldCatalog, FieldInfo, FieldKind, HubValues, InviteMode, Workflow, load_dir, parse};
-use handoff::sync::change::{ChangeSource, CompanyRef, ContactRole, ObjectKind, RecordChange};
+use handoff::domain::plan::InviteMode;
+use handoff::engine::definition::{HubValues, Workflow, load_dir, parse};
 use serde_json::json;
 
 const SF_FIXTURE: &str = include_str!("../connectors/sandbox/salesforce-sim/src/seed/fixture.toml");

@@ -17,12 +17,12 @@ use handoff::app::AppState;
 use handoff::config::ConnectionConfig;
 use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings, SalesforceAuth, SalesforceSettings};
 use handoff::domain::ProjectId;
+use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::domain::people::Actor;
 use handoff::engine::run::{Planner, run_pending};
 use handoff::engine::writeback::{Delivered, deliver_writebacks};
 use handoff::sealed::Sealer;
 use handoff::sync::poll::poll_once;
-use handoff::sync::{ChangeSource, ObjectKind};
 use sandbox_hubspot as hs;
 use sandbox_salesforce as sf;
 use secrecy::SecretString;
@@ -141,7 +141,9 @@ impl World {
         let details = self.state.store.project_details(project).await.unwrap().unwrap();
         let phase = &details.phases[0];
         for task in details.tasks.iter().filter(|t| t.phase_id == phase.id) {
-            handoff::engine::tasks::complete_task(&self.state, project, task.key.as_str(), Actor::System, "test")
+            self.state
+                .engine
+                .complete_task(project, task.key.as_str(), Actor::System, "test")
                 .await
                 .unwrap();
         }
@@ -280,7 +282,9 @@ async fn many_projects_and_completions_cost_one_collection_call() {
     for p in &projects {
         let details = w.state.store.project_details(*p).await.unwrap().unwrap();
         for task in details.tasks.iter().filter(|t| t.depends_on.is_empty()).take(3) {
-            handoff::engine::tasks::complete_task(&w.state, *p, task.key.as_str(), Actor::System, "test")
+            w.state
+                .engine
+                .complete_task(*p, task.key.as_str(), Actor::System, "test")
                 .await
                 .unwrap();
         }
@@ -365,15 +369,11 @@ async fn a_refused_write_is_dead_lettered_with_the_crms_words_and_replayable() {
     let (deal, project) = w.won_salesforce_project().await;
     // The opportunity is deleted in Salesforce before the progress reaches it.
     w.sf.delete_record("Opportunity", &deal).unwrap();
-    handoff::engine::tasks::complete_task(
-        &w.state,
-        project,
-        first_open_task(&w, project).await.as_str(),
-        Actor::System,
-        "test",
-    )
-    .await
-    .unwrap();
+    w.state
+        .engine
+        .complete_task(project, first_open_task(&w, project).await.as_str(), Actor::System, "test")
+        .await
+        .unwrap();
     let delivered = w.deliver().await;
     assert!(delivered.dead > 0, "{delivered:?}");
     let dead = w.state.store.outbox_dead().await.unwrap();

@@ -134,7 +134,7 @@ async fn live(config: &Config, workflows: &[Workflow]) -> anyhow::Result<bool> {
         .await
         .context("checking the workflows against the CRMs needs the database (it holds the connections' tokens); `--offline` skips it")?;
     store.migrate().await?;
-    let crms = crate::sync::connect::build(config, &store, &crate::app::reads_by_connection(workflows))?;
+    let crms = crate::sync::connect::build(config, &store, &crate::engine::definition::deal_reads(workflows))?;
     let verdicts = validate_live(workflows, &config.workflows.dir, &crms).await;
     store.close().await;
     println!("CRM fields: checked against each connection's live catalog");

@@ -324,7 +324,10 @@ async fn complete_first_phases(state: &AppState, deals: &[(&str, &str, &str)]) -
         let Some(phase) = details.phases.first() else { continue };
         let mut done = Vec::new();
         for task in details.tasks.iter().filter(|t| t.phase_id == phase.id) {
-            crate::engine::tasks::complete_task(state, project, task.key.as_str(), crate::domain::people::Actor::System, "demo").await?;
+            state
+                .engine
+                .complete_task(project, task.key.as_str(), crate::domain::people::Actor::System, "demo")
+                .await?;
             done.push(task.key.as_str());
         }
         println!("  {connection}: completed {} in phase “{}”", done.join(", "), phase.name);

@@ -59,7 +59,7 @@ pub async fn run(cmd: InvitationsCommand, state: AppState) -> anyhow::Result<Exi
             }
         }
         InvitationsCommand::Revoke { id } => {
-            let outcome = crate::engine::invitations::revoke(&state, id, Actor::System, "cli").await?;
+            let outcome = state.engine.revoke_invitation(id, Actor::System, "cli").await?;
             let (verb, i): (&str, &InvitationInfo) = match &outcome {
                 InvitationRevocation::Revoked { invitation } => ("revoked", invitation),
                 InvitationRevocation::AlreadyRevoked { invitation } => ("was already revoked; nothing changed:", invitation),
@@ -70,7 +70,7 @@ pub async fn run(cmd: InvitationsCommand, state: AppState) -> anyhow::Result<Exi
             println!("{verb} the invitation of {} ({})", i.email, i.id);
         }
         InvitationsCommand::Resend { project, email } => {
-            let id = crate::engine::invitations::resend(&state, project, &email, Actor::System, "cli").await?;
+            let id = state.engine.resend_invitation(project, &email, Actor::System, "cli").await?;
             println!("{id}");
             eprintln!(
                 "A fresh link for {email} is queued (invitation {id}); it is emailed when SMTP is configured. Older unused links stop working."

@@ -111,7 +111,7 @@ pub async fn run_project(cmd: ProjectCommand, state: AppState) -> anyhow::Result
             print!("{}", render_with(&details, &mapping));
         }
         ProjectCommand::SetStatus { id, status } => {
-            let now = crate::engine::tasks::set_project_status(&state, id, status, Actor::System, "cli").await?;
+            let now = state.engine.set_project_status(id, status, Actor::System, "cli").await?;
             println!("project {id} is now {now}");
         }
     }
@@ -121,7 +121,7 @@ pub async fn run_project(cmd: ProjectCommand, state: AppState) -> anyhow::Result
 pub async fn run_task(cmd: TaskCommand, state: AppState) -> anyhow::Result<ExitCode> {
     match cmd {
         TaskCommand::Complete { project_id, task_key } => {
-            match crate::engine::tasks::complete_task(&state, project_id, &task_key, Actor::System, "cli").await? {
+            match state.engine.complete_task(project_id, &task_key, Actor::System, "cli").await? {
                 Completion::Completed => println!("completed `{task_key}`"),
                 Completion::AlreadyCompleted => println!("`{task_key}` was already completed; nothing changed"),
             }

@@ -8,8 +8,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::AppState;
+use crate::domain::change::ChangeSource;
 use crate::jobs::{POLL_LEASE, POLLED};
-use crate::sync::ChangeSource;
 use crate::sync::poll::poll_once;
 
 pub async fn run(state: AppState, connection: Option<String>, backfill: bool) -> anyhow::Result<ExitCode> {

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use ring::rand::{SecureRandom, SystemRandom};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::plan::NewInvitation;
+use crate::domain::plan::NewInvitation;
 use crate::sealed::{SealError, Sealer};
 
 /// How long an invitation link works unless configured otherwise.

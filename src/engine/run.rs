@@ -4,16 +4,16 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::definition::{InviteMode, Workflow};
+use super::definition::Workflow;
 use super::invite::new_invitation;
-use super::plan::{Plan, PlannedCompany, PlannedPerson, PlannedStaff};
 use crate::catalog::Catalog;
 use crate::domain::Email;
+use crate::domain::change::{CrmUser, RecordChange};
 use crate::domain::people::ProjectRole;
+use crate::domain::plan::{InviteMode, Plan, PlannedCompany, PlannedPerson, PlannedStaff};
 use crate::domain::project::{ProjectSpec, ProjectSpecError, plan_project};
 use crate::sealed::{SealError, Sealer};
 use crate::store::{Store, StoreError, StoredChange};
-use crate::sync::{CrmUser, RecordChange};
 
 /// What a plan is made with besides the workflow and the change.
 pub struct Planner<'a> {

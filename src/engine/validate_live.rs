@@ -14,9 +14,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::definition::{ContactSource, FieldCatalog, Problem, Workflow};
+use crate::domain::change::ObjectKind;
+use crate::domain::field_catalog::FieldCatalog;
+use crate::engine::definition::{ContactSource, Problem, Workflow};
 use crate::sync::process::Crms;
-use crate::sync::{Crm, CrmError, ObjectKind};
+use crate::sync::{Crm, CrmError};
 
 /// What live validation found for one workflow.
 #[derive(Debug)]
@@ -130,9 +132,12 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
-    use crate::engine::definition::{FieldInfo, FieldKind, parse};
-    use crate::sync::crm::{ActivityWrite, BoxFuture, Budget, ChangePage, FieldWrite, RowOutcome};
-    use crate::sync::{Crm, RecordChange};
+    use crate::domain::change::RecordChange;
+    use crate::domain::connection_health::Budget;
+    use crate::domain::field_catalog::{FieldInfo, FieldKind};
+    use crate::engine::definition::parse;
+    use crate::sync::Crm;
+    use crate::sync::crm::{ActivityWrite, BoxFuture, ChangePage, FieldWrite, RowOutcome};
 
     /// A CRM that answers catalog questions only, counting them.
     struct Fake {

@@ -15,17 +15,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{Duration, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::definition::{HubValues, Workflow, WritebackEvent, WritebackRule};
+use super::definition::{HubValues, Workflow, WritebackRule};
 use super::deliver::{MAX_ATTEMPTS, backoff};
-use crate::domain::{ProjectId, ProjectStatus};
+use crate::domain::ProjectId;
+use crate::domain::change::ObjectKind;
+use crate::domain::writeback::{QueuedWriteback, Snapshot, WritebackEvent};
 use crate::store::outbox::OutboxItem;
 use crate::store::{Store, StoreError};
-use crate::sync::ObjectKind;
 use crate::sync::crm::{ActivityWrite, Crm, CrmError, FieldWrite, RowError, RowOutcome};
 use crate::sync::process::Crms;
 
@@ -38,43 +38,17 @@ const RATE_LIMIT_PAUSE: Duration = Duration::seconds(60);
 /// left, keeping it for the sync that feeds the hub and for the CRM's own users.
 const BUDGET_RESERVE_PERCENT: u64 = 5;
 
-/// The project as an event left it (or as it stands, at delivery).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    pub status: ProjectStatus,
-    pub progress: u8,
-    pub current_phase: Option<String>,
-    pub start_date: Option<NaiveDate>,
-    pub goal_date: Option<NaiveDate>,
-}
-
-/// An outbox row's payload: an event on a project that came from a CRM record.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct QueuedWriteback {
-    pub workflow: String,
-    pub record_id: String,
-    pub project_id: ProjectId,
-    pub event: WritebackEvent,
-    pub task_title: Option<String>,
-    pub phase_name: Option<String>,
-    /// The CRM contact who acted, when the actor is linked to one.
-    pub contact_id: Option<String>,
-    pub at: DateTime<Utc>,
-    pub snapshot: Snapshot,
-}
-
-impl QueuedWriteback {
-    fn hub_values(&self, snapshot: &Snapshot, base_url: &url::Url) -> HubValues {
-        HubValues {
-            status: Some(snapshot.status),
-            progress: Some(snapshot.progress),
-            url: Some(project_url(base_url, self.project_id)),
-            current_phase: snapshot.current_phase.clone(),
-            start_date: snapshot.start_date,
-            goal_date: snapshot.goal_date,
-            task_title: self.task_title.clone(),
-            phase_name: self.phase_name.clone(),
-        }
+/// What the hub placeholders of a rule say for this row: the project as `snapshot` shows it.
+fn hub_values(row: &QueuedWriteback, snapshot: &Snapshot, base_url: &url::Url) -> HubValues {
+    HubValues {
+        status: Some(snapshot.status),
+        progress: Some(snapshot.progress),
+        url: Some(project_url(base_url, row.project_id)),
+        current_phase: snapshot.current_phase.clone(),
+        start_date: snapshot.start_date,
+        goal_date: snapshot.goal_date,
+        task_title: row.task_title.clone(),
+        phase_name: row.phase_name.clone(),
     }
 }
 
@@ -227,7 +201,7 @@ impl Batch<'_> {
         out: &mut Tally,
     ) -> Result<(), CrmError> {
         let mut records: BTreeMap<&str, (Map<String, Value>, Vec<Uuid>)> = BTreeMap::new();
-        let mut current: HashMap<ProjectId, Option<crate::engine::writeback::Snapshot>> = HashMap::new();
+        let mut current: HashMap<ProjectId, Option<Snapshot>> = HashMap::new();
         for row in rows {
             let rules: Vec<&WritebackRule> = rules_for(row.workflow, row.queued.event).filter(|r| !r.set.is_empty()).collect();
             if rules.is_empty() {
@@ -244,7 +218,7 @@ impl Batch<'_> {
             }
             // A deleted project has nothing left to report.
             let Some(Some(snapshot)) = current.get(&project) else { continue };
-            let hub = row.queued.hub_values(snapshot, self.base_url);
+            let hub = hub_values(&row.queued, snapshot, self.base_url);
             let entry = records.entry(row.queued.record_id.as_str()).or_default();
             for rule in rules {
                 for (field, value) in rule.render_fields(&hub) {
@@ -297,7 +271,7 @@ impl Batch<'_> {
         let mut activities = Vec::new();
         let mut owners = Vec::new();
         for row in rows {
-            let hub = row.queued.hub_values(&row.queued.snapshot, self.base_url);
+            let hub = hub_values(&row.queued, &row.queued.snapshot, self.base_url);
             for rule in rules_for(row.workflow, row.queued.event) {
                 let Some((subject, body)) = rule.render_activity(&hub) else {
                     continue;

@@ -14,11 +14,12 @@ use apalis_cron::{CronScheduler, Schedule, Tick};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::domain::change::{ChangeSource, ObjectKind};
 use crate::store::Store;
+use crate::sync::Crm;
 use crate::sync::health::Health;
 use crate::sync::poll::{PollReport, SyncError, poll_once};
 use crate::sync::process::{Crms, resolve_inbound};
-use crate::sync::{ChangeSource, Crm, ObjectKind};
 
 /// How often pending inbound events are resolved (webhook to change).
 pub const RESOLVE_EVERY: Duration = Duration::from_secs(2);
@@ -249,12 +250,36 @@ async fn writeback_tick(_tick: Tick<CronUtc>, job: Data<WritebackJob>) -> Result
     Ok(())
 }
 
+/// What the schedules run with: the parts of the application they use, nothing more.
+pub struct Setup {
+    pub store: Store,
+    pub crms: Crms,
+    pub health: Health,
+    pub catalog: Arc<crate::catalog::Catalog>,
+    pub workflows: Arc<Vec<crate::engine::definition::Workflow>>,
+    /// Seals invitation tokens (and opens them to email the links).
+    pub links: crate::engine::LinkSettings,
+    pub smtp: crate::config::SmtpConfig,
+    /// Links in emails and in the CRM point here.
+    pub base_url: url::Url,
+    /// Signs the emails (branding).
+    pub product_name: String,
+}
+
 /// Starts the schedules; they stop when `stop` turns true.
-pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duration)>, stop: watch::Receiver<bool>) -> JoinSet<()> {
-    let (store, crms, health) = (state.store.clone(), state.crms.clone(), state.health.clone());
-    let sealer = crate::sealed::Sealer::new(state.config.secrets.master_key.as_ref())
-        .ok()
-        .map(Arc::new);
+pub fn spawn(setup: Setup, intervals: Vec<(Arc<dyn Crm>, Duration)>, stop: watch::Receiver<bool>) -> JoinSet<()> {
+    let Setup {
+        store,
+        crms,
+        health,
+        catalog,
+        workflows,
+        links,
+        smtp,
+        base_url,
+        product_name,
+    } = setup;
+    let sealer = links.sealer.clone();
     let holder = uuid::Uuid::now_v7().to_string();
     let mut set = JoinSet::new();
     let until = |mut rx: watch::Receiver<bool>| async move {
@@ -290,15 +315,15 @@ pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duratio
             tracing::error!(worker = "purge-inbound", error = %e, "worker stopped");
         }
     });
-    match (&state.config.smtp.url, &sealer) {
-        (Some(_), Some(sealer)) => match crate::mail::Mailer::new(&state.config.smtp, crate::mail::Mailer::DEFAULT_TIMEOUT) {
+    match (&smtp.url, &sealer) {
+        (Some(_), Some(sealer)) => match crate::mail::Mailer::new(&smtp, crate::mail::Mailer::DEFAULT_TIMEOUT) {
             Ok(mailer) => {
                 let job = DeliverJob {
                     store: store.clone(),
                     mailer: Arc::new(mailer),
                     sealer: sealer.clone(),
-                    base_url: state.config.server.base_url.clone(),
-                    product_name: state.config.branding.product_name.clone(),
+                    base_url: base_url.clone(),
+                    product_name: product_name.clone(),
                 };
                 let deliver = WorkerBuilder::new("deliver-email")
                     .backend(CronScheduler::new(Every(DELIVER_EVERY)))
@@ -320,8 +345,8 @@ pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duratio
         .data(WritebackJob {
             store: store.clone(),
             crms: crms.clone(),
-            workflows: state.workflows.clone(),
-            base_url: state.config.server.base_url.clone(),
+            workflows: workflows.clone(),
+            base_url,
         })
         .build(writeback_tick);
     let signal = until(stop.clone());
@@ -335,10 +360,10 @@ pub fn spawn(state: &crate::app::AppState, intervals: Vec<(Arc<dyn Crm>, Duratio
         .data(ResolveJob {
             store,
             crms,
-            catalog: state.catalog.clone(),
-            workflows: state.workflows.clone(),
+            catalog,
+            workflows,
             sealer,
-            invitation_validity: state.config.portal.invitation_validity,
+            invitation_validity: links.validity,
         })
         .build(resolve_tick);
     let signal = until(stop);

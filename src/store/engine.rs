@@ -10,11 +10,10 @@ use std::collections::{HashMap, HashSet};
 use super::projects::insert_project;
 use super::{Store, StoreError, Tx, activity, bulk, on_tx};
 use crate::domain::people::{Actor, NewActivity};
+use crate::domain::plan::{Applied, InviteMode, NewInvitation, Plan, PlannedPerson, Removals};
 use crate::domain::project::NewProject;
+use crate::domain::writeback::{Snapshot, WritebackEvent};
 use crate::domain::{CompanyId, Email, Progress, ProjectId, ProjectStatus, UserId};
-use crate::engine::definition::{InviteMode, Removals, WritebackEvent};
-use crate::engine::plan::{Applied, NewInvitation, Plan, PlannedPerson};
-use crate::engine::writeback::Snapshot;
 
 /// Attempts at a plan when another process created the same project at the same time
 /// (PostgreSQL): the loser's transaction fails on the unique key and is retried, and the

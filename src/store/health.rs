@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Store, StoreError, on_pool};
-use crate::sync::Budget;
-use crate::sync::health::ConnectionHealth;
+use crate::domain::connection_health::{Budget, ConnectionHealth};
 
 #[derive(sqlx::FromRow)]
 struct HealthRow {

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::{Store, StoreError, Tx, activity, on_pool, on_tx};
 use crate::domain::people::{Actor, NewActivity};
+use crate::domain::plan::NewInvitation;
 use crate::domain::{Email, ProjectId, ProjectStatus, UserId};
-use crate::engine::plan::NewInvitation;
 
 /// An invitation as staff see it (never its token).
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]

@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use super::{Store, StoreError, Tx, activity, on_pool, on_tx};
 use crate::domain::people::{Actor, NewActivity, ProjectRole};
+use crate::domain::plan::{Plan, PlannedStaff};
 use crate::domain::{Email, ProjectId, UserId};
-use crate::engine::plan::{Plan, PlannedStaff};
 
 /// A project's mapped fields as they now stand.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::rows::{ProjectRow, project_columns};
 use super::{ProjectSummary, Store, StoreError, activity, on_pool, on_tx};
 use crate::domain::people::{Actor, NewActivity};
+use crate::domain::plan::NewInvitation;
 use crate::domain::{Email, Progress, ProjectId, ProjectStatus, UserId};
-use crate::engine::plan::NewInvitation;
 
 /// The window of the per-address limit on fresh-link requests.
 const LINK_REQUEST_WINDOW: Duration = Duration::hours(1);

@@ -11,10 +11,10 @@ use super::rows::{PhaseRow, ProjectRow, TaskRow, project_columns, task_columns};
 use super::writeback::{self, EventContext};
 use super::{Store, StoreError, Tx, activity, bulk, on_pool, on_tx};
 use crate::domain::people::{Actor, NewActivity};
+use crate::domain::plan::NewInvitation;
 use crate::domain::project::{NewProject, Project, ProjectDetails};
+use crate::domain::writeback::WritebackEvent;
 use crate::domain::{Progress, ProjectId, ProjectStatus, TaskId, TaskStatus};
-use crate::engine::definition::WritebackEvent;
-use crate::engine::plan::NewInvitation;
 
 /// A line of the project list: the project and how far along it is.
 #[derive(Clone, Debug, PartialEq, Serialize)]

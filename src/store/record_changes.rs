@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::inbound::Recorded;
 use super::{Store, StoreError, Tx, on_pool, on_tx};
-use crate::sync::RecordChange;
+use crate::domain::change::RecordChange;
 
 /// How long an inbound event whose attempt failed waits before the next one.
 pub const RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(5);

@@ -9,9 +9,9 @@ use uuid::Uuid;
 use super::rows::{UserRow, user_columns};
 use super::{Store, StoreError, activity, on_pool, on_tx};
 use crate::domain::people::{Actor, NewActivity, ProjectRole, User, UserKind};
+use crate::domain::plan::NewInvitation;
 use crate::domain::profile::Profile;
 use crate::domain::{Email, ProjectId, ProjectStatus, UserId};
-use crate::engine::plan::NewInvitation;
 
 /// One active member of a project, with what the team page says about them.
 #[derive(Clone, Debug, PartialEq)]

@@ -8,9 +8,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Store, StoreError, Tx, on_pool, on_tx};
+use crate::domain::writeback::{QueuedWriteback, Snapshot, WritebackEvent};
 use crate::domain::{Progress, ProjectId, ProjectStatus};
-use crate::engine::definition::WritebackEvent;
-use crate::engine::writeback::{QueuedWriteback, Snapshot};
 
 /// What the event is about, beyond the project.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -14,8 +14,8 @@ use crm_hubspot::properties::Property;
 use crm_salesforce::describe::{FieldDescribe, ObjectDescribe};
 
 use super::crm::BoxFuture;
-use crate::engine::definition::catalog::Relationship;
-use crate::engine::definition::{FieldCatalog, FieldInfo, FieldKind};
+use crate::domain::field_catalog::Relationship;
+use crate::domain::field_catalog::{FieldCatalog, FieldInfo, FieldKind};
 
 /// The object whose `Role` picklist lists a Salesforce org's contact roles.
 pub const CONTACT_ROLE_OBJECT: &str = "OpportunityContactRole";
@@ -232,7 +232,7 @@ pub fn association_labels(labels: &[AssociationLabel]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::definition::catalog::Resolved;
+    use crate::domain::field_catalog::Resolved;
 
     fn describe(value: serde_json::Value) -> ObjectDescribe {
         serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))

@@ -43,18 +43,19 @@ pub struct DealReads {
 }
 
 impl DealReads {
-    pub fn add(&mut self, workflow: &crate::engine::definition::Workflow) {
-        for f in workflow.fields_read() {
+    /// Adds what one more workflow reads: fields and user fields not listed yet.
+    pub fn add(&mut self, fields: impl IntoIterator<Item = String>, user_fields: impl IntoIterator<Item = String>, company_contacts: bool) {
+        for f in fields {
             if !self.fields.contains(&f) {
                 self.fields.push(f);
             }
         }
-        for f in workflow.user_fields() {
+        for f in user_fields {
             if !self.user_fields.contains(&f) {
                 self.user_fields.push(f);
             }
         }
-        self.company_contacts |= workflow.uses_company_contacts();
+        self.company_contacts |= company_contacts;
     }
 }
 

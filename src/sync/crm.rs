@@ -4,8 +4,9 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::change::{ObjectKind, RecordChange};
-use crate::engine::definition::FieldCatalog;
+use crate::domain::change::{ObjectKind, RecordChange};
+use crate::domain::connection_health::Budget;
+use crate::domain::field_catalog::FieldCatalog;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -26,19 +27,6 @@ pub struct ChangePage {
     pub continuation: Option<String>,
     /// How many records the whole run will return, when the CRM says (progress bars).
     pub total_hint: Option<u64>,
-}
-
-/// What is left of the CRM's API allowance, as its last response said.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Budget {
-    pub used: Option<u64>,
-    pub limit: Option<u64>,
-}
-
-impl Budget {
-    pub fn remaining(&self) -> Option<u64> {
-        Some(self.limit?.saturating_sub(self.used?))
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

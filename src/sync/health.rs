@@ -6,25 +6,14 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use chrono::{Duration, Utc};
 
-use super::Budget;
+use crate::domain::connection_health::{Budget, ConnectionHealth};
 use crate::store::Store;
 
 /// Webhook arrival times are written at most this often per connection: intake is the
 /// hot path, and "last webhook" needs no finer grain.
 const WEBHOOK_WRITE_EVERY: Duration = Duration::seconds(10);
-
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct ConnectionHealth {
-    pub last_webhook_at: Option<DateTime<Utc>>,
-    pub last_poll_at: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-    pub last_error_at: Option<DateTime<Utc>>,
-    pub failing: bool,
-    pub budget: Budget,
-}
 
 #[derive(Clone)]
 pub struct Health {

@@ -18,9 +18,11 @@ use crm_hubspot::poll::{Cursor, PolledRecord, Poller};
 use crm_hubspot::{Client, Error as HsError, Object, ReadOptions};
 use serde_json::{Map, Value};
 
-use super::change::{ChangeSource, CompanyRef, ContactRole, CrmUser, ObjectKind, RecordChange};
 use super::connect::DealReads;
-use super::crm::{ActivityWrite, BoxFuture, Budget, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
+use super::crm::{ActivityWrite, BoxFuture, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
+use crate::domain::change::{ChangeSource, CompanyRef, ContactRole, CrmUser, ObjectKind, RecordChange};
+use crate::domain::connection_health::Budget;
+use crate::domain::field_catalog::FieldCatalog;
 
 pub const DEFAULT_DEAL_PROPERTIES: &[&str] = &[
     "dealname",
@@ -647,7 +649,7 @@ impl Crm for HubspotCrm {
         })
     }
 
-    fn field_catalog<'a>(&'a self, object: ObjectKind) -> BoxFuture<'a, Result<crate::engine::definition::FieldCatalog, CrmError>> {
+    fn field_catalog<'a>(&'a self, object: ObjectKind) -> BoxFuture<'a, Result<FieldCatalog, CrmError>> {
         Box::pin(async move {
             let object_type = Self::object_type(object);
             let properties = self.client.properties(object_type).await.map_err(map_error)?;

@@ -2,7 +2,6 @@
 //! turns inbound events and polls into one stream of changes.
 
 pub mod catalog;
-pub mod change;
 pub mod connect;
 pub mod crm;
 pub mod health;
@@ -12,5 +11,4 @@ pub mod process;
 pub mod salesforce;
 pub mod tokens;
 
-pub use change::{ChangeSource, ContactRole, CrmUser, ObjectKind, RecordChange};
-pub use crm::{Budget, ChangePage, Crm, CrmError};
+pub use crm::{ChangePage, Crm, CrmError};

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{ChangePage, ChangeSource, Crm, CrmError, ObjectKind};
+use super::{ChangePage, Crm, CrmError};
+use crate::domain::change::{ChangeSource, ObjectKind};
 use crate::store::{Store, StoreError};
 
 /// The delete log is read at most this often: it is a second API call, and Salesforce

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::{ChangeSource, Crm, CrmError, ObjectKind, RecordChange};
+use super::{Crm, CrmError};
+use crate::domain::change::{ChangeSource, ObjectKind, RecordChange};
 use crate::store::inbound::InboundEvent;
 use crate::store::{Store, StoreError};
 

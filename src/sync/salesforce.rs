@@ -10,10 +10,11 @@ use crm_salesforce::{Client, Error as SfError, QueryOptions, Record};
 use serde_json::{Map, Value};
 
 use super::catalog;
-use super::change::{ChangeSource, CompanyRef, ContactRole, CrmUser, ObjectKind, RecordChange};
 use super::connect::DealReads;
-use super::crm::{ActivityWrite, BoxFuture, Budget, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
-use crate::engine::definition::FieldCatalog;
+use super::crm::{ActivityWrite, BoxFuture, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
+use crate::domain::change::{ChangeSource, CompanyRef, ContactRole, CrmUser, ObjectKind, RecordChange};
+use crate::domain::connection_health::Budget;
+use crate::domain::field_catalog::FieldCatalog;
 
 /// Fields read for every opportunity; workflows add the ones their mappings use.
 pub const DEFAULT_DEAL_FIELDS: &[&str] = &[

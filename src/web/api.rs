@@ -19,14 +19,14 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use super::error::{ApiError, ApiResult};
-use crate::app::AppState;
 use crate::domain::api_token::ApiToken;
 use crate::domain::people::Actor;
 use crate::domain::project::{Phase, Project, ProjectDetails, Task};
 use crate::domain::{OwnerSide, Priority, Progress, ProjectId, TaskStatus, UserId, Visibility};
 use crate::store::Completion;
+use crate::web::WebState;
 
-pub fn router(state: &AppState) -> Router<AppState> {
+pub fn router(state: &WebState) -> Router<WebState> {
     Router::new()
         .route("/api/v1/projects/{id}", get(project))
         .route("/api/v1/projects/{id}/tasks/{key}/complete", post(complete_task))
@@ -40,10 +40,10 @@ pub struct ApiCaller {
     pub token: ApiToken,
 }
 
-impl FromRequestParts<AppState> for ApiCaller {
+impl FromRequestParts<WebState> for ApiCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, ApiError> {
         if let Some(caller) = parts.extensions.get::<ApiCaller>() {
             return Ok(caller.clone());
         }
@@ -97,12 +97,12 @@ struct TaskCompleted {
 /// activity trail as `api:<token name>`. Idempotent.
 async fn complete_task(
     caller: ApiCaller,
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
 ) -> ApiResult<Json<TaskCompleted>> {
     let project = project_id(&id)?;
     let source = caller.token.activity_source();
-    let changed = match crate::engine::tasks::complete_task(&state, project, &key, Actor::System, &source).await? {
+    let changed = match state.engine.complete_task(project, &key, Actor::System, &source).await? {
         Completion::Completed => true,
         Completion::AlreadyCompleted => false,
     };
@@ -116,7 +116,7 @@ async fn complete_task(
 
 /// `GET /api/v1/projects/{id}`: the project with its phases, tasks (with Blocked
 /// derived) and progress.
-async fn project(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ProjectView>> {
+async fn project(State(state): State<WebState>, Path(id): Path<String>) -> ApiResult<Json<ProjectView>> {
     let id = project_id(&id)?;
     let details = state
         .store

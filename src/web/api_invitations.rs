@@ -12,12 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use super::api::ApiCaller;
 use super::error::{ApiError, ApiResult};
-use crate::app::AppState;
 use crate::domain::people::Actor;
 use crate::domain::{Email, ProjectId};
 use crate::store::{InvitationInfo, InvitationRevocation};
+use crate::web::WebState;
 
-pub fn router(state: &AppState) -> Router<AppState> {
+pub fn router(state: &WebState) -> Router<WebState> {
     Router::new()
         .route("/api/v1/projects/{id}/invitations", get(list).post(resend))
         .route("/api/v1/invitations/{id}/revoke", post(revoke))
@@ -35,7 +35,7 @@ fn project_id(raw: &str) -> ApiResult<ProjectId> {
 }
 
 /// `GET /api/v1/projects/{id}/invitations`: newest first; never a token.
-async fn list(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Vec<InvitationInfo>>> {
+async fn list(State(state): State<WebState>, Path(id): Path<String>) -> ApiResult<Json<Vec<InvitationInfo>>> {
     Ok(Json(state.store.project_invitations(project_id(&id)?).await?))
 }
 
@@ -55,14 +55,14 @@ struct Resent {
 /// active member, emailed through the outbox; their unused links stop working.
 async fn resend(
     caller: ApiCaller,
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path(id): Path<String>,
     Json(body): Json<ResendBody>,
 ) -> ApiResult<(StatusCode, Json<Resent>)> {
     let project = project_id(&id)?;
     let email = Email::parse(&body.email).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let source = caller.token.activity_source();
-    let invitation_id = crate::engine::invitations::resend(&state, project, &email, Actor::System, &source).await?;
+    let invitation_id = state.engine.resend_invitation(project, &email, Actor::System, &source).await?;
     Ok((
         StatusCode::CREATED,
         Json(Resent {
@@ -74,10 +74,10 @@ async fn resend(
 }
 
 /// `POST /api/v1/invitations/{id}/revoke`: idempotent; the outcome says what happened.
-async fn revoke(caller: ApiCaller, State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<InvitationRevocation>> {
+async fn revoke(caller: ApiCaller, State(state): State<WebState>, Path(id): Path<String>) -> ApiResult<Json<InvitationRevocation>> {
     let id: uuid::Uuid = id
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("`{id}` is not an invitation id")))?;
     let source = caller.token.activity_source();
-    Ok(Json(crate::engine::invitations::revoke(&state, id, Actor::System, &source).await?))
+    Ok(Json(state.engine.revoke_invitation(id, Actor::System, &source).await?))
 }

@@ -6,9 +6,9 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use crate::app::AppState;
+use crate::web::WebState;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
@@ -19,7 +19,7 @@ async fn healthz() -> Json<Value> {
 }
 
 /// Ready to do work: the database answers.
-async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+async fn readyz(State(state): State<WebState>) -> ApiResult<Json<Value>> {
     state
         .store
         .ping()

@@ -7,12 +7,39 @@ mod health;
 pub mod portal;
 pub mod webhooks;
 
+use std::sync::Arc;
+
 use axum::Router;
+use axum::extract::FromRef;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::store::Store;
+use crate::sync::health::Health;
 
-pub fn router(state: AppState) -> Router {
+/// What the web layer's handlers reach; cheap to clone. The application builds it
+/// (`app::WebState::web`); the page cache is the web layer's own.
+#[derive(Clone)]
+pub struct WebState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    /// Every change to a project goes through it.
+    pub engine: Engine,
+    /// Webhook arrivals are noted here.
+    pub health: Health,
+    /// Project page models the portal keeps in memory (checked against the database's
+    /// page version on every use).
+    pub pages: portal::PageCache,
+}
+
+impl FromRef<WebState> for portal::PageCache {
+    fn from_ref(state: &WebState) -> Self {
+        state.pages.clone()
+    }
+}
+
+pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(api::router(&state))

@@ -174,7 +174,10 @@ impl Portal {
             let (user, _) = store.upsert_user(&new).await.unwrap();
             store.add_member(id, user.id, *role, None, Actor::System, "test").await.unwrap();
             if setup.status.visible_to_customers() {
-                handoff::engine::invitations::resend(&self.app.state, id, &email, Actor::System, "test")
+                self.app
+                    .state
+                    .engine
+                    .resend_invitation(id, &email, Actor::System, "test")
                     .await
                     .unwrap();
             }

@@ -6,12 +6,14 @@ use super::condition::{Clause, Condition, Mode, Test};
 use super::placeholder::{Placeholder, Text};
 use super::raw::{self, LineIndex, RawClause, RawEvent, RawOp};
 use super::{
-    ActivityTemplate, ContactSource, CustomerSource, Event, GoalDate, InviteMode, ProjectMapping, StartDate, TemplateChoice, Trigger,
-    Workflow, WritebackEvent, WritebackRule, is_valid_name,
+    ActivityTemplate, ContactSource, CustomerSource, Event, GoalDate, ProjectMapping, StartDate, TemplateChoice, Trigger, Workflow,
+    WritebackRule, is_valid_name,
 };
 use crate::domain::ProjectStatus;
+use crate::domain::change::ObjectKind;
 use crate::domain::people::UserKind;
-use crate::sync::change::ObjectKind;
+use crate::domain::plan::InviteMode;
+use crate::domain::writeback::WritebackEvent;
 
 pub(super) struct Builder<'a> {
     file: &'a str,

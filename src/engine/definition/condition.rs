@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::placeholder::field_value;
-use crate::sync::change::RecordChange;
+use crate::domain::change::RecordChange;
 
 /// A literal value in a workflow file. CRMs disagree on types (HubSpot sends every
 /// property as a string, Salesforce sends numbers and booleans), so comparisons are made
@@ -154,7 +154,7 @@ fn compare(value: &Value, literal: &Scalar) -> Option<std::cmp::Ordering> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::change::{ChangeSource, ObjectKind};
+    use crate::domain::change::{ChangeSource, ObjectKind};
 
     fn record(fields: Value) -> RecordChange {
         RecordChange {

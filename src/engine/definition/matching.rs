@@ -6,12 +6,11 @@ use serde_json::Value;
 
 use super::condition::date_of;
 use super::placeholder::{Placeholder, ProjectValue, field_value, value_text};
-use super::{
-    CLOSE_DATE_FIELDS, ContactSource, Event, GoalDate, InviteMode, STAGE_FIELDS, StartDate, TemplateChoice, Workflow, WritebackRule,
-};
+use super::{CLOSE_DATE_FIELDS, ContactSource, Event, GoalDate, STAGE_FIELDS, StartDate, TemplateChoice, Workflow, WritebackRule};
 use crate::domain::ProjectStatus;
+use crate::domain::change::{ContactRole, RecordChange};
 use crate::domain::people::ProjectRole;
-use crate::sync::change::{ContactRole, RecordChange};
+use crate::domain::plan::InviteMode;
 
 impl Workflow {
     /// Whether this change starts the workflow. `previous` is the last state of the same

@@ -13,7 +13,7 @@
 //! [`RecordChange`] and return data.
 
 mod build;
-pub mod catalog;
+
 pub mod condition;
 mod load;
 mod matching;
@@ -24,13 +24,12 @@ mod validate;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use crate::domain::ProjectStatus;
+use crate::domain::change::ObjectKind;
 use crate::domain::people::ProjectRole;
-use crate::sync::change::ObjectKind;
+use crate::domain::plan::{InviteMode, Removals};
+use crate::domain::writeback::WritebackEvent;
 
-pub use catalog::{FieldCatalog, FieldInfo, FieldKind};
 pub use condition::{Clause, Condition, Mode, Scalar, Test};
 pub use load::{LoadError, load_dir};
 pub use matching::HubValues;
@@ -153,49 +152,6 @@ pub enum ContactSource {
     AssociationLabels(Vec<String>),
     /// Every contact of the record's company.
     CompanyContacts,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InviteMode {
-    /// Invite as soon as the user is added (the project must be Active to send).
-    Now,
-    /// Add without an email.
-    Silently,
-    /// Invite when the project becomes Active.
-    WhenActive,
-}
-
-/// What to do when a contact disappears from the deal in the CRM.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Removals {
-    /// Deactivate the membership automatically.
-    Apply,
-    /// Leave it, and record the difference for a person to decide.
-    #[default]
-    Report,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WritebackEvent {
-    TaskCompleted,
-    PhaseCompleted,
-    ProgressChanged,
-    /// Includes the project's creation, as its first status.
-    StatusChanged,
-}
-
-impl WritebackEvent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WritebackEvent::TaskCompleted => "task_completed",
-            WritebackEvent::PhaseCompleted => "phase_completed",
-            WritebackEvent::ProgressChanged => "progress_changed",
-            WritebackEvent::StatusChanged => "status_changed",
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -389,6 +345,20 @@ impl Workflow {
         }
         problems
     }
+}
+
+/// What the workflows read with each deal, by connection: the adapters read these
+/// fields beyond their defaults (and describe the objects their paths go through), the
+/// CRM users of their user-lookup fields and, when asked, the company's contacts.
+pub fn deal_reads(workflows: &[Workflow]) -> std::collections::HashMap<String, crate::sync::connect::DealReads> {
+    let mut reads: std::collections::HashMap<String, crate::sync::connect::DealReads> = std::collections::HashMap::new();
+    for w in workflows {
+        reads
+            .entry(w.trigger.connection.clone())
+            .or_default()
+            .add(w.fields_read(), w.user_fields(), w.uses_company_contacts());
+    }
+    reads
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::sync::change::RecordChange;
+use crate::domain::change::RecordChange;
 
 /// Names under these lowercase namespaces belong to the hub; any other path is a CRM
 /// field. A lone `company` (no dot) is still a field, as HubSpot contacts have one.

@@ -6,11 +6,13 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::Problem;
 use super::condition::Scalar;
-use super::{InviteMode, Problem, Removals, WritebackEvent};
 use crate::domain::ProjectStatus;
+use crate::domain::change::ObjectKind;
 use crate::domain::people::ProjectRole;
-use crate::sync::change::ObjectKind;
+use crate::domain::plan::{InviteMode, Removals};
+use crate::domain::writeback::WritebackEvent;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

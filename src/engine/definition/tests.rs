@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 
 use super::*;
-use crate::sync::change::{ChangeSource, CompanyRef, ContactRole, RecordChange};
+use crate::domain::change::{ChangeSource, CompanyRef, ContactRole, RecordChange};
 
 const BASE: &str = r#"
 [trigger]

@@ -2,11 +2,11 @@
 //! exists, has a type that fits its use, every literal picklist value is one the CRM
 //! has, and writebacks only target fields the integration may update.
 
-use super::catalog::{FieldCatalog, FieldInfo, FieldKind};
 use super::condition::{Scalar, Test, date_of};
 use super::placeholder::{Placeholder, ProjectValue, Text};
 use super::{CLOSE_DATE_FIELDS, ContactSource, Event, GoalDate, Problem, STAGE_FIELDS, StartDate, TemplateChoice, Workflow, WritebackRule};
-use crate::sync::change::ObjectKind;
+use crate::domain::change::ObjectKind;
+use crate::domain::field_catalog::{FieldCatalog, FieldInfo, FieldKind};
 
 /// Salesforce's object for the org's users, which owner and team lookups point at.
 const USER_OBJECT: &str = "User";

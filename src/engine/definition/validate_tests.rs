@@ -1,6 +1,7 @@
 //! Validation against a field catalog, one rule per test.
 
-use crate::engine::definition::{FieldCatalog, FieldInfo, FieldKind, Problem, Workflow, parse};
+use crate::domain::field_catalog::{FieldCatalog, FieldInfo, FieldKind};
+use crate::engine::definition::{Problem, Workflow, parse};
 
 const FILE: &str = "workflows/sf.toml";
 
@@ -141,7 +142,7 @@ fn owner_and_team_fields_must_point_at_users() {
     for (relationship, lookup, object) in [("Owner", "OwnerId", "User"), ("Account", "AccountId", "Account")] {
         catalog.relationships.insert(
             relationship.into(),
-            crate::engine::definition::catalog::Relationship {
+            crate::domain::field_catalog::Relationship {
                 lookup: lookup.into(),
                 target: None,
                 points_to: vec![object.into()],

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 
 use super::error::PortalError;
 use super::session::Customer;
-use crate::app::AppState;
+use crate::web::WebState;
 
 const LABEL: &[u8] = b"handoff portal form token v1";
 /// The largest form body a portal form without uploads has any reason to send.
@@ -56,10 +56,10 @@ pub struct CsrfForm<T> {
     pub form: T,
 }
 
-impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
+impl<T: DeserializeOwned + Send> FromRequest<WebState> for CsrfForm<T> {
     type Rejection = PortalError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, PortalError> {
+    async fn from_request(request: Request, state: &WebState) -> Result<Self, PortalError> {
         let (mut parts, body) = request.into_parts();
         let customer = signed_in_for_post(&mut parts, state).await?;
         if !same_site(&parts.headers) {
@@ -85,7 +85,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for CsrfForm<T> {
 
 /// The customer behind a POST. A signed-out POST is sent to sign-in without a way
 /// back (going back would be a GET of a POST-only URL).
-async fn signed_in_for_post(parts: &mut Parts, state: &AppState) -> Result<Customer, PortalError> {
+async fn signed_in_for_post(parts: &mut Parts, state: &WebState) -> Result<Customer, PortalError> {
     match Customer::from_request_parts(parts, state).await {
         Err(PortalError::SignedOut { clear_cookie, .. }) => Err(PortalError::SignedOut { next: None, clear_cookie }),
         other => other,

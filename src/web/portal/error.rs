@@ -9,8 +9,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::store::StoreError;
+use crate::web::WebState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PortalError {
@@ -107,7 +107,7 @@ impl IntoResponse for PortalError {
 
 /// The layer that renders [`ErrorPage`]s in the layout (it has the state, which the
 /// error does not). A page that cannot be rendered keeps its plain-text body.
-pub(super) async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn render_error_pages(State(state): State<WebState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
         return response;

@@ -17,11 +17,10 @@ use super::routes::{Access, PortalRoute};
 use super::session::Customer;
 use super::tasks::{Action, Rejected, load_task, render_task};
 use super::upload::{self, UploadPolicy};
-use crate::app::AppState;
 use crate::domain::TaskKind;
 use crate::domain::people::Actor;
-use crate::engine::tasks as engine;
 use crate::store::NewTaskFile;
+use crate::web::WebState;
 
 const SOURCE: &str = "portal";
 
@@ -38,7 +37,7 @@ pub(super) fn upload_route(path: &'static str) -> PortalRoute {
 /// `file`. A refused file (too large, a type the task does not take, empty) shows the
 /// page again with the reason beside the file input; nothing of it is kept.
 async fn add_file(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     me: Customer,
     Path((id, key)): Path<(String, String)>,
     headers: HeaderMap,
@@ -52,7 +51,7 @@ async fn add_file(
 }
 
 async fn receive_file(
-    state: &AppState,
+    state: &WebState,
     me: &Customer,
     id: &str,
     key: &str,
@@ -110,16 +109,17 @@ async fn receive_file(
         size_bytes: received.size,
         sha256: received.sha256.clone(),
     };
-    let recorded = engine::add_task_file(
-        state,
-        loaded.page.details.project.id,
-        key,
-        Actor::User(me.user.id),
-        SOURCE,
-        &file,
-        *max_files,
-    )
-    .await;
+    let recorded = state
+        .engine
+        .add_task_file(
+            loaded.page.details.project.id,
+            key,
+            Actor::User(me.user.id),
+            SOURCE,
+            &file,
+            *max_files,
+        )
+        .await;
     if let Err(e) = recorded {
         received.discard().await;
         return Err(e.into());
@@ -129,7 +129,7 @@ async fn receive_file(
 
 /// `GET /projects/{id}/tasks/{key}/files/{file}`: for any member of the project.
 pub(super) async fn download(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     me: Customer,
     Path((id, key, file)): Path<(String, String, String)>,
 ) -> PortalResult<Response> {
@@ -152,7 +152,7 @@ pub(super) async fn download(
 /// `POST /projects/{id}/tasks/{key}/files-done`: the files are all there; completes
 /// the task (activity and CRM writebacks as for any completion).
 pub(super) async fn hand_in(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<NoFields>,
 ) -> PortalResult<Response> {
@@ -165,6 +165,9 @@ pub(super) async fn hand_in(
     if state.store.task_files(loaded.task().id).await?.is_empty() {
         return Err(PortalError::Refused("Upload at least one file first.".into()));
     }
-    engine::complete_task(&state, loaded.page.details.project.id, &key, Actor::User(me.user.id), SOURCE).await?;
+    state
+        .engine
+        .complete_task(loaded.page.details.project.id, &key, Actor::User(me.user.id), SOURCE)
+        .await?;
     Ok(Redirect::to(&format!("/projects/{}#task-{key}", loaded.page.details.project.id)).into_response())
 }

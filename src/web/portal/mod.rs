@@ -38,7 +38,7 @@ pub use page_cache::PageCache;
 pub use routes::{Access, PortalRoute};
 pub use session::Customer;
 
-use crate::app::AppState;
+use crate::web::WebState;
 
 /// Every portal route: method, path, declared access, handler. The router is built
 /// from this table alone, and tests/portal_authz.rs holds every entry to its access.
@@ -82,13 +82,13 @@ pub fn routes() -> Vec<PortalRoute> {
     ]
 }
 
-pub fn router(state: &AppState) -> Router<AppState> {
+pub fn router(state: &WebState) -> Router<WebState> {
     router_from(state, routes())
 }
 
 /// The portal's router from a table of routes: [`routes()`] in the application; tests
 /// add deliberately broken entries to prove the authorization matrix notices them.
-pub fn router_from(state: &AppState, routes: Vec<PortalRoute>) -> Router<AppState> {
+pub fn router_from(state: &WebState, routes: Vec<PortalRoute>) -> Router<WebState> {
     routes
         .into_iter()
         // Routes on the same path merge (GET and POST of /invite/{token}).
@@ -113,7 +113,7 @@ async fn stylesheet() -> Response {
 }
 
 /// The branding colours; its URL carries the colour, so it is cached like the stylesheet.
-async fn brand_stylesheet(State(state): State<AppState>) -> Response {
+async fn brand_stylesheet(State(state): State<WebState>) -> Response {
     css(pages::brand_css(&state.config.branding.accent_color))
 }
 

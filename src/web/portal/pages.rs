@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::error::PortalError;
 use super::session::Customer;
-use crate::app::AppState;
+use crate::web::WebState;
 
 /// Names end in `.html`, so Tera escapes every value in them (autoescape by suffix).
 static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
@@ -85,7 +85,7 @@ struct Me {
 /// Renders `template` with `body`'s fields at the top level and the frame as `site`.
 /// Pages are personal: they are never stored by caches.
 pub fn render(
-    state: &AppState,
+    state: &WebState,
     template: &str,
     title: &str,
     who: Option<&Customer>,
@@ -97,7 +97,7 @@ pub fn render(
 /// [`render`] with values already built for Tera (kept and shared between requests,
 /// so they are not converted again), each at the top level under its name.
 pub fn render_with<const N: usize>(
-    state: &AppState,
+    state: &WebState,
     template: &str,
     title: &str,
     who: Option<&Customer>,

@@ -15,9 +15,9 @@ use super::csrf::CsrfForm;
 use super::error::{PortalError, PortalResult};
 use super::pages::render;
 use super::session::Customer;
-use crate::app::AppState;
 use crate::domain::UserId;
 use crate::domain::profile::{FieldErrors, Profile, ProfileInput, TIMEZONES};
+use crate::web::WebState;
 
 /// The profile form as posted (and shown again with its errors).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -73,7 +73,7 @@ struct TimezoneOption {
 }
 
 /// The profile page for `me`, with `form`'s values.
-async fn page(state: &AppState, me: &Customer, form: ProfileForm, extras: Extras) -> PortalResult<Response> {
+async fn page(state: &WebState, me: &Customer, form: ProfileForm, extras: Extras) -> PortalResult<Response> {
     let company = match me.user.company_id {
         Some(id) => state.store.company(id).await?.map(|c| c.name),
         None => None,
@@ -126,7 +126,7 @@ async fn page(state: &AppState, me: &Customer, form: ProfileForm, extras: Extras
 
 /// The page again with an error: 422, values as posted.
 /// `form` is `None` for the picture's form: the text fields show what is saved.
-pub(super) async fn invalid(state: &AppState, me: &Customer, form: Option<ProfileForm>, extras: Extras) -> PortalResult<Response> {
+pub(super) async fn invalid(state: &WebState, me: &Customer, form: Option<ProfileForm>, extras: Extras) -> PortalResult<Response> {
     let form = form.unwrap_or_else(|| ProfileForm::of(me));
     let mut response = page(state, me, form, extras).await?;
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -140,7 +140,7 @@ pub(super) struct ProfileQuery {
 }
 
 /// `GET /profile`.
-pub(super) async fn view(State(state): State<AppState>, me: Customer, Query(q): Query<ProfileQuery>) -> PortalResult<Response> {
+pub(super) async fn view(State(state): State<WebState>, me: Customer, Query(q): Query<ProfileQuery>) -> PortalResult<Response> {
     let notice = match q.saved.as_deref() {
         Some("picture") => Some("Your picture was saved."),
         Some("picture-removed") => Some("Your picture was removed."),
@@ -155,7 +155,7 @@ pub(super) async fn view(State(state): State<AppState>, me: Customer, Query(q): 
 }
 
 /// `POST /profile`: the text fields. Email and company, if posted, are ignored.
-pub(super) async fn save(State(state): State<AppState>, form: CsrfForm<ProfileForm>) -> PortalResult<Response> {
+pub(super) async fn save(State(state): State<WebState>, form: CsrfForm<ProfileForm>) -> PortalResult<Response> {
     let CsrfForm { customer: me, form } = form;
     match Profile::parse(&form.input(), me.user.timezone.as_deref()) {
         Ok(profile) => {
@@ -180,7 +180,7 @@ pub const MAX_PICTURE_BYTES: usize = 2 * 1024 * 1024;
 /// without a picture alike. Served with the type its bytes were sniffed to be, never
 /// sniffed again by the browser, revalidated by its ETag.
 pub(super) async fn picture(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     me: Customer,
     Path(user_id): Path<String>,
     headers: HeaderMap,
@@ -289,7 +289,7 @@ async fn read_picture_form(mut multipart: axum::extract::Multipart) -> PortalRes
 /// unless the token is right, the file is at most [`MAX_PICTURE_BYTES`] and its
 /// content is a PNG, JPEG, WebP or GIF image.
 pub(super) async fn upload_picture(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     me: Customer,
     headers: HeaderMap,
     multipart: axum::extract::Multipart,
@@ -319,7 +319,7 @@ pub(super) async fn upload_picture(
 }
 
 /// The profile page with `message` beside the picture's field.
-async fn refuse_picture(state: &AppState, me: &Customer, status: StatusCode, message: String) -> PortalResult<Response> {
+async fn refuse_picture(state: &WebState, me: &Customer, status: StatusCode, message: String) -> PortalResult<Response> {
     let extras = Extras {
         picture_error: Some(message),
         ..Extras::default()
@@ -330,7 +330,7 @@ async fn refuse_picture(state: &AppState, me: &Customer, status: StatusCode, mes
 }
 
 /// `POST /profile/remove-picture`.
-pub(super) async fn remove_picture(State(state): State<AppState>, form: CsrfForm<super::csrf::NoFields>) -> PortalResult<Response> {
+pub(super) async fn remove_picture(State(state): State<WebState>, form: CsrfForm<super::csrf::NoFields>) -> PortalResult<Response> {
     state.store.remove_picture(form.customer.user.id).await?;
     Ok(Redirect::to("/profile?saved=picture-removed").into_response())
 }

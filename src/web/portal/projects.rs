@@ -16,10 +16,10 @@ use super::error::{PortalError, PortalResult};
 use super::page_cache::ProjectPage;
 use super::pages::{paragraphs, render, render_with};
 use super::session::Customer;
-use crate::app::AppState;
 use crate::domain::people::{Actor, ProjectRole};
 use crate::domain::project::{ProjectDetails, Task};
 use crate::domain::{OwnerSide, ProjectId, TaskKind, TaskStatus, UserId, Visibility};
+use crate::web::WebState;
 
 /// Which tasks the project page lists (`?filter=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -94,7 +94,7 @@ struct ListedProject {
 }
 
 /// `GET /projects`.
-pub(super) async fn list(State(state): State<AppState>, me: Customer) -> PortalResult<Response> {
+pub(super) async fn list(State(state): State<WebState>, me: Customer) -> PortalResult<Response> {
     let projects: Vec<ListedProject> = state
         .store
         .customer_projects(me.user.id)
@@ -190,10 +190,10 @@ fn next_task(details: &ProjectDetails, me: UserId) -> Option<&Task> {
 /// The project's page model and the person's role, or not found. The session check
 /// read the membership and the page version, so a current model in memory costs no
 /// query (see [`super::page_cache`]).
-pub(super) async fn load(state: &AppState, me: &Customer, raw_id: &str) -> PortalResult<(Arc<ProjectPage>, ProjectRole)> {
+pub(super) async fn load(state: &WebState, me: &Customer, raw_id: &str) -> PortalResult<(Arc<ProjectPage>, ProjectRole)> {
     let access = me.access(project_id(raw_id)?)?;
     let page = state
-        .portal_pages
+        .pages
         .get(&state.store, access.project, access.page_version)
         .await?
         .ok_or(PortalError::NotFound)?;
@@ -258,7 +258,7 @@ fn phase_list(page: &ProjectPage, filter: Filter, me: UserId) -> PortalResult<te
 
 /// `GET /projects/{id}` (the link written to the CRM, so its shape stays).
 pub(super) async fn view(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     me: Customer,
     Path(id): Path<String>,
     Query(q): Query<ViewQuery>,
@@ -318,7 +318,7 @@ pub(super) async fn view(
 
 /// `GET /projects/{id}/tasks/{key}`: one task, with what its kind asks for (see
 /// [`super::tasks`]).
-pub(super) async fn task(State(state): State<AppState>, me: Customer, Path((id, key)): Path<(String, String)>) -> PortalResult<Response> {
+pub(super) async fn task(State(state): State<WebState>, me: Customer, Path((id, key)): Path<(String, String)>) -> PortalResult<Response> {
     let loaded = super::tasks::load_task(&state, &me, &id, &key).await?;
     super::tasks::render_task(&state, &me, &loaded, None).await
 }
@@ -326,7 +326,7 @@ pub(super) async fn task(State(state): State<AppState>, me: Customer, Path((id, 
 /// `POST /projects/{id}/tasks/{key}/complete`: through the one entry point, so the
 /// activity trail and the CRM writebacks follow; back to the project afterwards.
 pub(super) async fn complete(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<NoFields>,
 ) -> PortalResult<Response> {
@@ -341,7 +341,10 @@ pub(super) async fn complete(
     if status != TaskStatus::Completed && !may_complete(role, task, status) {
         return Err(PortalError::Refused(refusal(role, task, status).into()));
     }
-    crate::engine::tasks::complete_task(&state, details.project.id, &key, Actor::User(me.user.id), "portal").await?;
+    state
+        .engine
+        .complete_task(details.project.id, &key, Actor::User(me.user.id), "portal")
+        .await?;
     Ok(Redirect::to(&format!("/projects/{}#task-{key}", details.project.id)).into_response())
 }
 

@@ -18,7 +18,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::MethodRouter;
 
-use crate::app::AppState;
+use crate::web::WebState;
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +43,7 @@ pub struct PortalRoute {
     /// axum's pattern, `{name}` for a parameter.
     pub path: &'static str,
     pub access: Access,
-    pub(super) handler: MethodRouter<AppState>,
+    pub(super) handler: MethodRouter<WebState>,
 }
 
 impl std::fmt::Debug for PortalRoute {
@@ -55,7 +55,7 @@ impl std::fmt::Debug for PortalRoute {
 impl PortalRoute {
     pub fn get<H, T>(path: &'static str, access: Access, handler: H) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, WebState>,
         T: 'static,
     {
         Self {
@@ -68,7 +68,7 @@ impl PortalRoute {
 
     pub fn post<H, T>(path: &'static str, access: Access, handler: H) -> Self
     where
-        H: Handler<T, AppState>,
+        H: Handler<T, WebState>,
         T: 'static,
     {
         Self {

@@ -14,11 +14,11 @@ use ring::rand::{SecureRandom, SystemRandom};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::{PortalError, PortalResult};
-use crate::app::AppState;
 use crate::domain::ProjectId;
 use crate::domain::people::{ProjectRole, User};
 use crate::engine::invite::token_hash;
 use crate::store::ProjectAccess;
+use crate::web::WebState;
 
 /// A session id: 32 random bytes, base64url without padding.
 const ID_LEN: usize = 43;
@@ -68,10 +68,10 @@ impl Customer {
     }
 }
 
-impl FromRequestParts<AppState> for Customer {
+impl FromRequestParts<WebState> for Customer {
     type Rejection = PortalError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PortalError> {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, PortalError> {
         if let Some(found) = parts.extensions.get::<Customer>() {
             return Ok(found.clone());
         }
@@ -103,11 +103,11 @@ impl FromRequestParts<AppState> for Customer {
 }
 
 /// `Option<Customer>`: pages anyone may see (sign-in help) show who is signed in.
-impl OptionalFromRequestParts<AppState> for Customer {
+impl OptionalFromRequestParts<WebState> for Customer {
     type Rejection = PortalError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, PortalError> {
-        match <Customer as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Option<Self>, PortalError> {
+        match <Customer as FromRequestParts<WebState>>::from_request_parts(parts, state).await {
             Ok(c) => Ok(Some(c)),
             Err(PortalError::SignedOut { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -115,14 +115,14 @@ impl OptionalFromRequestParts<AppState> for Customer {
     }
 }
 
-fn secure(state: &AppState) -> bool {
+fn secure(state: &WebState) -> bool {
     state.config.server.base_url.scheme() == "https"
 }
 
 /// `__Host-` makes browsers insist on Secure, Path=/ and no Domain: a sibling
 /// subdomain cannot plant or overwrite it. It needs https, so plain http (local use,
 /// the demo) uses the bare name.
-pub(super) fn cookie_name(state: &AppState) -> &'static str {
+pub(super) fn cookie_name(state: &WebState) -> &'static str {
     if secure(state) {
         "__Host-handoff_session"
     } else {
@@ -142,7 +142,7 @@ pub(super) fn new_session_id() -> PortalResult<SecretString> {
 /// The cookie that carries `id`. It lives as long as the session may (the absolute
 /// timeout), so closing the browser does not cost the person another email round trip;
 /// the server enforces both timeouts whatever the browser keeps.
-pub(super) fn session_cookie(state: &AppState, id: &SecretString) -> PortalResult<HeaderValue> {
+pub(super) fn session_cookie(state: &WebState, id: &SecretString) -> PortalResult<HeaderValue> {
     let max_age = state.config.portal.session_absolute_timeout.num_seconds();
     let value = format!(
         "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
@@ -154,7 +154,7 @@ pub(super) fn session_cookie(state: &AppState, id: &SecretString) -> PortalResul
 }
 
 /// A cookie that makes the browser forget the session cookie.
-pub(super) fn clear_cookie(state: &AppState) -> HeaderValue {
+pub(super) fn clear_cookie(state: &WebState) -> HeaderValue {
     let value = format!(
         "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
         cookie_name(state),

@@ -14,10 +14,10 @@ use super::csrf::{CsrfForm, NoFields, same_site};
 use super::error::{PortalError, PortalResult};
 use super::pages::render;
 use super::session::{Customer, clear_cookie, cookie_name, new_session_id, read_cookie, session_cookie};
-use crate::app::AppState;
 use crate::domain::{Email, ProjectId};
 use crate::engine::invite::token_hash;
 use crate::store::{LinkProblem, NewSession};
+use crate::web::WebState;
 
 /// Invitation tokens are 32 random bytes, base64url without padding.
 fn well_formed_token(token: &str) -> bool {
@@ -41,7 +41,7 @@ fn problem_text(problem: LinkProblem) -> &'static str {
 }
 
 /// The page for a link that does not sign in: why, and the fresh-link form.
-fn link_problem_page(state: &AppState, problem: LinkProblem) -> PortalResult<Response> {
+fn link_problem_page(state: &WebState, problem: LinkProblem) -> PortalResult<Response> {
     let page = SignInPage {
         heading: "This link no longer works",
         problem: Some(problem_text(problem)),
@@ -53,7 +53,7 @@ fn link_problem_page(state: &AppState, problem: LinkProblem) -> PortalResult<Res
 }
 
 /// `GET /invite/{token}`: the confirmation page. Reads, never writes.
-pub(super) async fn confirm_page(State(state): State<AppState>, Path(token): Path<String>) -> PortalResult<Response> {
+pub(super) async fn confirm_page(State(state): State<WebState>, Path(token): Path<String>) -> PortalResult<Response> {
     if !well_formed_token(&token) {
         return link_problem_page(&state, LinkProblem::Unknown);
     }
@@ -83,7 +83,7 @@ pub(super) async fn confirm_page(State(state): State<AppState>, Path(token): Pat
 
 /// `POST /invite/{token}`: uses the link, starts a new session (ending any the browser
 /// had) and lands in the invitation's project.
-pub(super) async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> PortalResult<Response> {
+pub(super) async fn sign_in(State(state): State<WebState>, headers: HeaderMap, Path(token): Path<String>) -> PortalResult<Response> {
     if !same_site(&headers) {
         return Err(PortalError::Forbidden);
     }
@@ -139,7 +139,7 @@ fn project_of(next: &str) -> Option<ProjectId> {
 
 /// `GET /sign-in`: how to sign in, and the fresh-link form.
 pub(super) async fn help_page(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     who: Option<Customer>,
     Query(q): Query<SignInQuery>,
 ) -> PortalResult<Response> {
@@ -161,7 +161,7 @@ pub(super) struct LinkRequestForm {
 /// `POST /sign-in/link`: emails a fresh link to a known member. The answer is the same
 /// page whether the address is known, unknown or rate-limited.
 pub(super) async fn request_link(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     headers: HeaderMap,
     axum::Form(form): axum::Form<LinkRequestForm>,
 ) -> PortalResult<Response> {
@@ -179,7 +179,7 @@ pub(super) async fn request_link(
         return Ok(response);
     };
     let preferred = project_of(safe_next(form.next.as_deref()));
-    crate::engine::invitations::request_fresh_link(&state, &email, preferred).await?;
+    state.engine.request_fresh_link(&email, preferred).await?;
     #[derive(Serialize)]
     struct Sent<'a> {
         email: &'a str,
@@ -193,7 +193,7 @@ pub(super) async fn request_link(
 }
 
 /// `POST /sign-out`: ends the session and forgets the cookie.
-pub(super) async fn sign_out(State(state): State<AppState>, form: CsrfForm<NoFields>) -> PortalResult<Response> {
+pub(super) async fn sign_out(State(state): State<WebState>, form: CsrfForm<NoFields>) -> PortalResult<Response> {
     state.store.end_session(&form.customer.id_hash()).await?;
     tracing::info!(user = %form.customer.user.id, "signed out of the portal");
     let mut response = Redirect::to("/sign-in").into_response();

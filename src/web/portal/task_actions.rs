@@ -2,7 +2,7 @@
 //! approval, comment, take or give the task. Each goes through [`CsrfForm`] (signed
 //! in, the session's form token), then [`load_task`] (a member, a customer-visible
 //! task: else not found), then [`super::tasks::check`] (the role and the task's
-//! state), then one call into `engine::tasks`, which writes the change, its activity
+//! state), then one call into the [`crate::engine::Engine`], which writes the change, its activity
 //! and any CRM writeback in one transaction. Bad input shows the page again (422) with
 //! the person's values and an error beside each field; success goes back to the task.
 
@@ -16,11 +16,10 @@ use serde::Deserialize;
 use super::csrf::CsrfForm;
 use super::error::{PortalError, PortalResult};
 use super::tasks::{Action, Loaded, Rejected, load_task, render_task, teammates};
-use crate::app::AppState;
 use crate::domain::form::{self, Submission};
 use crate::domain::people::Actor;
 use crate::domain::{TaskKind, UserId};
-use crate::engine::tasks as engine;
+use crate::web::WebState;
 
 const SOURCE: &str = "portal";
 
@@ -36,7 +35,7 @@ fn invalid(id: &str, message: String, values: HashMap<String, String>) -> Reject
 /// one is checked on the server (required, type, options), and valid answers are
 /// stored and complete the task in one transaction.
 pub(super) async fn submit_form(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<HashMap<String, String>>,
 ) -> PortalResult<Response> {
@@ -53,15 +52,16 @@ pub(super) async fn submit_form(
         .collect();
     match form::validate(fields, &input) {
         Ok(answers) => {
-            engine::submit_task(
-                &state,
-                loaded.page.details.project.id,
-                &key,
-                Actor::User(me.user.id),
-                SOURCE,
-                &Submission::Form(answers),
-            )
-            .await?;
+            state
+                .engine
+                .submit_task(
+                    loaded.page.details.project.id,
+                    &key,
+                    Actor::User(me.user.id),
+                    SOURCE,
+                    &Submission::Form(answers),
+                )
+                .await?;
             Ok(back(&loaded, ""))
         }
         Err(errors) => {
@@ -83,7 +83,7 @@ pub(super) struct AnswerForm {
 
 /// `POST /projects/{id}/tasks/{key}/answer`: a question's answer; completes the task.
 pub(super) async fn answer(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<AnswerForm>,
 ) -> PortalResult<Response> {
@@ -95,15 +95,16 @@ pub(super) async fn answer(
     loaded.check(Action::Work)?;
     match form::long_text(&form.form.answer, "your answer") {
         Ok(text) => {
-            engine::submit_task(
-                &state,
-                loaded.page.details.project.id,
-                &key,
-                Actor::User(me.user.id),
-                SOURCE,
-                &Submission::Question(text),
-            )
-            .await?;
+            state
+                .engine
+                .submit_task(
+                    loaded.page.details.project.id,
+                    &key,
+                    Actor::User(me.user.id),
+                    SOURCE,
+                    &Submission::Question(text),
+                )
+                .await?;
             Ok(back(&loaded, ""))
         }
         Err(message) => {
@@ -125,7 +126,7 @@ pub(super) struct ApprovalForm {
 /// task; a note is optional) or `request_changes` (the task stays open; a note saying
 /// what to change is required). For customer admins.
 pub(super) async fn decide(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<ApprovalForm>,
 ) -> PortalResult<Response> {
@@ -152,15 +153,10 @@ pub(super) async fn decide(
         }
     };
     let submission = Submission::Approval { approved, note };
-    engine::submit_task(
-        &state,
-        loaded.page.details.project.id,
-        &key,
-        Actor::User(me.user.id),
-        SOURCE,
-        &submission,
-    )
-    .await?;
+    state
+        .engine
+        .submit_task(loaded.page.details.project.id, &key, Actor::User(me.user.id), SOURCE, &submission)
+        .await?;
     Ok(back(&loaded, "#approval"))
 }
 
@@ -172,7 +168,7 @@ pub(super) struct CommentForm {
 
 /// `POST /projects/{id}/tasks/{key}/comments`.
 pub(super) async fn comment(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<CommentForm>,
 ) -> PortalResult<Response> {
@@ -181,7 +177,10 @@ pub(super) async fn comment(
     loaded.check(Action::Comment)?;
     match form::long_text(&form.form.body, "a comment") {
         Ok(body) => {
-            engine::comment_on_task(&state, loaded.page.details.project.id, &key, Actor::User(me.user.id), SOURCE, &body).await?;
+            state
+                .engine
+                .comment_on_task(loaded.page.details.project.id, &key, Actor::User(me.user.id), SOURCE, &body)
+                .await?;
             Ok(back(&loaded, "#comments"))
         }
         Err(message) => {
@@ -200,7 +199,7 @@ pub(super) struct AssignForm {
 /// `POST /projects/{id}/tasks/{key}/assign`: `assignee` is `me` or the id of a
 /// teammate (a customer admin or member of the project). Only unassigned tasks.
 pub(super) async fn assign(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<AssignForm>,
 ) -> PortalResult<Response> {
@@ -224,14 +223,9 @@ pub(super) async fn assign(
             }
         }
     };
-    engine::assign_task(
-        &state,
-        loaded.page.details.project.id,
-        &key,
-        assignee,
-        Actor::User(me.user.id),
-        SOURCE,
-    )
-    .await?;
+    state
+        .engine
+        .assign_task(loaded.page.details.project.id, &key, assignee, Actor::User(me.user.id), SOURCE)
+        .await?;
     Ok(back(&loaded, ""))
 }

@@ -27,12 +27,12 @@ use super::pages::{paragraphs, render};
 use super::projects::{TaskView, load, may_edit};
 use super::session::Customer;
 use super::upload::size_label;
-use crate::app::AppState;
 use crate::domain::form::Submission;
 use crate::domain::people::{MembershipStatus, ProjectRole};
 use crate::domain::project::{ProjectDetails, Task};
 use crate::domain::task::{FieldType, FormField};
 use crate::domain::{OwnerSide, TaskKind, TaskStatus, UserId, Visibility};
+use crate::web::WebState;
 
 pub(super) const VIEWER: &str = "You can follow this project, but not change it.";
 
@@ -106,7 +106,7 @@ impl Loaded {
 
 /// The project `raw_id` and its task `key`, or not found — for projects the person is
 /// not in and tasks customers do not see alike.
-pub(super) async fn load_task(state: &AppState, me: &Customer, raw_id: &str, key: &str) -> PortalResult<Loaded> {
+pub(super) async fn load_task(state: &WebState, me: &Customer, raw_id: &str, key: &str) -> PortalResult<Loaded> {
     let (page, role) = load(state, me, raw_id).await?;
     let index = page
         .details
@@ -350,7 +350,7 @@ fn who(name: Option<String>) -> String {
 }
 
 /// Renders the task page for `loaded`, with `rejected` input when an action was refused.
-pub(super) async fn render_task(state: &AppState, me: &Customer, loaded: &Loaded, rejected: Option<Rejected>) -> PortalResult<Response> {
+pub(super) async fn render_task(state: &WebState, me: &Customer, loaded: &Loaded, rejected: Option<Rejected>) -> PortalResult<Response> {
     let details = &loaded.page.details;
     let task = loaded.task();
     let rejected = rejected.as_ref();
@@ -549,7 +549,7 @@ fn blocked_by<'a>(details: &'a ProjectDetails, task: &Task) -> Vec<&'a str> {
 /// Taking or giving the task: for unassigned customer tasks the person may assign.
 /// Choices: the person first, then the project's other customer admins and members.
 async fn assign_view(
-    state: &AppState,
+    state: &WebState,
     loaded: &Loaded,
     me: &Customer,
     base: &str,
@@ -575,7 +575,7 @@ async fn assign_view(
 
 /// The project's active customer admins and members other than `me`: who a task can
 /// be given to.
-pub(super) async fn teammates(state: &AppState, loaded: &Loaded, me: UserId) -> PortalResult<Vec<(UserId, String)>> {
+pub(super) async fn teammates(state: &WebState, loaded: &Loaded, me: UserId) -> PortalResult<Vec<(UserId, String)>> {
     Ok(state
         .store
         .project_members(loaded.page.details.project.id)

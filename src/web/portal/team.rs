@@ -15,11 +15,11 @@ use super::csrf::CsrfForm;
 use super::error::{PortalError, PortalResult};
 use super::pages::render;
 use super::session::Customer;
-use crate::app::AppState;
 use crate::domain::people::ProjectRole;
 use crate::domain::profile::{FieldErrors, name};
 use crate::domain::{Email, ProjectId, UserId};
 use crate::store::{NewTeammate, TeamMember, TeammateInvite, TeammateRefusal};
+use crate::web::WebState;
 
 fn project_id(raw: &str) -> PortalResult<ProjectId> {
     raw.parse().map_err(|_| PortalError::NotFound)
@@ -133,7 +133,7 @@ struct Extras {
     notice: Option<String>,
 }
 
-async fn page(state: &AppState, me: &Customer, project: ProjectId, role: ProjectRole, extras: Extras) -> PortalResult<Response> {
+async fn page(state: &WebState, me: &Customer, project: ProjectId, role: ProjectRole, extras: Extras) -> PortalResult<Response> {
     let details = state.store.project_details(project).await?.ok_or(PortalError::NotFound)?;
     let team = state.store.team(project).await?;
     let (staff, customers): (Vec<&TeamMember>, Vec<&TeamMember>) =
@@ -194,7 +194,7 @@ pub(super) struct TeamQuery {
 
 /// `GET /projects/{id}/team`.
 pub(super) async fn view(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     me: Customer,
     Path(id): Path<String>,
     Query(q): Query<TeamQuery>,
@@ -220,7 +220,7 @@ pub(super) async fn view(
 }
 
 /// `POST /projects/{id}/team/invite`.
-pub(super) async fn invite(State(state): State<AppState>, Path(id): Path<String>, form: CsrfForm<InviteForm>) -> PortalResult<Response> {
+pub(super) async fn invite(State(state): State<WebState>, Path(id): Path<String>, form: CsrfForm<InviteForm>) -> PortalResult<Response> {
     let CsrfForm { customer: me, form } = form;
     let project = project_id(&id)?;
     let role = me.role_in(project)?;
@@ -238,7 +238,7 @@ pub(super) async fn invite(State(state): State<AppState>, Path(id): Path<String>
         errors.insert("email", message.to_owned());
         errors
     };
-    match crate::engine::invitations::invite_teammate(&state, project, me.user.id, &teammate).await? {
+    match state.engine.invite_teammate(project, me.user.id, &teammate).await? {
         TeammateInvite::Invited { user, .. } => Ok(Redirect::to(&format!("/projects/{project}/team?invited={user}")).into_response()),
         TeammateInvite::AlreadyMember { .. } => {
             let notice = format!("{} is already on the team: nothing was sent.", teammate.email);
@@ -273,7 +273,7 @@ pub(super) async fn invite(State(state): State<AppState>, Path(id): Path<String>
 
 /// The page again, with the values as posted and the errors beside their fields.
 async fn invalid(
-    state: &AppState,
+    state: &WebState,
     me: &Customer,
     project: ProjectId,
     role: ProjectRole,

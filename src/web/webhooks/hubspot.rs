@@ -8,13 +8,13 @@ use axum::http::{HeaderMap, StatusCode};
 use chrono::DateTime;
 use crm_hubspot::webhook::{self, Verifier};
 
-use crate::app::AppState;
 use crate::config::connections::CrmSettings;
 use crate::store::inbound::{EventSource, NewInboundEvent};
+use crate::web::WebState;
 use crate::web::error::{ApiError, ApiResult};
 
 pub async fn receive(
-    State(state): State<AppState>,
+    State(state): State<WebState>,
     Path(name): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,

@@ -12,9 +12,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 
-use crate::app::AppState;
 use crate::config::ConnectionConfig;
 use crate::config::connections::CrmSettings;
+use crate::web::WebState;
 
 use super::error::ApiError;
 
@@ -23,7 +23,7 @@ use super::error::ApiError;
 /// unauthenticated sender can make us buffer before the signature is checked.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<WebState> {
     Router::new()
         .route("/webhooks/hubspot/{connection}", post(hubspot::receive))
         .route("/webhooks/salesforce/{connection}/{secret}", post(salesforce::receive))
@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
 
 /// The named connection, if it is of the CRM the URL says; otherwise 404, whichever way
 /// the name is wrong, so the response does not reveal which connections exist.
-fn connection<'a>(state: &'a AppState, name: &str, crm: &str) -> Result<&'a ConnectionConfig, ApiError> {
+fn connection<'a>(state: &'a WebState, name: &str, crm: &str) -> Result<&'a ConnectionConfig, ApiError> {
     state
         .config
         .connection(name)

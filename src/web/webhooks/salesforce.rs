@@ -10,12 +10,12 @@ use crm_salesforce::outbound;
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::config::connections::CrmSettings;
 use crate::store::inbound::{EventSource, NewInboundEvent};
+use crate::web::WebState;
 use crate::web::error::{ApiError, ApiResult};
 
-pub async fn receive(State(state): State<AppState>, Path((name, secret)): Path<(String, String)>, body: Bytes) -> ApiResult<Response> {
+pub async fn receive(State(state): State<WebState>, Path((name, secret)): Path<(String, String)>, body: Bytes) -> ApiResult<Response> {
     let connection = super::connection(&state, &name, "salesforce")?;
     let CrmSettings::Salesforce(settings) = &connection.crm else {
         return Err(ApiError::NotFound(format!("no salesforce connection named `{name}`")));

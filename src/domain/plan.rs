@@ -1,16 +1,14 @@
 //! A workflow run's plan: what applying it will create or change, as plain data. Dry
-//! runs print it; tests assert on it; `Store::apply_plan` carries it out in one
-//! transaction.
+//! runs print it; tests assert on it; the engine applies it in one transaction.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::definition::{InviteMode, Removals};
-use crate::domain::Email;
-use crate::domain::people::ProjectRole;
-use crate::domain::project::NewProject;
+use super::Email;
+use super::people::ProjectRole;
+use super::project::NewProject;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {
@@ -89,12 +87,34 @@ pub struct NewInvitation {
 /// What applying a plan did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Applied {
-    pub project_id: Option<crate::domain::ProjectId>,
+    pub project_id: Option<super::ProjectId>,
     pub created: bool,
     pub members_added: usize,
     /// Members whose contact the CRM record no longer has (deactivated or reported).
     pub members_removed: usize,
     pub invitations: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteMode {
+    /// Invite as soon as the user is added (the project must be Active to send).
+    Now,
+    /// Add without an email.
+    Silently,
+    /// Invite when the project becomes Active.
+    WhenActive,
+}
+
+/// What to do when a contact disappears from the deal in the CRM.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Removals {
+    /// Deactivate the membership automatically.
+    Apply,
+    /// Leave it, and record the difference for a person to decide.
+    #[default]
+    Report,
 }
 
 impl InviteMode {
