@@ -184,7 +184,7 @@ async fn invitation_token(state: &AppState) -> anyhow::Result<String> {
         .expect("the invitation email is queued");
     let invitation: uuid::Uuid = serde_json::from_value(item.payload["invitation_id"].clone())?;
     let sealed = item.payload["sealed_token"].as_str().expect("a sealed token");
-    let sealer = handoff::sealed::Sealer::new(state.config.secrets.master_key.as_ref())?;
+    let sealer = handoff::store::sealed::Sealer::new(state.config.secrets.master_key.as_ref())?;
     Ok(handoff::engine::invite::unseal_token(&sealer, invitation, sealed)?
         .expose_secret()
         .to_owned())

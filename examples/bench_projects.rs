@@ -358,7 +358,7 @@ struct Timings {
 
 /// What the resolve job does, without its 2 s pause.
 async fn engine_loop(state: AppState, stop: Arc<AtomicBool>) -> anyhow::Result<Timings> {
-    let sealer = handoff::sealed::Sealer::new(state.config.secrets.master_key.as_ref())?;
+    let sealer = handoff::store::sealed::Sealer::new(state.config.secrets.master_key.as_ref())?;
     let mut t = Timings::default();
     while !stop.load(Ordering::Relaxed) {
         let at = Instant::now();

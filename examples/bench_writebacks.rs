@@ -269,7 +269,7 @@ async fn scenario(db: &BenchDb, crm: Crm, projects: usize) -> anyhow::Result<()>
         &mut |_| {},
     )
     .await?;
-    let sealer = handoff::sealed::Sealer::new(state.config.secrets.master_key.as_ref())?;
+    let sealer = handoff::store::sealed::Sealer::new(state.config.secrets.master_key.as_ref())?;
     loop {
         let now = Utc::now();
         let planner = Planner {

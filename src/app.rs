@@ -6,21 +6,21 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::catalog::Catalog;
-use crate::config::Config;
-use crate::engine::definition::{Workflow, load_dir};
-use crate::engine::{Engine, LinkSettings};
-use crate::store::Store;
-use crate::sync::health::Health;
-use crate::sync::process::Crms;
-use crate::web::WebState;
+use handoff_config::Config;
+use handoff_engine::definition::{Workflow, load_dir};
+use handoff_engine::templates::Templates;
+use handoff_engine::{Engine, LinkSettings};
+use handoff_store::Store;
+use handoff_sync::health::Health;
+use handoff_sync::process::Crms;
+use handoff_web::WebState;
 
 /// What every request handler and job can reach; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
-    pub catalog: Arc<Catalog>,
+    pub catalog: Arc<Templates>,
     /// An adapter per configured CRM connection.
     pub crms: Crms,
     pub health: Health,
@@ -29,7 +29,7 @@ pub struct AppState {
     /// Every change to a project goes through it (CLI, web).
     pub engine: Engine,
     /// The portal's project page models, shared by every router built from this state.
-    pub portal_pages: crate::web::portal::PageCache,
+    pub portal_pages: handoff_web::portal::PageCache,
 }
 
 impl AppState {
@@ -40,9 +40,9 @@ impl AppState {
         if applied > 0 {
             tracing::info!(applied, "applied database migrations");
         }
-        let catalog = Catalog::load(&config.templates.dir).context("cannot load the project templates")?;
+        let catalog = Templates::load(&config.templates.dir).context("cannot load the project templates")?;
         let workflows = load_workflows(&config.workflows.dir)?;
-        let crms = crate::sync::connect::build(&config, &store, &crate::engine::definition::deal_reads(&workflows))?;
+        let crms = handoff_sync::adapters::build(&config, &store, &handoff_engine::definition::deal_reads(&workflows))?;
         let health = Health::new(store.clone());
         let engine = Engine::new(store.clone(), LinkSettings::from_config(&config));
         Ok(Self {
@@ -53,7 +53,7 @@ impl AppState {
             health,
             workflows: Arc::new(workflows),
             engine,
-            portal_pages: crate::web::portal::PageCache::default(),
+            portal_pages: handoff_web::portal::PageCache::default(),
         })
     }
 
@@ -103,7 +103,7 @@ impl AppState {
     /// noted (from its first start, across restarts), and when the workflow runs again
     /// the changes of its connection and object received since then are queued again.
     pub async fn validate_workflows_live(mut self) -> Self {
-        use crate::engine::validate_live::{Verdict, validate_live, workflow_file};
+        use handoff_engine::validate_live::{Verdict, validate_live, workflow_file};
         let dir = self.config.workflows.dir.clone();
         let verdicts = validate_live(&self.workflows, &dir, &self.crms).await;
         let mut running = Vec::with_capacity(self.workflows.len());
@@ -179,7 +179,7 @@ fn load_workflows(dir: &std::path::Path) -> anyhow::Result<Vec<Workflow>> {
 /// finish. Taking a bound listener lets tests run the real app on port 0. The
 /// scheduled work (polls, inbound event resolution) runs beside HTTP and stops with it.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    let app = crate::web::router(state.web());
+    let app = handoff_web::router(state.web());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let intervals = state
         .config
@@ -187,7 +187,7 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
         .iter()
         .filter_map(|c| state.crms.get(&c.name).map(|crm| (crm.clone(), c.poll_interval)))
         .collect();
-    if state.store.backend() == crate::store::Backend::Sqlite {
+    if state.store.backend() == handoff_store::Backend::Sqlite {
         // An SQLite database has one handoff process: claims still held are from this
         // process's previous life (killed mid-batch), so they need not wait to expire.
         // Best effort: if the database is unreachable now, the claims lapse on their

@@ -2,7 +2,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogConfig, LogFormat};
+use handoff_config::{LogConfig, LogFormat};
 
 /// Installs the global subscriber. Logs go to stderr, so command output on stdout stays
 /// clean for scripts. Calling it twice is harmless (the second call does nothing).

@@ -5,12 +5,12 @@
 mod common;
 
 use common::TestDb;
-use handoff::catalog::Catalog;
 use handoff::domain::people::ProjectRole;
 use handoff::domain::plan::{InviteMode, Removals};
 use handoff::domain::plan::{NewInvitation, Plan, PlannedCompany, PlannedPerson};
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectStatus};
+use handoff::engine::templates::Templates;
 use handoff::store::Store;
 
 fn person(id: &str, email: &str, role: ProjectRole, invite: InviteMode) -> PlannedPerson {
@@ -33,7 +33,7 @@ fn person(id: &str, email: &str, role: ProjectRole, invite: InviteMode) -> Plann
 }
 
 fn plan(status: ProjectStatus, people: Vec<PlannedPerson>) -> Plan {
-    let catalog = Catalog::load(&common::repo_path("templates/projects")).unwrap();
+    let catalog = Templates::load(&common::repo_path("templates/projects")).unwrap();
     let spec = ProjectSpec {
         name: "Acme onboarding".into(),
         template_key: "saas-onboarding".into(),

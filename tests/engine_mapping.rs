@@ -15,7 +15,7 @@ use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::domain::people::ProjectRole;
 use handoff::domain::{Email, ProjectId};
 use handoff::engine::run::{Planner, RunReport, run_pending};
-use handoff::sealed::Sealer;
+use handoff::store::sealed::Sealer;
 use handoff::store::{NewStaff, StoreError};
 use handoff::sync::poll::poll_once;
 use secrecy::SecretString;

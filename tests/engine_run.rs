@@ -12,7 +12,7 @@ use handoff::config::ConnectionConfig;
 use handoff::config::connections::{CrmSettings, SalesforceAuth, SalesforceSettings};
 use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::engine::run::{Planner, run_pending};
-use handoff::sealed::Sealer;
+use handoff::store::sealed::Sealer;
 use handoff::sync::poll::poll_once;
 use sandbox_salesforce as sandbox;
 use secrecy::SecretString;

@@ -9,7 +9,6 @@ mod mail_support;
 use std::time::Duration;
 
 use common::TestDb;
-use handoff::catalog::Catalog;
 use handoff::config::SmtpConfig;
 use handoff::domain::people::ProjectRole;
 use handoff::domain::plan::{InviteMode, Removals};
@@ -18,9 +17,10 @@ use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectStatus};
 use handoff::engine::deliver::deliver_invitations;
 use handoff::engine::invite::{DEFAULT_VALIDITY, new_invitation, token_hash};
+use handoff::engine::templates::Templates;
 use handoff::mail::Mailer;
-use handoff::sealed::Sealer;
 use handoff::store::Store;
+use handoff::store::sealed::Sealer;
 use mail_support::mime::part;
 use mail_support::{Behaviour, SmtpCapture};
 use secrecy::SecretString;
@@ -38,7 +38,7 @@ fn mailer(url: &str) -> Mailer {
 }
 
 async fn invite_dana(store: &Store, sealer: &Sealer) {
-    let catalog = Catalog::load(&common::repo_path("templates/projects")).unwrap();
+    let catalog = Templates::load(&common::repo_path("templates/projects")).unwrap();
     let spec = ProjectSpec {
         name: "Acme onboarding".into(),
         template_key: "saas-onboarding".into(),

@@ -166,7 +166,7 @@ async fn open(browser: &mut Browser, path: &str) -> (Page, String) {
 }
 
 fn pdf(size: usize) -> Vec<u8> {
-    let mut bytes = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
+    let mut bytes = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Templates >> endobj\n".to_vec();
     bytes.resize(size, b' ');
     bytes
 }

@@ -5,14 +5,14 @@
 mod common;
 
 use common::TestDb;
-use handoff::catalog::Catalog;
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectId, ProjectStatus, TaskStatus};
+use handoff::engine::templates::Templates;
 use handoff::store::{Completion, NewUser, Store, StoreError};
 
-fn catalog() -> Catalog {
-    Catalog::load(&common::repo_path("templates/projects")).unwrap()
+fn catalog() -> Templates {
+    Templates::load(&common::repo_path("templates/projects")).unwrap()
 }
 
 async fn new_project(store: &Store, template: &str, name: &str, company: Option<&str>) -> ProjectId {

@@ -5,13 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
-use handoff::catalog::Catalog;
 use handoff::domain::ProjectStatus;
 use handoff::domain::change::{ChangeSource, CompanyRef, ContactRole, ObjectKind, RecordChange};
 use handoff::domain::field_catalog::{FieldCatalog, FieldInfo, FieldKind};
 use handoff::domain::people::ProjectRole;
 use handoff::domain::plan::InviteMode;
 use handoff::engine::definition::{HubValues, Workflow, load_dir, parse};
+use handoff::engine::templates::Templates;
 use serde_json::json;
 
 const SF_FIXTURE: &str = include_str!("../connectors/sandbox/salesforce-sim/src/seed/fixture.toml");
@@ -233,7 +233,7 @@ fn the_shipped_workflows_load() {
 
 #[test]
 fn the_shipped_workflows_fit_the_sandbox_orgs() {
-    let templates = Catalog::load(&root().join("templates/projects")).unwrap();
+    let templates = Templates::load(&root().join("templates/projects")).unwrap();
     let template_names = templates.names();
     let labels = hubspot_labels();
     let labels: Vec<&str> = labels.iter().map(String::as_str).collect();

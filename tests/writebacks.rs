@@ -21,7 +21,7 @@ use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::domain::people::Actor;
 use handoff::engine::run::{Planner, run_pending};
 use handoff::engine::writeback::{Delivered, deliver_writebacks};
-use handoff::sealed::Sealer;
+use handoff::store::sealed::Sealer;
 use handoff::sync::poll::poll_once;
 use sandbox_hubspot as hs;
 use sandbox_salesforce as sf;

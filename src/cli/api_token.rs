@@ -7,8 +7,8 @@ use clap::Subcommand;
 use secrecy::ExposeSecret;
 
 use crate::app::AppState;
-use crate::domain::api_token::{ApiTokenName, NewApiToken};
-use crate::store::Revocation;
+use handoff_domain::api_token::{ApiTokenName, NewApiToken};
+use handoff_store::Revocation;
 
 #[derive(Subcommand, Debug)]
 pub enum ApiTokenCommand {

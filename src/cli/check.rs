@@ -19,16 +19,16 @@ use std::process::ExitCode;
 use secrecy::ExposeSecret;
 
 use super::templates;
-use crate::catalog::Catalog;
-use crate::config::Config;
-use crate::engine::definition::Workflow;
-use crate::engine::validate_live::{Verdict, validate_live};
+use handoff_config::Config;
+use handoff_engine::definition::Workflow;
+use handoff_engine::templates::Templates;
+use handoff_engine::validate_live::{Verdict, validate_live};
 
 pub async fn run(config: &Config, offline: bool) -> anyhow::Result<ExitCode> {
     if !configuration(config) {
         return Ok(ExitCode::FAILURE);
     }
-    let catalog = match Catalog::load(&config.templates.dir) {
+    let catalog = match Templates::load(&config.templates.dir) {
         Ok(catalog) => catalog,
         Err(e) => {
             eprintln!("templates: invalid\n{e}");
@@ -54,7 +54,7 @@ pub async fn run(config: &Config, offline: bool) -> anyhow::Result<ExitCode> {
 /// Prints the settings that matter; false when a connection cannot work as configured.
 fn configuration(config: &Config) -> bool {
     println!("configuration: ok");
-    println!("  database   {}", crate::store::redact_url(config.database.url.expose_secret()));
+    println!("  database   {}", handoff_store::redact_url(config.database.url.expose_secret()));
     println!("  listen     {}", config.server.listen);
     println!("  base URL   {}", config.server.base_url);
     println!(
@@ -77,7 +77,7 @@ fn configuration(config: &Config) -> bool {
     let mut ok = true;
     for c in &config.connections {
         println!("  {:<20} {}", c.name, c.crm_name());
-        if crate::sync::connect::stores_tokens(c) && config.secrets.master_key.is_none() {
+        if handoff_sync::adapters::stores_tokens(c) && config.secrets.master_key.is_none() {
             eprintln!(
                 "connection `{}` keeps OAuth tokens, which are stored encrypted: set HANDOFF_MASTER_KEY (openssl rand -base64 32)",
                 c.name
@@ -90,13 +90,13 @@ fn configuration(config: &Config) -> bool {
 
 /// The workflows, parsed and choosing templates that exist, and whether they passed;
 /// `None` when the folder cannot be loaded at all.
-fn workflows(config: &Config, catalog: &Catalog) -> Option<(Vec<Workflow>, bool)> {
+fn workflows(config: &Config, catalog: &Templates) -> Option<(Vec<Workflow>, bool)> {
     let dir = &config.workflows.dir;
     if !dir.exists() {
         println!("workflows: none ({} does not exist)", dir.display());
         return Some((Vec::new(), true));
     }
-    let workflows = match crate::engine::definition::load_dir(dir) {
+    let workflows = match handoff_engine::definition::load_dir(dir) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("workflows: invalid\n{e}");
@@ -107,7 +107,7 @@ fn workflows(config: &Config, catalog: &Catalog) -> Option<(Vec<Workflow>, bool)
     let mut ok = true;
     println!("workflows: {} in {}", workflows.len(), dir.display());
     for w in &workflows {
-        let file = crate::engine::validate_live::workflow_file(dir, w);
+        let file = handoff_engine::validate_live::workflow_file(dir, w);
         let problems = w.validate_templates(&names, &file);
         if config.connection(&w.trigger.connection).is_none() {
             println!(
@@ -130,11 +130,11 @@ fn workflows(config: &Config, catalog: &Catalog) -> Option<(Vec<Workflow>, bool)
 /// (down, timing out, or asking us to slow down: `CrmError::is_retryable`).
 async fn live(config: &Config, workflows: &[Workflow]) -> anyhow::Result<bool> {
     use anyhow::Context;
-    let store = crate::store::Store::connect(&config.database)
+    let store = handoff_store::Store::connect(&config.database)
         .await
         .context("checking the workflows against the CRMs needs the database (it holds the connections' tokens); `--offline` skips it")?;
     store.migrate().await?;
-    let crms = crate::sync::connect::build(config, &store, &crate::engine::definition::deal_reads(workflows))?;
+    let crms = handoff_sync::adapters::build(config, &store, &handoff_engine::definition::deal_reads(workflows))?;
     let verdicts = validate_live(workflows, &config.workflows.dir, &crms).await;
     store.close().await;
     println!("CRM fields: checked against each connection's live catalog");

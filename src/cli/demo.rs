@@ -17,9 +17,9 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::app::{self, AppState};
-use crate::config::connections::{CrmSettings, HubspotAuth, HubspotSettings, SalesforceAuth, SalesforceSettings};
-use crate::config::{Config, ConnectionConfig, MasterKey};
-use crate::mail::capture::SmtpCapture;
+use handoff_config::connections::{CrmSettings, HubspotAuth, HubspotSettings, SalesforceAuth, SalesforceSettings};
+use handoff_config::{Config, ConnectionConfig, MasterKey};
+use handoff_mail::capture::SmtpCapture;
 
 /// Where the demo keeps its data; replaced on every run so the demo is repeatable.
 const DEMO_DB: &str = "data/demo.db";
@@ -168,8 +168,8 @@ const SALESFORCE_OWNER_EMAIL: &str = "maria.lopez@sandbox.example.com";
 /// add-staff`: Maria matched by her email, Ava linked by her HubSpot owner id. Returns
 /// Maria's Salesforce user id.
 async fn add_staff(state: &AppState, sf: &sandbox_salesforce::Sandbox) -> anyhow::Result<Option<String>> {
-    use crate::domain::Email;
-    use crate::store::NewStaff;
+    use handoff_domain::Email;
+    use handoff_store::NewStaff;
     let maria = sf.ids("User").into_iter().find(|id| {
         sf.record("User", id)
             .is_some_and(|u| u.get("Email").and_then(|e| e.as_str()) == Some(SALESFORCE_OWNER_EMAIL))
@@ -326,7 +326,7 @@ async fn complete_first_phases(state: &AppState, deals: &[(&str, &str, &str)]) -
         for task in details.tasks.iter().filter(|t| t.phase_id == phase.id) {
             state
                 .engine
-                .complete_task(project, task.key.as_str(), crate::domain::people::Actor::System, "demo")
+                .complete_task(project, task.key.as_str(), handoff_domain::people::Actor::System, "demo")
                 .await?;
             done.push(task.key.as_str());
         }

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
 use crate::app::AppState;
-use crate::domain::people::Actor;
-use crate::domain::{Email, ProjectId};
-use crate::store::{InvitationInfo, InvitationRevocation};
+use handoff_domain::people::Actor;
+use handoff_domain::{Email, ProjectId};
+use handoff_store::{InvitationInfo, InvitationRevocation};
 
 #[derive(Subcommand, Debug)]
 pub enum InvitationsCommand {

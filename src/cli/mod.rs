@@ -21,7 +21,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, AppState};
-use crate::config::Config;
+use handoff_config::Config;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -159,7 +159,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
-    let store = crate::store::Store::connect(&config.database).await?;
+    let store = handoff_store::Store::connect(&config.database).await?;
     let applied = store.migrate().await?;
     println!("{applied} migration(s) applied; the database is up to date.");
     store.close().await;

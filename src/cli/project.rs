@@ -7,10 +7,10 @@ use chrono::{Datelike, Local, NaiveDate};
 use clap::Subcommand;
 
 use crate::app::AppState;
-use crate::domain::people::Actor;
-use crate::domain::project::{ProjectDetails, ProjectSpec, plan_project};
-use crate::domain::{ProjectId, ProjectStatus, TaskStatus, Visibility};
-use crate::store::Completion;
+use handoff_domain::people::Actor;
+use handoff_domain::project::{ProjectDetails, ProjectSpec, plan_project};
+use handoff_domain::{ProjectId, ProjectStatus, TaskStatus, Visibility};
+use handoff_store::Completion;
 
 #[derive(Subcommand, Debug)]
 pub enum ProjectCommand {
@@ -144,7 +144,7 @@ pub async fn mapping_lines(state: &AppState, id: ProjectId) -> anyhow::Result<St
     let mut out = String::new();
     for s in &mapping.crm_staff {
         let label = match s.role {
-            crate::domain::people::ProjectRole::Owner => "owner",
+            handoff_domain::people::ProjectRole::Owner => "owner",
             _ => "team",
         };
         let who = match members.iter().find(|(m, _)| Some(m.user_id) == s.user_id) {

@@ -8,9 +8,9 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::AppState;
-use crate::domain::change::ChangeSource;
 use crate::jobs::{POLL_LEASE, POLLED};
-use crate::sync::poll::poll_once;
+use handoff_domain::change::ChangeSource;
+use handoff_sync::poll::poll_once;
 
 pub async fn run(state: AppState, connection: Option<String>, backfill: bool) -> anyhow::Result<ExitCode> {
     let names: Vec<String> = match connection {

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 
-use crate::catalog::{Catalog, Source};
-use crate::config::Config;
-use crate::domain::{TaskKind, Visibility};
+use handoff_config::Config;
+use handoff_domain::{TaskKind, Visibility};
+use handoff_engine::templates::{Source, Templates};
 
 #[derive(Subcommand, Debug)]
 pub enum TemplatesCommand {
@@ -20,7 +20,7 @@ pub enum TemplatesCommand {
     },
 }
 
-pub fn describe_source(catalog: &Catalog) -> String {
+pub fn describe_source(catalog: &Templates) -> String {
     match &catalog.source {
         Source::Folder(dir) => format!("from {}", dir.display()),
         Source::BuiltIn => String::from("built in; no templates folder found"),
@@ -28,7 +28,7 @@ pub fn describe_source(catalog: &Catalog) -> String {
 }
 
 pub fn run(cmd: TemplatesCommand, config: &Config) -> anyhow::Result<ExitCode> {
-    let catalog = Catalog::load(&config.templates.dir).context("cannot load the project templates")?;
+    let catalog = Templates::load(&config.templates.dir).context("cannot load the project templates")?;
     match cmd {
         TemplatesCommand::List => {
             println!("{:<20} {:>6} {:>6}  NAME", "TEMPLATE", "PHASES", "TASKS");

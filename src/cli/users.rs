@@ -6,8 +6,8 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 
 use crate::app::AppState;
-use crate::domain::Email;
-use crate::store::NewStaff;
+use handoff_domain::Email;
+use handoff_store::NewStaff;
 
 #[derive(Subcommand, Debug)]
 pub enum UsersCommand {

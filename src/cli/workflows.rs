@@ -6,8 +6,8 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use crate::app::AppState;
-use crate::engine::definition::{Event, TemplateChoice, Workflow};
-use crate::engine::run::{Planner, plan};
+use handoff_engine::definition::{Event, TemplateChoice, Workflow};
+use handoff_engine::run::{Planner, plan};
 
 #[derive(Subcommand, Debug)]
 pub enum WorkflowsCommand {

@@ -14,12 +14,12 @@ use apalis_cron::{CronScheduler, Schedule, Tick};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::domain::change::{ChangeSource, ObjectKind};
-use crate::store::Store;
-use crate::sync::Crm;
-use crate::sync::health::Health;
-use crate::sync::poll::{PollReport, SyncError, poll_once};
-use crate::sync::process::{Crms, resolve_inbound};
+use handoff_domain::change::{ChangeSource, ObjectKind};
+use handoff_store::Store;
+use handoff_sync::Crm;
+use handoff_sync::health::Health;
+use handoff_sync::poll::{PollReport, SyncError, poll_once};
+use handoff_sync::process::{Crms, resolve_inbound};
 
 /// How often pending inbound events are resolved (webhook to change).
 pub const RESOLVE_EVERY: Duration = Duration::from_secs(2);
@@ -102,10 +102,10 @@ async fn poll_tick(_tick: Tick<CronUtc>, job: Data<PollJob>) -> Result<(), BoxDy
 struct ResolveJob {
     store: Store,
     crms: Crms,
-    catalog: Arc<crate::catalog::Catalog>,
-    workflows: Arc<Vec<crate::engine::definition::Workflow>>,
+    catalog: Arc<handoff_engine::templates::Templates>,
+    workflows: Arc<Vec<handoff_engine::definition::Workflow>>,
     /// Seals invitation tokens; without a master key nobody is invited.
-    sealer: Option<Arc<crate::sealed::Sealer>>,
+    sealer: Option<Arc<handoff_store::sealed::Sealer>>,
     invitation_validity: chrono::Duration,
 }
 
@@ -116,7 +116,7 @@ const RESOLVE_BUDGET: Duration = Duration::from_secs(30);
 
 async fn resolve_tick(_tick: Tick<CronUtc>, job: Data<ResolveJob>) -> Result<(), BoxDynError> {
     let started = std::time::Instant::now();
-    let mut total = crate::engine::run::RunReport::default();
+    let mut total = handoff_engine::run::RunReport::default();
     loop {
         let resolved = match resolve_inbound(&job.store, &job.crms, 500).await {
             Ok(r) => r,
@@ -127,14 +127,14 @@ async fn resolve_tick(_tick: Tick<CronUtc>, job: Data<ResolveJob>) -> Result<(),
         };
         // Then the workflows act on the new changes, polled or pushed alike.
         let now = chrono::Utc::now();
-        let planner = crate::engine::run::Planner {
+        let planner = handoff_engine::run::Planner {
             catalog: &job.catalog,
             sealer: job.sealer.as_deref(),
             now,
             today: now.date_naive(),
             invitation_validity: job.invitation_validity,
         };
-        let report = match crate::engine::run::run_pending(&job.store, &job.workflows, &planner, 200).await {
+        let report = match handoff_engine::run::run_pending(&job.store, &job.workflows, &planner, 200).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "running workflows failed; retrying on the next tick");
@@ -185,14 +185,14 @@ pub const DELIVER_EVERY: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 struct DeliverJob {
     store: Store,
-    mailer: Arc<crate::mail::Mailer>,
-    sealer: Arc<crate::sealed::Sealer>,
+    mailer: Arc<handoff_mail::Mailer>,
+    sealer: Arc<handoff_store::sealed::Sealer>,
     base_url: url::Url,
     product_name: String,
 }
 
 async fn deliver_tick(_tick: Tick<CronUtc>, job: Data<DeliverJob>) -> Result<(), BoxDynError> {
-    match crate::engine::deliver::deliver_invitations(&job.store, &job.mailer, &job.sealer, &job.base_url, &job.product_name, 50).await {
+    match handoff_engine::deliver::deliver_invitations(&job.store, &job.mailer, &job.sealer, &job.base_url, &job.product_name, 50).await {
         Ok(d) => {
             if d.sent + d.retried + d.dead > 0 {
                 tracing::info!(sent = d.sent, retried = d.retried, dead = d.dead, "invitation emails");
@@ -216,14 +216,14 @@ const WRITEBACK_ROWS: u32 = 2000;
 struct WritebackJob {
     store: Store,
     crms: Crms,
-    workflows: Arc<Vec<crate::engine::definition::Workflow>>,
+    workflows: Arc<Vec<handoff_engine::definition::Workflow>>,
     base_url: url::Url,
 }
 
 async fn writeback_tick(_tick: Tick<CronUtc>, job: Data<WritebackJob>) -> Result<(), BoxDynError> {
     // Several rounds while rows keep coming, so a burst is not paced at one claim a tick.
     for _ in 0..10 {
-        match crate::engine::writeback::deliver_writebacks(&job.store, &job.crms, &job.workflows, &job.base_url, WRITEBACK_ROWS).await {
+        match handoff_engine::writeback::deliver_writebacks(&job.store, &job.crms, &job.workflows, &job.base_url, WRITEBACK_ROWS).await {
             Ok(d) => {
                 if d.retried + d.dead + d.deferred > 0 || d.records_written + d.activities_logged > 0 {
                     tracing::info!(
@@ -255,11 +255,11 @@ pub struct Setup {
     pub store: Store,
     pub crms: Crms,
     pub health: Health,
-    pub catalog: Arc<crate::catalog::Catalog>,
-    pub workflows: Arc<Vec<crate::engine::definition::Workflow>>,
+    pub catalog: Arc<handoff_engine::templates::Templates>,
+    pub workflows: Arc<Vec<handoff_engine::definition::Workflow>>,
     /// Seals invitation tokens (and opens them to email the links).
-    pub links: crate::engine::LinkSettings,
-    pub smtp: crate::config::SmtpConfig,
+    pub links: handoff_engine::LinkSettings,
+    pub smtp: handoff_config::SmtpConfig,
     /// Links in emails and in the CRM point here.
     pub base_url: url::Url,
     /// Signs the emails (branding).
@@ -316,7 +316,7 @@ pub fn spawn(setup: Setup, intervals: Vec<(Arc<dyn Crm>, Duration)>, stop: watch
         }
     });
     match (&smtp.url, &sealer) {
-        (Some(_), Some(sealer)) => match crate::mail::Mailer::new(&smtp, crate::mail::Mailer::DEFAULT_TIMEOUT) {
+        (Some(_), Some(sealer)) => match handoff_mail::Mailer::new(&smtp, handoff_mail::Mailer::DEFAULT_TIMEOUT) {
             Ok(mailer) => {
                 let job = DeliverJob {
                     store: store.clone(),

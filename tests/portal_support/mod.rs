@@ -12,8 +12,8 @@ use handoff::domain::project::{NewProject, ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectId, ProjectStatus, UserId};
 use handoff::engine::deliver::deliver_invitations;
 use handoff::mail::Mailer;
-use handoff::sealed::Sealer;
 use handoff::store::NewUser;
+use handoff::store::sealed::Sealer;
 use secrecy::SecretString;
 
 use crate::common::{TestApp, spawn_app_with};

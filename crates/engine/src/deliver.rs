@@ -1,0 +1,135 @@
+//! Delivering invitation emails from the outbox: a plain function the scheduled job
+//! calls and tests drive directly.
+//!
+//! Delivery is at least once: a crash between the SMTP server's acceptance and marking
+//! the row done sends it again on retry — with the same Message-ID (derived from the
+//! outbox row), which mail systems use to drop the duplicate.
+
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::invite::{sign_in_url, unseal_token};
+use handoff_domain::Email;
+use handoff_mail::{InvitationEmail, Mailer, MessageId, render_invitation};
+use handoff_store::outbox::OutboxItem;
+use handoff_store::sealed::Sealer;
+use handoff_store::{Store, StoreError};
+
+/// After this many attempts a transient failure is dead-lettered too.
+pub const MAX_ATTEMPTS: i32 = 8;
+/// How long a claimed row is reserved for the worker that claimed it.
+const LEASE: Duration = Duration::minutes(5);
+
+#[derive(Deserialize)]
+struct InvitationPayload {
+    invitation_id: Uuid,
+    sealed_token: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub sent: usize,
+    pub retried: usize,
+    pub dead: usize,
+}
+
+/// The wait before attempt `n + 1`: 30 s, doubling, at most an hour.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
+    Duration::seconds((30i64 << exp).min(3600))
+}
+
+/// Sends up to `limit` due invitation emails, signed with `product_name` (the
+/// configured branding, as the portal shows it).
+pub async fn deliver_invitations(
+    store: &Store,
+    mailer: &Mailer,
+    sealer: &Sealer,
+    base_url: &url::Url,
+    product_name: &str,
+    limit: u32,
+) -> Result<Delivered, StoreError> {
+    let mut out = Delivered::default();
+    for item in store.claim_outbox("email", limit, LEASE).await? {
+        match send_one(store, mailer, sealer, base_url, product_name, &item).await {
+            Ok(()) => {
+                store.outbox_done(item.id).await?;
+                out.sent += 1;
+            }
+            Err((error, permanent)) => {
+                let retry_at = (!permanent && item.attempts < MAX_ATTEMPTS).then(|| Utc::now() + backoff(item.attempts));
+                if retry_at.is_some() {
+                    out.retried += 1;
+                } else {
+                    tracing::warn!(outbox = %item.id, %error, "an invitation email could not be delivered; see handoff jobs failed");
+                    out.dead += 1;
+                }
+                store.outbox_failed(item.id, &error, retry_at).await?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Err carries the message and whether retrying is pointless.
+async fn send_one(
+    store: &Store,
+    mailer: &Mailer,
+    sealer: &Sealer,
+    base_url: &url::Url,
+    product_name: &str,
+    item: &OutboxItem,
+) -> Result<(), (String, bool)> {
+    let payload: InvitationPayload =
+        serde_json::from_value(item.payload.0.clone()).map_err(|e| (format!("unreadable outbox payload: {e}"), true))?;
+    let context = store
+        .invitation_context(payload.invitation_id)
+        .await
+        .map_err(|e| (e.to_string(), false))?
+        .ok_or_else(|| ("the invitation no longer exists".to_owned(), true))?;
+    if context.revoked {
+        // Revoked before it went out: nothing to send, and nothing to retry.
+        return Ok(());
+    }
+    let token = unseal_token(sealer, payload.invitation_id, &payload.sealed_token).map_err(|e| (e.to_string(), true))?;
+    let name = |f: &Option<String>, l: &Option<String>| match (f, l) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        (Some(n), None) | (None, Some(n)) => Some(n.clone()),
+        (None, None) => None,
+    };
+    let email = InvitationEmail {
+        to: Email::parse(&context.email).map_err(|e| (e.to_string(), true))?,
+        to_name: name(&context.first_name, &context.last_name),
+        inviter_name: name(&context.owner_first_name, &context.owner_last_name),
+        company_name: context.company_name.clone(),
+        project_name: context.project_name.clone(),
+        product_name: product_name.to_owned(),
+        sign_in_url: sign_in_url(base_url, &token),
+        expires_at: context.expires_at,
+        welcome_message: context.welcome_message.clone(),
+    };
+    let message = render_invitation(&email)
+        .map_err(|e| (e.to_string(), true))?
+        .with_message_id(MessageId::for_outbox_row(item.id));
+    mailer.send(&message).await.map_err(|e| (e.to_string(), e.is_permanent()))?;
+    store
+        .invitation_sent(payload.invitation_id)
+        .await
+        .map_err(|e| (e.to_string(), false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_thirty_seconds_up_to_an_hour() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(7), Duration::seconds(1920));
+        assert_eq!(backoff(8), Duration::seconds(3600));
+        assert_eq!(backoff(20), Duration::seconds(3600));
+        assert_eq!(backoff(0), Duration::seconds(30));
+    }
+}

@@ -1,0 +1,14 @@
+//! The CRM inside the hub: normalized record changes, the `Crm` seam, and the work that
+//! turns inbound events and polls into one stream of changes.
+
+pub mod adapters;
+pub mod crm;
+pub mod describe;
+pub mod health;
+pub mod hubspot;
+pub mod poll;
+pub mod process;
+pub mod salesforce;
+pub mod tokens;
+
+pub use crm::{ChangePage, Crm, CrmError};

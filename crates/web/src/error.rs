@@ -1,0 +1,90 @@
+//! The one HTTP error type. Handlers return `Result<T, ApiError>`; every failure becomes
+//! a response here, once. 5xx bodies reveal nothing and are logged with their cause.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use handoff_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The JSON API was called without a bearer token (401, `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    BearerMissing(String),
+    /// The bearer token is malformed, unknown or revoked (401, `WWW-Authenticate: Bearer`
+    /// with `error="invalid_token"`, as RFC 6750 asks).
+    #[error("{0}")]
+    BearerInvalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            StoreError::Refused(m) => ApiError::Unprocessable(m),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) | ApiError::BearerMissing(_) | ApiError::BearerInvalid(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "request failed");
+                String::from("internal error; the server log has the details")
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(%cause, "service unavailable");
+                String::from("service unavailable")
+            }
+            other => other.to_string(),
+        };
+        let challenge = match &self {
+            ApiError::BearerMissing(_) => Some(r#"Bearer realm="handoff""#),
+            ApiError::BearerInvalid(_) => Some(r#"Bearer realm="handoff", error="invalid_token""#),
+            _ => None,
+        };
+        let mut response = (status, Json(json!({ "error": message }))).into_response();
+        if let Some(challenge) = challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        response
+    }
+}

@@ -1,0 +1,124 @@
+//! Form tokens against cross-site request forgery.
+//!
+//! A session's token is an HMAC of a fixed label keyed with the session's secret id:
+//! per session, unguessable without the cookie, nothing to store, and a new one at
+//! every sign-in (the id changes). It travels in a hidden `csrf` field and is compared
+//! in constant time. Requests a browser marks `Sec-Fetch-Site: cross-site` are refused
+//! as well, which also covers the forms used before there is a session.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+use super::error::PortalError;
+use super::session::Customer;
+use crate::WebState;
+
+const LABEL: &[u8] = b"handoff portal form token v1";
+/// The largest form body a portal form without uploads has any reason to send.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The form token of the session whose secret id is `session_secret`.
+pub fn token_for(session_secret: &SecretString) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, session_secret.expose_secret().as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, LABEL).as_ref())
+}
+
+/// Whether `presented` is the session's token, compared in constant time.
+pub fn verify(session_secret: &SecretString, presented: &str) -> bool {
+    let expected = token_for(session_secret);
+    expected.len() == presented.len() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
+}
+
+/// False when the browser says the request comes from another site. Browsers that do
+/// not send `Sec-Fetch-Site` (and non-browsers) pass; the form token still protects
+/// signed-in forms. `Origin` is not compared with the base URL on purpose: a
+/// deployment reached under another host name (localhost for 127.0.0.1) must work.
+pub fn same_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| !v.eq_ignore_ascii_case("cross-site"))
+}
+
+/// A form posted by the signed-in customer with the right token: the extractor every
+/// state-changing portal handler takes, so none can forget the check. `T` is the rest
+/// of the form (unknown fields, the token included, are ignored).
+///
+/// Without a session: to sign-in. Without the token, with a wrong one or from another
+/// site: 403, before the handler runs, so nothing changes.
+pub struct CsrfForm<T> {
+    pub customer: Customer,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<WebState> for CsrfForm<T> {
+    type Rejection = PortalError;
+
+    async fn from_request(request: Request, state: &WebState) -> Result<Self, PortalError> {
+        let (mut parts, body) = request.into_parts();
+        let customer = signed_in_for_post(&mut parts, state).await?;
+        if !same_site(&parts.headers) {
+            return Err(PortalError::Forbidden);
+        }
+        let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| PortalError::BadRequest("the form is too large".into()))?;
+        let presented = url::form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.into_owned());
+        if !presented.is_some_and(|t| verify(&customer.session_secret, &t)) {
+            tracing::info!(path = %parts.uri.path(), "a portal form without a valid token was refused");
+            return Err(PortalError::Forbidden);
+        }
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+        let axum::Form(form) = axum::Form::<T>::from_request(request, state)
+            .await
+            .map_err(|e| PortalError::BadRequest(e.body_text()))?;
+        Ok(CsrfForm { customer, form })
+    }
+}
+
+/// The customer behind a POST. A signed-out POST is sent to sign-in without a way
+/// back (going back would be a GET of a POST-only URL).
+async fn signed_in_for_post(parts: &mut Parts, state: &WebState) -> Result<Customer, PortalError> {
+    match Customer::from_request_parts(parts, state).await {
+        Err(PortalError::SignedOut { clear_cookie, .. }) => Err(PortalError::SignedOut { next: None, clear_cookie }),
+        other => other,
+    }
+}
+
+/// A form with no fields besides the token.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoFields {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_belongs_to_one_session() {
+        let a = SecretString::from("session-a");
+        let b = SecretString::from("session-b");
+        let token = token_for(&a);
+        assert_eq!(token.len(), 43);
+        assert!(verify(&a, &token));
+        assert!(!verify(&b, &token));
+        assert!(!verify(&a, ""));
+        assert!(!verify(&a, &token[..42]));
+    }
+
+    #[test]
+    fn only_requests_marked_cross_site_are_refused() {
+        let mut h = HeaderMap::new();
+        assert!(same_site(&h));
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(same_site(&h));
+        h.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(!same_site(&h));
+    }
+}

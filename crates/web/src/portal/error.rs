@@ -1,0 +1,125 @@
+//! The portal's one error type: every failure of a portal request becomes a page here
+//! (rendered in the layout by [`render_error_pages`]) or, when the person is not
+//! signed in, a redirect to the sign-in help page. Store errors are mapped once, in
+//! the `From` impl; 5xx pages reveal nothing and are logged with their cause.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+
+use crate::WebState;
+use handoff_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PortalError {
+    /// Not there, or not the caller's to see: the two are never told apart.
+    #[error("not found")]
+    NotFound,
+    /// No live session: to the sign-in help page, then back to `next` (a local path).
+    /// `clear_cookie` expires a cookie that named no live session.
+    #[error("signed out")]
+    SignedOut {
+        next: Option<String>,
+        clear_cookie: Option<HeaderValue>,
+    },
+    /// A state-changing request without the right form token (or from another site).
+    #[error("forbidden")]
+    Forbidden,
+    /// The person may see this but not do it (a viewer changing a task, a member
+    /// deciding an approval meant for the company's admins).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The change is not allowed now (a blocked task, an archived project).
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+pub type PortalResult<T> = Result<T, PortalError>;
+
+impl From<StoreError> for PortalError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { .. } => PortalError::NotFound,
+            StoreError::Refused(m) | StoreError::Conflict(m) => PortalError::Refused(m),
+            other => PortalError::Internal(other.into()),
+        }
+    }
+}
+
+/// Set on an error response; [`render_error_pages`] turns it into the page.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct ErrorPage {
+    pub heading: &'static str,
+    pub message: String,
+}
+
+impl IntoResponse for PortalError {
+    fn into_response(self) -> Response {
+        let (status, heading, message) = match self {
+            PortalError::SignedOut { next, clear_cookie } => {
+                let target = match next {
+                    Some(next) => format!(
+                        "/sign-in?next={}",
+                        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                    ),
+                    None => "/sign-in".to_owned(),
+                };
+                let mut response = Redirect::to(&target).into_response();
+                if let Some(cookie) = clear_cookie {
+                    response.headers_mut().append(header::SET_COOKIE, cookie);
+                }
+                return response;
+            }
+            PortalError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing here, or it is not yours to see. Check the address, or go back to your projects.".to_owned(),
+            ),
+            PortalError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "The form was not accepted, and nothing was changed. Go back, reload the page and try again.".to_owned(),
+            ),
+            PortalError::NotAllowed(m) => (StatusCode::FORBIDDEN, "You cannot do that here", m),
+            PortalError::Refused(m) => (StatusCode::CONFLICT, "That cannot be done right now", m),
+            PortalError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something in the request was not right", m),
+            PortalError::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "portal request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The page could not be shown. Please try again in a moment.".to_owned(),
+                )
+            }
+        };
+        let page = ErrorPage { heading, message };
+        let mut response = (status, page.message.clone()).into_response();
+        response.extensions_mut().insert(page);
+        response
+    }
+}
+
+/// The layer that renders [`ErrorPage`]s in the layout (it has the state, which the
+/// error does not). A page that cannot be rendered keeps its plain-text body.
+pub(super) async fn render_error_pages(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
+        return response;
+    };
+    match super::pages::render(&state, "error.html", page.heading, None, &page) {
+        Ok(mut rendered) => {
+            *rendered.status_mut() = response.status();
+            rendered
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render an error page");
+            response
+        }
+    }
+}
