@@ -4,6 +4,11 @@
 //!
 //! Only placeholders are generated here; values are always bound.
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Store, StoreError, on_pool};
+
 /// Bind parameters one statement may carry: below SQLite's 32,766 and PostgreSQL's
 /// 65,535, with room for a few fixed parameters.
 const MAX_PARAMS: usize = 30_000;
@@ -37,6 +42,26 @@ pub(super) fn values(columns: usize, rows: usize, first: usize) -> String {
 /// `$first, $first+1, …` for an `IN (…)` list of `n` values.
 pub(super) fn list(n: usize, first: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `UPDATE {table} SET {set} WHERE id IN (…)` over `ids`, a thousand at a time, with
+/// `at` bound as `$1` when given: one statement where a loop would run one per row.
+pub(super) async fn update_ids(store: &Store, table: &str, set: &str, at: Option<DateTime<Utc>>, ids: &[Uuid]) -> Result<(), StoreError> {
+    let first = if at.is_some() { 2 } else { 1 };
+    for chunk in ids.chunks(1000) {
+        let sql = sqlx::AssertSqlSafe(format!("UPDATE {table} SET {set} WHERE id IN ({})", list(chunk.len(), first)));
+        on_pool!(store, pool => {
+            let mut q = sqlx::query(sql);
+            if let Some(at) = at {
+                q = q.bind(at);
+            }
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(pool).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -146,7 +146,7 @@ impl Store {
     /// take different events.
     pub async fn claim_inbound_events(&self, limit: u32, claim: Duration) -> Result<Vec<InboundEvent>, StoreError> {
         let now = Utc::now();
-        let sql = sqlx::AssertSqlSafe(super::record_changes::claim_sql(
+        let sql = sqlx::AssertSqlSafe(super::claims::claim_sql(
             "inbound_events",
             "",
             "id, connection, dedupe_key, event_type, object_type, external_id, occurred_at, payload, received_at, status, attempts",
@@ -160,7 +160,7 @@ impl Store {
 
     /// Gives claimed events back at once (the CRM asked us to wait; the next pass retries).
     pub async fn release_inbound_events(&self, ids: &[Uuid]) -> Result<(), StoreError> {
-        super::record_changes::release(self, "inbound_events", ids).await
+        super::claims::release(self, "inbound_events", ids).await
     }
 
     pub async fn inbound_events_for(&self, connection: &str) -> Result<Vec<InboundEvent>, StoreError> {

@@ -11,6 +11,7 @@ mod activity;
 mod api_tokens;
 mod apply_plan;
 mod bulk;
+mod claims;
 mod health;
 pub mod inbound;
 mod invitations;

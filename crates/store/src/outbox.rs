@@ -88,7 +88,7 @@ impl Store {
     /// [`Store::outbox_done`] for many rows, in one statement per thousand.
     pub async fn outbox_done_many(&self, ids: &[Uuid]) -> Result<(), StoreError> {
         let set = "status = 'done', done_at = $1, last_error = NULL";
-        super::record_changes::update_ids(self, "outbox", set, Some(Utc::now()), ids).await
+        super::bulk::update_ids(self, "outbox", set, Some(Utc::now()), ids).await
     }
 
     /// A failed attempt: retried at `retry_at`, or dead-lettered (`retry_at` None) with

@@ -136,7 +136,7 @@ impl Store {
     /// pending, so each record's changes are handled in the order they arrived.
     pub async fn claim_record_changes(&self, limit: u32, claim: chrono::Duration) -> Result<Vec<StoredChange>, StoreError> {
         let now = Utc::now();
-        let sql = sqlx::AssertSqlSafe(claim_sql(
+        let sql = sqlx::AssertSqlSafe(super::claims::claim_sql(
             "record_changes",
             "AND NOT EXISTS (SELECT 1 FROM record_changes o WHERE o.connection = r.connection AND o.object = r.object \
              AND o.external_id = r.external_id AND o.status = 'pending' AND o.id < r.id)",
@@ -182,13 +182,13 @@ impl Store {
 
     /// Gives claimed changes back at once, for the next run.
     pub async fn release_record_changes(&self, ids: &[Uuid]) -> Result<(), StoreError> {
-        release(self, "record_changes", ids).await
+        super::claims::release(self, "record_changes", ids).await
     }
 
     /// Marks changes handled by the engine, in one statement per thousand.
     pub async fn finish_record_changes(&self, ids: &[Uuid]) -> Result<(), StoreError> {
         let set = "status = 'processed', processed_at = $1, attempts = attempts + 1";
-        update_ids(self, "record_changes", set, Some(Utc::now()), ids).await
+        super::bulk::update_ids(self, "record_changes", set, Some(Utc::now()), ids).await
     }
 
     /// Marks a change handled by the engine; `error` keeps it (as failed) for an operator.
@@ -199,50 +199,4 @@ impl Store {
         on_pool!(self, pool => sqlx::query(SQL).bind(status).bind(error).bind(Utc::now()).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
-}
-
-/// `UPDATE … SET claimed_until = $1 … RETURNING` taking up to `$3` pending rows of
-/// `table` (aliased `r`) whose claim ran out before `$2`, oldest first, with `extra`
-/// conditions. On PostgreSQL the rows are locked `SKIP LOCKED`, so concurrent claimers
-/// take different rows instead of queueing on the same ones; the outer conditions are
-/// checked again on the row as it stands after any concurrent claim committed. SQLite
-/// has one writer at a time, so the statement alone is atomic.
-pub(super) fn claim_sql(table: &str, extra: &str, returning: &str, backend: super::Backend) -> String {
-    let lock = match backend {
-        super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        super::Backend::Sqlite => "",
-    };
-    format!(
-        "UPDATE {table} SET claimed_until = $1 WHERE id IN (SELECT r.id FROM {table} r WHERE r.status = 'pending' \
-         AND (r.claimed_until IS NULL OR r.claimed_until < $2) {extra} ORDER BY r.id LIMIT $3{lock}) \
-         AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $2) RETURNING {returning}"
-    )
-}
-
-/// Clears the claim on rows of `table` (see [`claim_sql`]).
-pub(super) async fn release(store: &Store, table: &str, ids: &[Uuid]) -> Result<(), StoreError> {
-    update_ids(store, table, "claimed_until = NULL", None, ids).await
-}
-
-/// `UPDATE {table} SET {set} WHERE id IN (…)` over `ids`, a thousand at a time, with
-/// `at` bound as `$1` when given: one statement where a loop would run one per row.
-pub(super) async fn update_ids(store: &Store, table: &str, set: &str, at: Option<DateTime<Utc>>, ids: &[Uuid]) -> Result<(), StoreError> {
-    let first = if at.is_some() { 2 } else { 1 };
-    for chunk in ids.chunks(1000) {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "UPDATE {table} SET {set} WHERE id IN ({})",
-            super::bulk::list(chunk.len(), first)
-        ));
-        on_pool!(store, pool => {
-            let mut q = sqlx::query(sql);
-            if let Some(at) = at {
-                q = q.bind(at);
-            }
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.execute(pool).await.map(|r| r.rows_affected())
-        })?;
-    }
-    Ok(())
 }

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 
 use super::hubspot::HubspotCrm;
 use super::process::Crms;
+use super::reads::DealReads;
 use super::salesforce::SalesforceCrm;
 use super::tokens::{DbTokenProvider, GrantedToken, TokenGrant};
 use handoff_config::connections::{CrmSettings, HubspotAuth, SalesforceAuth, SalesforceSettings};
@@ -27,36 +28,6 @@ pub enum ConnectError {
     Secrets { connection: String, source: SealError },
     #[error("connection `{connection}`: {message}")]
     Invalid { connection: String, message: String },
-}
-
-/// What the workflows on one connection need read with each deal, beyond what the
-/// adapter reads anyway: the API calls for users and company contacts are made only
-/// when some workflow uses them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DealReads {
-    /// Record fields (and Salesforce lookup paths) the workflows read.
-    pub fields: Vec<String>,
-    /// User-lookup fields whose CRM user (id, email, name) the change carries.
-    pub user_fields: Vec<String>,
-    /// Read every contact of the deal's company (`company_contacts = true`).
-    pub company_contacts: bool,
-}
-
-impl DealReads {
-    /// Adds what one more workflow reads: fields and user fields not listed yet.
-    pub fn add(&mut self, fields: impl IntoIterator<Item = String>, user_fields: impl IntoIterator<Item = String>, company_contacts: bool) {
-        for f in fields {
-            if !self.fields.contains(&f) {
-                self.fields.push(f);
-            }
-        }
-        for f in user_fields {
-            if !self.user_fields.contains(&f) {
-                self.user_fields.push(f);
-            }
-        }
-        self.company_contacts |= company_contacts;
-    }
 }
 
 /// Adapters for every connection in `config`. Connections that keep tokens need the

@@ -18,8 +18,8 @@ use crm_hubspot::poll::{Cursor, PolledRecord, Poller};
 use crm_hubspot::{Client, Error as HsError, Object, ReadOptions};
 use serde_json::{Map, Value};
 
-use super::adapters::DealReads;
 use super::crm::{ActivityWrite, BoxFuture, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
+use super::reads::DealReads;
 use handoff_domain::change::{ChangeSource, CompanyRef, ContactRole, CrmUser, ObjectKind, RecordChange};
 use handoff_domain::connection_health::Budget;
 use handoff_domain::field_catalog::FieldCatalog;

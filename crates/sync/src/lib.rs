@@ -8,6 +8,7 @@ pub mod health;
 pub mod hubspot;
 pub mod poll;
 pub mod process;
+pub mod reads;
 pub mod salesforce;
 pub mod tokens;
 

@@ -9,9 +9,9 @@ use crm_salesforce::write::{NOT_ATTEMPTED, NewRecord, NewTask, RecordUpdate, Sav
 use crm_salesforce::{Client, Error as SfError, QueryOptions, Record};
 use serde_json::{Map, Value};
 
-use super::adapters::DealReads;
 use super::crm::{ActivityWrite, BoxFuture, ChangePage, Crm, CrmError, FieldWrite, RowError, RowOutcome};
 use super::describe;
+use super::reads::DealReads;
 use handoff_domain::change::{ChangeSource, CompanyRef, ContactRole, CrmUser, ObjectKind, RecordChange};
 use handoff_domain::connection_health::Budget;
 use handoff_domain::field_catalog::FieldCatalog;

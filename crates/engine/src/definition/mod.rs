@@ -350,8 +350,8 @@ impl Workflow {
 /// What the workflows read with each deal, by connection: the adapters read these
 /// fields beyond their defaults (and describe the objects their paths go through), the
 /// CRM users of their user-lookup fields and, when asked, the company's contacts.
-pub fn deal_reads(workflows: &[Workflow]) -> std::collections::HashMap<String, handoff_sync::adapters::DealReads> {
-    let mut reads: std::collections::HashMap<String, handoff_sync::adapters::DealReads> = std::collections::HashMap::new();
+pub fn deal_reads(workflows: &[Workflow]) -> std::collections::HashMap<String, handoff_sync::reads::DealReads> {
+    let mut reads: std::collections::HashMap<String, handoff_sync::reads::DealReads> = std::collections::HashMap::new();
     for w in workflows {
         reads
             .entry(w.trigger.connection.clone())
