@@ -166,7 +166,8 @@ async fn seed(state: &AppState) -> anyhow::Result<handoff::domain::ProjectId> {
     user.first_name = Some("Dana".into());
     user.company_id = Some(company.id);
     let (user, _) = store.upsert_user(&user).await?;
-    store
+    state
+        .engine
         .add_member(id, user.id, ProjectRole::CustomerAdmin, None, Actor::System, "bench")
         .await?;
     state.engine.resend_invitation(id, &email, Actor::System, "bench").await?;
@@ -178,7 +179,7 @@ async fn invitation_token(state: &AppState) -> anyhow::Result<String> {
     use secrecy::ExposeSecret;
     let item = state
         .store
-        .claim_outbox("email", 1, chrono::Duration::minutes(5))
+        .claim_outbox(handoff::domain::outbox::OutboxKind::Email, 1, chrono::Duration::minutes(5))
         .await?
         .pop()
         .expect("the invitation email is queued");

@@ -310,7 +310,7 @@ async fn scenario(db: &BenchDb, crm: Crm, projects: usize) -> anyhow::Result<()>
                 let key = support::task_key(n);
                 for project in &mine {
                     let outcome = state.engine.complete_task(*project, &key, Actor::System, "bench").await?;
-                    anyhow::ensure!(outcome == handoff::store::Completion::Completed, "{key} was already completed");
+                    anyhow::ensure!(outcome == handoff::engine::Completion::Completed, "{key} was already completed");
                     done.push((*project, n, Utc::now()));
                 }
             }
@@ -335,7 +335,7 @@ async fn scenario(db: &BenchDb, crm: Crm, projects: usize) -> anyhow::Result<()>
             (n > 0).then(|| format!("{n} {e}"))
         })
         .collect();
-    let outbox = state.store.outbox_counts("writeback").await?;
+    let outbox = state.store.outbox_counts(handoff::domain::outbox::OutboxKind::Writeback).await?;
     let rows = burst_rows(db, burst_start_at).await?;
     let _ = stop_tx.send(());
     server.await??;
@@ -416,7 +416,13 @@ async fn scenario(db: &BenchDb, crm: Crm, projects: usize) -> anyhow::Result<()>
 async fn wait_delivered(state: &AppState, limit: Duration) -> anyhow::Result<()> {
     let started = Instant::now();
     while started.elapsed() < limit {
-        if state.store.outbox_counts("writeback").await?.pending == 0 {
+        if state
+            .store
+            .outbox_counts(handoff::domain::outbox::OutboxKind::Writeback)
+            .await?
+            .pending
+            == 0
+        {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -115,7 +115,10 @@ async fn seeded(portal: &mut Portal) -> ProjectId {
         new.last_name = Some("Example".into());
         new.company_id = Some(company.id);
         let (user, _) = store.upsert_user(&new).await.unwrap();
-        store.add_member(id, user.id, role, None, Actor::System, "test").await.unwrap();
+        crate::common::engine(store)
+            .add_member(id, user.id, role, None, Actor::System, "test")
+            .await
+            .unwrap();
         portal
             .app
             .state

@@ -221,7 +221,12 @@ async fn an_invitation_email_on_the_wire_when_killed_is_sent_exactly_once_after_
     let mut second = serve_with(&db, &config, free_port(), &[env[0], env[1], ("HANDOFF_SMTP_URL", &capture_url)]);
     let store = db.store().await;
     wait_until("every invitation is sent", || async {
-        store.outbox_counts("email").await.unwrap().pending == 0
+        store
+            .outbox_counts(handoff::domain::outbox::OutboxKind::Email)
+            .await
+            .unwrap()
+            .pending
+            == 0
     })
     .await;
     second.kill().unwrap();
@@ -235,7 +240,10 @@ async fn an_invitation_email_on_the_wire_when_killed_is_sent_exactly_once_after_
     assert_eq!(total, recipients.len(), "nobody got two invitations: {recipients:?}");
     assert_eq!(i64::try_from(total).unwrap(), invitations, "every invitation was sent");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM invitations WHERE sent_at IS NULL").await, 0);
-    assert_eq!(store.outbox_counts("email").await.unwrap().dead, 0);
+    assert_eq!(
+        store.outbox_counts(handoff::domain::outbox::OutboxKind::Email).await.unwrap().dead,
+        0
+    );
     // The message the first server may or may not have taken went again with the same
     // Message-ID, so a server that did take it recognises the second as a duplicate.
     let unacked = &stalled.unacknowledged()[0];
@@ -285,7 +293,12 @@ async fn a_writeback_in_flight_when_killed_is_applied_exactly_once_after_restart
         .unwrap()
         .unwrap();
     wait_until("the project's status reached HubSpot", || async {
-        store.outbox_counts("writeback").await.unwrap().pending == 0
+        store
+            .outbox_counts(handoff::domain::outbox::OutboxKind::Writeback)
+            .await
+            .unwrap()
+            .pending
+            == 0
     })
     .await;
 
@@ -322,13 +335,18 @@ async fn a_writeback_in_flight_when_killed_is_applied_exactly_once_after_restart
     common::sql(&db, "UPDATE outbox SET next_attempt_at = created_at WHERE status = 'pending'").await;
     let mut second = serve_with(&db, &config, free_port(), &env);
     wait_until("every writeback is delivered", || async {
-        store.outbox_counts("writeback").await.unwrap().pending == 0
+        store
+            .outbox_counts(handoff::domain::outbox::OutboxKind::Writeback)
+            .await
+            .unwrap()
+            .pending
+            == 0
     })
     .await;
     second.kill().unwrap();
     second.wait().unwrap();
 
-    let counts = store.outbox_counts("writeback").await.unwrap();
+    let counts = store.outbox_counts(handoff::domain::outbox::OutboxKind::Writeback).await.unwrap();
     assert_eq!(counts.dead, 0);
     let subject = format!("Onboarding: {} completed", phase.name);
     let logged = sb

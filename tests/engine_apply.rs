@@ -74,16 +74,18 @@ async fn a_plan_creates_the_project_its_company_and_people_once() {
         ProjectStatus::Active,
         vec![person("003A", "dana@acme.example", ProjectRole::CustomerAdmin, InviteMode::Now)],
     );
-    let first = store.apply_plan(&p).await.unwrap();
+    let first = handoff::engine::apply::apply_plan(&store, &p).await.unwrap();
     assert!(first.created);
     assert_eq!((first.members_added, first.invitations), (1, 1));
-    let again = store
-        .apply_plan(&plan(
+    let again = handoff::engine::apply::apply_plan(
+        &store,
+        &plan(
             ProjectStatus::Active,
             vec![person("003A", "dana@acme.example", ProjectRole::CustomerAdmin, InviteMode::Now)],
-        ))
-        .await
-        .unwrap();
+        ),
+    )
+    .await
+    .unwrap();
     assert_eq!((again.created, again.members_added, again.invitations), (false, 0, 0));
     assert_eq!(again.project_id, first.project_id);
 
@@ -109,7 +111,7 @@ async fn concurrent_applies_of_one_plan_make_exactly_one_project() {
                 ProjectStatus::Draft,
                 vec![person("003A", "dana@acme.example", ProjectRole::CustomerAdmin, InviteMode::Now)],
             );
-            tokio::spawn(async move { store.apply_plan(&p).await.unwrap() })
+            tokio::spawn(async move { handoff::engine::apply::apply_plan(&store, &p).await.unwrap() })
         })
         .collect();
     let mut created = 0;
@@ -130,7 +132,7 @@ async fn a_draft_sends_no_invitations_but_remembers_who_to_invite() {
         ProjectStatus::Draft,
         vec![person("003A", "dana@acme.example", ProjectRole::CustomerAdmin, InviteMode::Now)],
     );
-    let applied = store.apply_plan(&p).await.unwrap();
+    let applied = handoff::engine::apply::apply_plan(&store, &p).await.unwrap();
     assert_eq!((applied.members_added, applied.invitations), (1, 0));
     assert_eq!(counts(&store).await.outbox_emails, 0);
     assert_eq!(counts(&store).await.awaiting_invitation, 1);
@@ -154,7 +156,7 @@ async fn a_contact_matches_an_existing_user_by_email_and_silent_members_get_no_e
             InviteMode::Silently,
         )],
     );
-    let applied = store.apply_plan(&p).await.unwrap();
+    let applied = handoff::engine::apply::apply_plan(&store, &p).await.unwrap();
     assert_eq!((applied.members_added, applied.invitations), (1, 0));
     assert_eq!(counts(&store).await.users, 1, "matched by email, not duplicated");
 }
@@ -163,10 +165,12 @@ async fn a_contact_matches_an_existing_user_by_email_and_silent_members_get_no_e
 async fn a_later_change_updates_the_mapped_name_of_the_same_project() {
     let db = TestDb::new().await;
     let store = db.store().await;
-    let first = store.apply_plan(&plan(ProjectStatus::Draft, vec![])).await.unwrap();
+    let first = handoff::engine::apply::apply_plan(&store, &plan(ProjectStatus::Draft, vec![]))
+        .await
+        .unwrap();
     let mut renamed = plan(ProjectStatus::Draft, vec![]);
     renamed.project.name = "Acme Corp onboarding (renewal)".into();
-    let second = store.apply_plan(&renamed).await.unwrap();
+    let second = handoff::engine::apply::apply_plan(&store, &renamed).await.unwrap();
     assert_eq!(second.project_id, first.project_id);
     let project = store.project_details(first.project_id.unwrap()).await.unwrap().unwrap();
     assert_eq!(project.project.name, "Acme Corp onboarding (renewal)");
@@ -210,7 +214,11 @@ async fn role_changes_after_launch_re_role_and_removals_follow_the_workflow() {
     let dana = person("003A", "dana@acme.example", ProjectRole::CustomerAdmin, InviteMode::Now);
     let omar = person("003B", "omar@acme.example", ProjectRole::CustomerMember, InviteMode::Now);
     let first = plan(ProjectStatus::Active, vec![dana.clone(), omar.clone()]);
-    let project = store.apply_plan(&first).await.unwrap().project_id.unwrap();
+    let project = handoff::engine::apply::apply_plan(&store, &first)
+        .await
+        .unwrap()
+        .project_id
+        .unwrap();
 
     // In the CRM, Omar becomes the Economic Buyer (a viewer) and Dana leaves the deal.
     let mut omar_viewer = omar.clone();
@@ -218,7 +226,7 @@ async fn role_changes_after_launch_re_role_and_removals_follow_the_workflow() {
     omar_viewer.contact_role = Some("Economic Buyer".into());
     let mut reported = plan(ProjectStatus::Active, vec![omar_viewer.clone()]);
     reported.removals = Removals::Report;
-    let applied = store.apply_plan(&reported).await.unwrap();
+    let applied = handoff::engine::apply::apply_plan(&store, &reported).await.unwrap();
     assert_eq!(applied.members_removed, 1);
     assert_eq!(
         members(&store, project).await,
@@ -234,15 +242,21 @@ async fn role_changes_after_launch_re_role_and_removals_follow_the_workflow() {
         "reported, not deactivated; Dana's CRM role is gone"
     );
     // Reported once, however often the record changes again.
-    assert_eq!(store.apply_plan(&reported).await.unwrap().members_removed, 0);
+    assert_eq!(
+        handoff::engine::apply::apply_plan(&store, &reported).await.unwrap().members_removed,
+        0
+    );
 
     // Dana is back on the deal: her CRM role returns.
     let back = plan(ProjectStatus::Active, vec![dana.clone(), omar_viewer.clone()]);
-    store.apply_plan(&back).await.unwrap();
+    handoff::engine::apply::apply_plan(&store, &back).await.unwrap();
     // Then Omar leaves, under a workflow that applies removals.
     let mut applying = plan(ProjectStatus::Active, vec![dana.clone()]);
     applying.removals = Removals::Apply;
-    assert_eq!(store.apply_plan(&applying).await.unwrap().members_removed, 1);
+    assert_eq!(
+        handoff::engine::apply::apply_plan(&store, &applying).await.unwrap().members_removed,
+        1
+    );
     let now = members(&store, project).await;
     assert_eq!(
         now[1],
@@ -256,7 +270,7 @@ async fn role_changes_after_launch_re_role_and_removals_follow_the_workflow() {
     assert_eq!(now[0].2.as_deref(), Some("Decision Maker"));
 
     // Re-added in the CRM: reactivated, not duplicated.
-    store.apply_plan(&back).await.unwrap();
+    handoff::engine::apply::apply_plan(&store, &back).await.unwrap();
     assert!(members(&store, project).await.iter().all(|m| m.3));
     assert_eq!(
         actions(&store, project).await,
@@ -282,25 +296,17 @@ async fn members_waiting_for_activation_are_invited_once_when_the_project_goes_l
         person("003B", "omar@acme.example", ProjectRole::CustomerMember, InviteMode::WhenActive),
         person("003C", "ann@acme.example", ProjectRole::CustomerViewer, InviteMode::Silently),
     ];
-    let project = store
-        .apply_plan(&plan(ProjectStatus::Draft, people))
+    let project = handoff::engine::apply::apply_plan(&store, &plan(ProjectStatus::Draft, people))
         .await
         .unwrap()
         .project_id
         .unwrap();
     assert_eq!((counts(&store).await.invitations, counts(&store).await.awaiting_invitation), (0, 2));
 
-    let fresh = || {
-        Some(NewInvitation {
-            id: uuid::Uuid::now_v7(),
-            token_hash: format!("hash-{}", uuid::Uuid::now_v7()),
-            sealed_token: "sealed".into(),
-            expires_at: chrono::Utc::now() + chrono::Duration::days(7),
-        })
-    };
     let system = handoff::domain::people::Actor::System;
-    store
-        .set_project_status_inviting(project, ProjectStatus::Active, system.clone(), "test", &fresh)
+    let engine = crate::common::engine(&store);
+    engine
+        .set_project_status(project, ProjectStatus::Active, system.clone(), "test")
         .await
         .unwrap();
     let after = counts(&store).await;
@@ -308,10 +314,7 @@ async fn members_waiting_for_activation_are_invited_once_when_the_project_goes_l
 
     // Completed and reopened: already invited, nobody is invited again.
     for to in [ProjectStatus::Completed, ProjectStatus::Active] {
-        store
-            .set_project_status_inviting(project, to, system.clone(), "test", &fresh)
-            .await
-            .unwrap();
+        engine.set_project_status(project, to, system.clone(), "test").await.unwrap();
     }
     assert_eq!(counts(&store).await.invitations, 2);
 }

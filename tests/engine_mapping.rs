@@ -6,6 +6,8 @@
 
 mod common;
 
+use handoff::engine::EngineError;
+
 use std::time::Duration;
 
 use common::{TestApp, spawn_app_with};
@@ -15,8 +17,8 @@ use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::domain::people::ProjectRole;
 use handoff::domain::{Email, ProjectId};
 use handoff::engine::run::{Planner, RunReport, run_pending};
+use handoff::store::NewStaff;
 use handoff::store::sealed::Sealer;
-use handoff::store::{NewStaff, StoreError};
 use handoff::sync::poll::poll_once;
 use secrecy::SecretString;
 use serde_json::json;
@@ -203,8 +205,8 @@ async fn a_won_opportunity_gets_its_owner_team_custom_fields_and_account_contact
     let sb = sandbox_salesforce::start(sandbox_salesforce::Config::for_tests()).await.unwrap();
     let (app, _dir) = app_with(salesforce_connection(&sb), SF_WORKFLOW).await;
     // Maria's account exists, under another capitalisation: matched by email anyway.
-    app.store()
-        .add_staff_user(&staff("Maria.Lopez@Sandbox.Example.com", &[]), "test")
+    crate::common::engine(app.store())
+        .add_staff(&staff("Maria.Lopez@Sandbox.Example.com", &[]), "test")
         .await
         .unwrap();
     sync_and_run(&app, "salesforce").await;
@@ -269,7 +271,10 @@ async fn a_won_opportunity_gets_its_owner_team_custom_fields_and_account_contact
     );
 
     // James gets an account: he joins as owner at once; Maria stays, as staff.
-    let added = app.store().add_staff_user(&staff(JAMES, &[]), "test").await.unwrap();
+    let added = crate::common::engine(app.store())
+        .add_staff(&staff(JAMES, &[]), "test")
+        .await
+        .unwrap();
     assert_eq!((added.created, added.joined), (true, 1));
     let members = roles(&app, project).await;
     assert_eq!(role_of(&members, JAMES), Some(ProjectRole::Owner), "{members:?}");
@@ -277,9 +282,8 @@ async fn a_won_opportunity_gets_its_owner_team_custom_fields_and_account_contact
 
     // The creator gets one too, linked by CRM user id: it joins the team (of the three
     // won opportunities' projects, as it created every one).
-    let added = app
-        .store()
-        .add_staff_user(&staff("integration@handoff.example", &[("salesforce", &creator)]), "test")
+    let added = crate::common::engine(app.store())
+        .add_staff(&staff("integration@handoff.example", &[("salesforce", &creator)]), "test")
         .await
         .unwrap();
     assert_eq!(added.joined, 3);
@@ -302,7 +306,10 @@ async fn the_project_api_and_show_carry_the_custom_fields_and_the_owner() {
     crm_http::install_crypto_provider();
     let sb = sandbox_salesforce::start(sandbox_salesforce::Config::for_tests()).await.unwrap();
     let (app, _dir) = app_with(salesforce_connection(&sb), SF_WORKFLOW).await;
-    app.store().add_staff_user(&staff(MARIA, &[]), "test").await.unwrap();
+    crate::common::engine(app.store())
+        .add_staff(&staff(MARIA, &[]), "test")
+        .await
+        .unwrap();
     // The fixture's won opportunities (Acme, Initech) become projects on the first poll.
     sync_and_run(&app, "salesforce").await;
     let acme = sb
@@ -352,8 +359,8 @@ async fn a_hubspot_deal_owner_is_matched_by_owner_id_and_company_contacts_join()
     let sb = sandbox_hubspot::start(sandbox_hubspot::Config::for_tests()).await.unwrap();
     let (app, _dir) = app_with(hubspot_connection(&sb), HS_WORKFLOW).await;
     // Ava (owner 81000001) signs in with another address than HubSpot's: linked by id.
-    app.store()
-        .add_staff_user(&staff("ava@handoff.example", &[("hubspot", "81000001")]), "test")
+    crate::common::engine(app.store())
+        .add_staff(&staff("ava@handoff.example", &[("hubspot", "81000001")]), "test")
         .await
         .unwrap();
     let calls_before = app.state.crms.get("hubspot").unwrap().calls_made();
@@ -430,17 +437,19 @@ async fn a_staff_account_is_refused_for_a_customer_email_or_a_crm_user_linked_to
         ))
         .await
         .unwrap();
-    let refused = store.add_staff_user(&staff("dana@acme.example", &[]), "test").await;
-    assert!(matches!(refused, Err(StoreError::Refused(_))), "{refused:?}");
+    let refused = crate::common::engine(&store)
+        .add_staff(&staff("dana@acme.example", &[]), "test")
+        .await;
+    assert!(matches!(refused, Err(EngineError::Refused(_))), "{refused:?}");
 
-    store
-        .add_staff_user(&staff("maria@handoff.example", &[("salesforce", "005A")]), "test")
+    crate::common::engine(&store)
+        .add_staff(&staff("maria@handoff.example", &[("salesforce", "005A")]), "test")
         .await
         .unwrap();
-    let taken = store
-        .add_staff_user(&staff("james@handoff.example", &[("salesforce", "005A")]), "test")
+    let taken = crate::common::engine(&store)
+        .add_staff(&staff("james@handoff.example", &[("salesforce", "005A")]), "test")
         .await;
-    assert!(matches!(taken, Err(StoreError::Refused(m)) if m.contains("already linked")));
+    assert!(matches!(taken, Err(EngineError::Refused(m)) if m.to_string().contains("already linked")));
     assert!(
         store
             .user_by_email(&Email::parse("james@handoff.example").unwrap())
@@ -450,6 +459,9 @@ async fn a_staff_account_is_refused_for_a_customer_email_or_a_crm_user_linked_to
         "a refused add changes nothing"
     );
     // Adding the same person again is harmless.
-    let again = store.add_staff_user(&staff("maria@handoff.example", &[]), "test").await.unwrap();
+    let again = crate::common::engine(&store)
+        .add_staff(&staff("maria@handoff.example", &[]), "test")
+        .await
+        .unwrap();
     assert!(!again.created);
 }

@@ -15,8 +15,8 @@ use handoff::domain::plan::{InviteMode, Removals};
 use handoff::domain::plan::{Plan, PlannedCompany, PlannedPerson};
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectStatus};
-use handoff::engine::deliver::deliver_invitations;
 use handoff::engine::invite::{DEFAULT_VALIDITY, new_invitation, token_hash};
+use handoff::engine::outbox::email::deliver_invitations;
 use handoff::engine::templates::Templates;
 use handoff::mail::Mailer;
 use handoff::store::Store;
@@ -74,7 +74,7 @@ async fn invite_dana(store: &Store, sealer: &Sealer) {
         staff: Vec::new(),
         custom_fields: Default::default(),
     };
-    assert_eq!(store.apply_plan(&plan).await.unwrap().invitations, 1);
+    assert_eq!(handoff::engine::apply::apply_plan(store, &plan).await.unwrap().invitations, 1);
 }
 
 fn base() -> url::Url {

@@ -217,7 +217,10 @@ async fn project_from_template(portal: &Portal, company: &str, customers: &[(&st
         let mut new = NewUser::new(UserKind::Customer, email.clone());
         new.company_id = Some(company.id);
         let (user, _) = store.upsert_user(&new).await.unwrap();
-        store.add_member(id, user.id, *role, None, Actor::System, "test").await.unwrap();
+        crate::common::engine(store)
+            .add_member(id, user.id, *role, None, Actor::System, "test")
+            .await
+            .unwrap();
         portal
             .app
             .state

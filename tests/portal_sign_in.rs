@@ -9,8 +9,9 @@ mod portal_support;
 use chrono::{Duration, Utc};
 use handoff::domain::people::{Actor, ProjectRole};
 use handoff::domain::{Email, ProjectId};
+use handoff::engine::invitations::InvitationRevocation;
 use handoff::engine::invite::token_hash;
-use handoff::store::{InvitationRevocation, LinkProblem};
+use handoff::store::LinkProblem;
 use portal_support::{Portal, Setup, spawn_portal, spawn_portal_with};
 
 const DANA: &str = "dana@acme.example";

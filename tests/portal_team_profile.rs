@@ -24,7 +24,7 @@ async fn two_companies(portal: &mut Portal) -> (ProjectId, ProjectId) {
     sam.last_name = Some("Rivera".into());
     sam.title = Some("Onboarding lead".into());
     let (sam, _) = store.upsert_user(&sam).await.unwrap();
-    store
+    crate::common::engine(store)
         .add_member(acme, sam.id, ProjectRole::Owner, None, Actor::System, "test")
         .await
         .unwrap();

@@ -4,12 +4,15 @@
 
 mod common;
 
+use handoff::engine::EngineError;
+
 use common::TestDb;
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectId, ProjectStatus, TaskStatus};
+use handoff::engine::Completion;
 use handoff::engine::templates::Templates;
-use handoff::store::{Completion, NewUser, Store, StoreError};
+use handoff::store::{NewUser, Store, StoreError};
 
 fn catalog() -> Templates {
     Templates::load(&common::repo_path("templates/projects")).unwrap()
@@ -94,25 +97,34 @@ async fn completing_tasks_respects_dependencies_and_is_idempotent() {
     let store = db.store().await;
     let id = new_project(&store, "saas-onboarding", "Acme", None).await;
 
-    let err = store
+    let err = crate::common::engine(&store)
         .complete_task(id, "provision-tenant", Actor::System, "test")
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Refused(m) if m.contains("waits for review-deal")),
+        matches!(&err, EngineError::Refused(m) if m.to_string().contains("waits for review-deal")),
         "{err}"
     );
 
     assert_eq!(
-        store.complete_task(id, "review-deal", Actor::System, "test").await.unwrap(),
+        crate::common::engine(&store)
+            .complete_task(id, "review-deal", Actor::System, "test")
+            .await
+            .unwrap(),
         Completion::Completed
     );
     assert_eq!(
-        store.complete_task(id, "review-deal", Actor::System, "test").await.unwrap(),
+        crate::common::engine(&store)
+            .complete_task(id, "review-deal", Actor::System, "test")
+            .await
+            .unwrap(),
         Completion::AlreadyCompleted
     );
     assert_eq!(
-        store.complete_task(id, "provision-tenant", Actor::System, "test").await.unwrap(),
+        crate::common::engine(&store)
+            .complete_task(id, "provision-tenant", Actor::System, "test")
+            .await
+            .unwrap(),
         Completion::Completed
     );
 
@@ -134,24 +146,30 @@ async fn completing_tasks_respects_dependencies_and_is_idempotent() {
         .count();
     assert_eq!(completions, 2, "the repeated completion wrote no second entry");
 
-    let missing = store.complete_task(id, "no-such-task", Actor::System, "test").await.unwrap_err();
-    assert!(matches!(missing, StoreError::NotFound { .. }), "{missing}");
-    let no_project = store
+    let missing = crate::common::engine(&store)
+        .complete_task(id, "no-such-task", Actor::System, "test")
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, EngineError::Store(StoreError::NotFound { .. })), "{missing}");
+    let no_project = crate::common::engine(&store)
         .complete_task(ProjectId::new(), "review-deal", Actor::System, "test")
         .await
         .unwrap_err();
     assert!(no_project.to_string().starts_with("project "), "{no_project}");
 
     // An archived project's tasks no longer change.
-    store
+    crate::common::engine(&store)
         .set_project_status(id, ProjectStatus::Archived, Actor::System, "test")
         .await
         .unwrap();
-    let archived = store
+    let archived = crate::common::engine(&store)
         .complete_task(id, "sales-handoff-call", Actor::System, "test")
         .await
         .unwrap_err();
-    assert!(matches!(&archived, StoreError::Refused(m) if m.contains("archived")), "{archived}");
+    assert!(
+        matches!(&archived, EngineError::Refused(m) if m.to_string().contains("archived")),
+        "{archived}"
+    );
     let d = store.project_details(id).await.unwrap().unwrap();
     assert!(d.task_by_key("sales-handoff-call").unwrap().completed_at.is_none());
 }
@@ -162,22 +180,22 @@ async fn lifecycle_changes_follow_the_allowed_transitions() {
     let store = db.store().await;
     let id = new_project(&store, "implementation", "Globex rollout", None).await;
 
-    let err = store
+    let err = crate::common::engine(&store)
         .set_project_status(id, ProjectStatus::Completed, Actor::System, "test")
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Refused(_)), "{err}");
+    assert!(matches!(err, EngineError::Refused(_)), "{err}");
     assert_eq!(
         store.project_details(id).await.unwrap().unwrap().project.status,
         ProjectStatus::Draft,
         "a refused change changes nothing"
     );
 
-    store
+    crate::common::engine(&store)
         .set_project_status(id, ProjectStatus::Active, Actor::System, "test")
         .await
         .unwrap();
-    store
+    crate::common::engine(&store)
         .set_project_status(id, ProjectStatus::Completed, Actor::System, "test")
         .await
         .unwrap();
@@ -186,11 +204,11 @@ async fn lifecycle_changes_follow_the_allowed_transitions() {
         ProjectStatus::Completed
     );
 
-    let err = store
+    let err = crate::common::engine(&store)
         .set_project_status(ProjectId::new(), ProjectStatus::Active, Actor::System, "test")
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::NotFound { .. }));
+    assert!(matches!(err, EngineError::Store(StoreError::NotFound { .. })));
 
     let actions: Vec<_> = store
         .project_activity(id)
@@ -208,7 +226,10 @@ async fn the_project_list_shows_progress_newest_first() {
     let store = db.store().await;
     let first = new_project(&store, "saas-onboarding", "First", None).await;
     let second = new_project(&store, "implementation", "Second", None).await;
-    store.complete_task(first, "review-deal", Actor::System, "test").await.unwrap();
+    crate::common::engine(&store)
+        .complete_task(first, "review-deal", Actor::System, "test")
+        .await
+        .unwrap();
 
     let list = store.list_projects().await.unwrap();
     assert_eq!(list.iter().map(|s| s.project.id).collect::<Vec<_>>(), [second, first]);
@@ -281,13 +302,13 @@ async fn memberships_are_added_once_with_roles_that_fit_the_person() {
         .unwrap();
 
     assert!(
-        store
+        crate::common::engine(&store)
             .add_member(project, staff.id, ProjectRole::Owner, None, Actor::System, "test")
             .await
             .unwrap()
     );
     assert!(
-        store
+        crate::common::engine(&store)
             .add_member(
                 project,
                 customer.id,
@@ -300,7 +321,7 @@ async fn memberships_are_added_once_with_roles_that_fit_the_person() {
             .unwrap()
     );
     assert!(
-        !store
+        !crate::common::engine(&store)
             .add_member(
                 project,
                 customer.id,
@@ -313,12 +334,12 @@ async fn memberships_are_added_once_with_roles_that_fit_the_person() {
             .unwrap()
     );
 
-    let err = store
+    let err = crate::common::engine(&store)
         .add_member(project, customer.id, ProjectRole::Owner, None, Actor::System, "test")
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Refused(_)), "{err}");
-    let err = store
+    assert!(matches!(err, EngineError::Refused(_)), "{err}");
+    let err = crate::common::engine(&store)
         .add_member(
             ProjectId::new(),
             customer.id,
@@ -329,7 +350,7 @@ async fn memberships_are_added_once_with_roles_that_fit_the_person() {
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    assert!(matches!(err, EngineError::Store(StoreError::NotFound { .. })), "{err}");
 
     let members = store.project_members(project).await.unwrap();
     assert_eq!(members.len(), 2);

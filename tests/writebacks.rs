@@ -19,8 +19,8 @@ use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings, Sa
 use handoff::domain::ProjectId;
 use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::domain::people::Actor;
+use handoff::engine::outbox::writeback::{Delivered, deliver_writebacks};
 use handoff::engine::run::{Planner, run_pending};
-use handoff::engine::writeback::{Delivered, deliver_writebacks};
 use handoff::store::sealed::Sealer;
 use handoff::sync::poll::poll_once;
 use sandbox_hubspot as hs;
@@ -320,7 +320,15 @@ async fn a_server_error_is_retried_and_the_task_is_still_logged_once() {
     let retried = w.deliver().await;
     assert_eq!((retried.retried, retried.dead), (0, 0), "{retried:?}");
     assert_eq!(w.sf_tasks(&deal, &subject), 1);
-    assert_eq!(w.state.store.outbox_counts("writeback").await.unwrap().pending, 0);
+    assert_eq!(
+        w.state
+            .store
+            .outbox_counts(handoff::domain::outbox::OutboxKind::Writeback)
+            .await
+            .unwrap()
+            .pending,
+        0
+    );
 }
 
 #[tokio::test]
@@ -349,7 +357,13 @@ async fn a_worker_that_dies_after_the_crm_answered_does_not_log_the_task_twice()
 async fn a_rate_limit_defers_without_spending_attempts_and_an_expired_token_is_renewed() {
     let w = start().await;
     w.sync("hubspot").await;
-    let crm_rows = w.state.store.outbox_counts("writeback").await.unwrap().pending;
+    let crm_rows = w
+        .state
+        .store
+        .outbox_counts(handoff::domain::outbox::OutboxKind::Writeback)
+        .await
+        .unwrap()
+        .pending;
     assert!(crm_rows > 0, "the fixture's won deals queue their status");
 
     w.hs.faults().rate_limit_burst(1000);
@@ -360,7 +374,15 @@ async fn a_rate_limit_defers_without_spending_attempts_and_an_expired_token_is_r
     w.time_passes().await;
     let later = w.deliver().await;
     assert_eq!((later.dead, later.retried, later.deferred), (0, 0, 0), "{later:?}");
-    assert_eq!(w.state.store.outbox_counts("writeback").await.unwrap().pending, 0);
+    assert_eq!(
+        w.state
+            .store
+            .outbox_counts(handoff::domain::outbox::OutboxKind::Writeback)
+            .await
+            .unwrap()
+            .pending,
+        0
+    );
 }
 
 #[tokio::test]

@@ -190,7 +190,7 @@ async fn add_staff(state: &AppState, sf: &sandbox_salesforce::Sandbox) -> anyhow
             last_name: Some(last.into()),
             crm_users: link.into_iter().collect(),
         };
-        state.store.add_staff_user(&new, "demo").await?;
+        state.engine.add_staff(&new, "demo").await?;
     }
     Ok(maria)
 }
@@ -338,7 +338,7 @@ async fn complete_first_phases(state: &AppState, deals: &[(&str, &str, &str)]) -
 async fn wait_for_writebacks(state: &AppState, limit: Duration) {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        match state.store.outbox_counts("writeback").await {
+        match state.store.outbox_counts(handoff_domain::outbox::OutboxKind::Writeback).await {
             Ok(c) if c.pending == 0 => return,
             _ => tokio::time::sleep(Duration::from_millis(250)).await,
         }

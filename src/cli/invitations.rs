@@ -9,7 +9,8 @@ use clap::Subcommand;
 use crate::app::AppState;
 use handoff_domain::people::Actor;
 use handoff_domain::{Email, ProjectId};
-use handoff_store::{InvitationInfo, InvitationRevocation};
+use handoff_engine::invitations::InvitationRevocation;
+use handoff_store::InvitationInfo;
 
 #[derive(Subcommand, Debug)]
 pub enum InvitationsCommand {

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use handoff_domain::people::Actor;
 use handoff_domain::project::{ProjectDetails, ProjectSpec, plan_project};
 use handoff_domain::{ProjectId, ProjectStatus, TaskStatus, Visibility};
-use handoff_store::Completion;
+use handoff_engine::Completion;
 
 #[derive(Subcommand, Debug)]
 pub enum ProjectCommand {
@@ -64,7 +64,7 @@ pub async fn run_project(cmd: ProjectCommand, state: AppState) -> anyhow::Result
                 .get(&template)
                 .with_context(|| format!("no template named `{template}`; available: {}", state.catalog.names().join(", ")))?;
             let company_id = match company {
-                Some(name) => Some(state.store.find_or_create_company(&name).await?.id),
+                Some(name) => Some(state.engine.find_or_create_company(&name).await?.id),
                 None => None,
             };
             let spec = ProjectSpec {

@@ -52,7 +52,7 @@ pub async fn run(cmd: UsersCommand, state: AppState) -> anyhow::Result<ExitCode>
                 last_name,
                 crm_users: links,
             };
-            let added = state.store.add_staff_user(&new, "cli").await?;
+            let added = state.engine.add_staff(&new, "cli").await?;
             let verb = if added.created { "added" } else { "already had" };
             eprintln!(
                 "{verb} staff user {}; joined {} project(s) whose CRM owner or team field names them",

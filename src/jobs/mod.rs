@@ -192,7 +192,9 @@ struct DeliverJob {
 }
 
 async fn deliver_tick(_tick: Tick<CronUtc>, job: Data<DeliverJob>) -> Result<(), BoxDynError> {
-    match handoff_engine::deliver::deliver_invitations(&job.store, &job.mailer, &job.sealer, &job.base_url, &job.product_name, 50).await {
+    match handoff_engine::outbox::email::deliver_invitations(&job.store, &job.mailer, &job.sealer, &job.base_url, &job.product_name, 50)
+        .await
+    {
         Ok(d) => {
             if d.sent + d.retried + d.dead > 0 {
                 tracing::info!(sent = d.sent, retried = d.retried, dead = d.dead, "invitation emails");
@@ -223,7 +225,9 @@ struct WritebackJob {
 async fn writeback_tick(_tick: Tick<CronUtc>, job: Data<WritebackJob>) -> Result<(), BoxDynError> {
     // Several rounds while rows keep coming, so a burst is not paced at one claim a tick.
     for _ in 0..10 {
-        match handoff_engine::writeback::deliver_writebacks(&job.store, &job.crms, &job.workflows, &job.base_url, WRITEBACK_ROWS).await {
+        match handoff_engine::outbox::writeback::deliver_writebacks(&job.store, &job.crms, &job.workflows, &job.base_url, WRITEBACK_ROWS)
+            .await
+        {
             Ok(d) => {
                 if d.retried + d.dead + d.deferred > 0 || d.records_written + d.activities_logged > 0 {
                     tracing::info!(

@@ -22,6 +22,18 @@ use tokio::task::JoinHandle;
 
 pub const TEST_DATABASE_ENV: &str = "HANDOFF_TEST_DATABASE_URL";
 
+/// The engine over `store`, as the application makes it from this harness's settings
+/// (the fixed test master key).
+pub fn engine(store: &Store) -> handoff::engine::Engine {
+    let env = [("HANDOFF_MASTER_KEY".to_owned(), TEST_MASTER_KEY.to_owned())];
+    let config = Config::load(None, env).unwrap().config;
+    handoff::engine::Engine::new(store.clone(), handoff::engine::LinkSettings::from_config(&config))
+}
+
+/// A fixed key: test databases are thrown away, and a fixed key makes a failure
+/// reproducible.
+pub const TEST_MASTER_KEY: &str = "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE=";
+
 /// A database that exists for one test.
 pub enum TestDb {
     Sqlite { _dir: tempfile::TempDir, url: String },
@@ -68,12 +80,7 @@ impl TestDb {
     pub fn config(&self) -> Config {
         let env = [
             ("HANDOFF_DATABASE_URL".to_owned(), self.url().to_owned()),
-            // A fixed key: test databases are thrown away, and a fixed key makes a
-            // failure reproducible.
-            (
-                "HANDOFF_MASTER_KEY".to_owned(),
-                "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE=".to_owned(),
-            ),
+            ("HANDOFF_MASTER_KEY".to_owned(), TEST_MASTER_KEY.to_owned()),
         ];
         let mut config = Config::load(None, env).unwrap().config;
         config.templates.dir = repo_path("templates/projects");

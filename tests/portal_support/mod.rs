@@ -10,7 +10,7 @@ use handoff::config::SmtpConfig;
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
 use handoff::domain::project::{NewProject, ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectId, ProjectStatus, UserId};
-use handoff::engine::deliver::deliver_invitations;
+use handoff::engine::outbox::email::deliver_invitations;
 use handoff::mail::Mailer;
 use handoff::store::NewUser;
 use handoff::store::sealed::Sealer;
@@ -172,7 +172,10 @@ impl Portal {
             new.first_name = Some(email.as_str().split('@').next().unwrap().to_owned());
             new.company_id = Some(company.id);
             let (user, _) = store.upsert_user(&new).await.unwrap();
-            store.add_member(id, user.id, *role, None, Actor::System, "test").await.unwrap();
+            crate::common::engine(store)
+                .add_member(id, user.id, *role, None, Actor::System, "test")
+                .await
+                .unwrap();
             if setup.status.visible_to_customers() {
                 self.app
                     .state

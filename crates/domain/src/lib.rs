@@ -11,6 +11,7 @@ pub mod field_catalog;
 pub mod form;
 pub mod ids;
 pub mod lifecycle;
+pub mod outbox;
 pub mod people;
 pub mod plan;
 pub mod profile;

@@ -108,6 +108,16 @@ pub enum Actor {
     System,
 }
 
+impl Actor {
+    /// The user who acted, if a person did.
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            Actor::User(u) => Some(*u),
+            Actor::System => None,
+        }
+    }
+}
+
 /// One entry of the append-only audit trail.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NewActivity {

@@ -52,3 +52,12 @@ pub struct QueuedWriteback {
     pub at: DateTime<Utc>,
     pub snapshot: Snapshot,
 }
+
+/// What the event is about, beyond the project.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventContext {
+    pub task_title: Option<String>,
+    pub phase_name: Option<String>,
+    /// The hub user who acted; their CRM contact id is looked up per connection.
+    pub actor: Option<super::UserId>,
+}

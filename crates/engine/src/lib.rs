@@ -5,22 +5,27 @@
 //! - [`Engine`] (methods in [`tasks`] and [`invitations`]): changing a project from any
 //!   channel (CLI, JSON API, portal, console) records the same activity, queues the same
 //!   writebacks and sends the same invitations.
-//! - [`writeback`] and [`deliver`]: delivering the outbox (CRM writes, emails).
+//! - [`outbox`]: delivering what changes queued (emails, CRM writebacks).
 
 use std::sync::Arc;
+
+pub use error::{EngineError, EngineResult, Refusal};
+pub use tasks::Completion;
 
 use handoff_store::Store;
 use handoff_store::sealed::Sealer;
 
+pub mod apply;
 pub mod definition;
-pub mod deliver;
+pub mod error;
 pub mod invitations;
 pub mod invite;
+pub mod outbox;
 pub mod run;
+pub mod staff;
 pub mod tasks;
 pub mod templates;
 pub mod validate_live;
-pub mod writeback;
 
 /// What changing a project needs besides the change itself: the database, and what
 /// making invitation links takes. Cheap to clone; the web layer and the CLI each hold

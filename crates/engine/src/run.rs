@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::definition::Workflow;
 use super::invite::new_invitation;
+use crate::error::EngineError;
 use crate::templates::Templates;
 use handoff_domain::Email;
 use handoff_domain::change::{CrmUser, RecordChange};
@@ -183,7 +184,7 @@ pub const CLAIM: chrono::Duration = chrono::Duration::seconds(60);
 /// handled after its plans are applied, in one statement per run: a crash in between
 /// applies the plan again on the next run, which changes nothing (one project per
 /// workflow and record; members and invitations are not repeated).
-pub async fn run_pending(store: &Store, workflows: &[Workflow], planner: &Planner<'_>, limit: u32) -> Result<RunReport, StoreError> {
+pub async fn run_pending(store: &Store, workflows: &[Workflow], planner: &Planner<'_>, limit: u32) -> Result<RunReport, EngineError> {
     let mut report = RunReport::default();
     let claimed = store.claim_record_changes(limit, CLAIM).await?;
     let mut handled = Vec::new();
@@ -206,7 +207,7 @@ async fn run_claimed(
     claimed: &[StoredChange],
     handled: &mut Vec<uuid::Uuid>,
     report: &mut RunReport,
-) -> Result<(), StoreError> {
+) -> Result<(), EngineError> {
     for stored in claimed {
         let change = &stored.change.0;
         let previous = store.previous_change(change, stored.id).await?;
@@ -217,7 +218,7 @@ async fn run_claimed(
             }
             match plan(workflow, change, planner) {
                 Ok(p) => {
-                    let applied = store.apply_plan(&p).await?;
+                    let applied = super::apply::apply_plan(store, &p).await?;
                     report.projects_created += usize::from(applied.created);
                     report.members_added += applied.members_added;
                     report.members_removed += applied.members_removed;

@@ -8,6 +8,19 @@ use super::{Store, StoreError, Tx, on_pool, on_tx};
 use handoff_domain::people::{Activity, Actor, NewActivity};
 use handoff_domain::{ProjectId, UserId};
 
+impl Tx {
+    /// Appends an entry to the trail, so it exists exactly when the change it
+    /// describes does.
+    pub async fn record_activity(&mut self, entry: &NewActivity) -> Result<(), StoreError> {
+        record(self, entry).await
+    }
+
+    /// Appends several entries in one statement.
+    pub async fn record_activities(&mut self, entries: &[NewActivity]) -> Result<(), StoreError> {
+        record_many(self, entries).await
+    }
+}
+
 /// Appends an entry inside the caller's transaction, so the entry exists exactly when
 /// the change it describes does.
 pub(crate) async fn record(tx: &mut Tx, a: &NewActivity) -> Result<(), StoreError> {

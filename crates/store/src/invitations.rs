@@ -1,16 +1,16 @@
-//! Invitation links after the first one: staff revoke and regenerate them, customers
-//! ask for a fresh one. Each new link is an `invitations` row (hash only) and an outbox
-//! row that emails it, in the transaction that decides to send it.
+//! Invitation links: each is an `invitations` row (the token's hash only) and an
+//! outbox row that emails it, written in the transaction that decides to send it; what
+//! the email says is read when it is sent.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Store, StoreError, Tx, activity, on_pool, on_tx};
-use handoff_domain::people::{Actor, NewActivity};
+use super::outbox::Enqueue;
+use super::{Store, StoreError, Tx, bulk, on_pool, on_tx};
+use handoff_domain::outbox::EmailJob;
 use handoff_domain::plan::NewInvitation;
-use handoff_domain::{Email, ProjectId, ProjectStatus, UserId};
+use handoff_domain::{Email, ProjectId, UserId};
 
 /// An invitation as staff see it (never its token).
 #[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
@@ -32,47 +32,88 @@ macro_rules! invitation_columns {
     };
 }
 
-/// What revoking an invitation did.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum InvitationRevocation {
-    Revoked {
-        invitation: InvitationInfo,
-    },
-    /// Revoked before; nothing changed.
-    AlreadyRevoked {
-        invitation: InvitationInfo,
-    },
-    /// It was used already; a used link signs no one in again, so nothing changed.
-    AlreadyUsed {
-        invitation: InvitationInfo,
-    },
+/// What makes an invitation email a repeat of one already queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvitationKey {
+    /// A member's first invitation to a project: one email per (project, person),
+    /// however often the plan or the activation that invites them runs again.
+    FirstToProject,
+    /// A link made again on request (staff resend, the customer's "send me a fresh
+    /// link"): each is a new email by design.
+    Reissued,
 }
 
-/// Records a new invitation and the outbox row that emails it. The outbox key is the
-/// invitation's own id: unlike the first invitation of a member (keyed per project and
-/// person, see store/engine.rs), a regenerated link is a new email by design.
-pub(super) async fn issue(tx: &mut Tx, project: ProjectId, user: UserId, email: &Email, inv: &NewInvitation) -> Result<(), StoreError> {
-    const INVITE: &str =
-        "INSERT INTO invitations (id, user_id, project_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
-    const OUTBOX: &str =
-        "INSERT INTO outbox (id, kind, idempotency_key, payload, next_attempt_at, created_at) VALUES ($1, 'email', $2, $3, $4, $4)";
-    let now = Utc::now();
-    on_tx!(&mut *tx, c => sqlx::query(INVITE).bind(inv.id).bind(user.as_uuid()).bind(project.as_uuid()).bind(&inv.token_hash).bind(now).bind(inv.expires_at)
-        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    // The payload the invitation mailer reads (engine/deliver.rs).
-    let payload = serde_json::json!({
-        "type": "invitation",
-        "invitation_id": inv.id,
-        "project_id": project,
-        "user_id": user,
-        "email": email,
-        "sealed_token": inv.sealed_token,
-    });
-    let key = format!("invite:{}", inv.id);
-    on_tx!(&mut *tx, c => sqlx::query(OUTBOX).bind(Uuid::now_v7()).bind(key).bind(Json(&payload)).bind(now)
-        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+impl Tx {
+    /// Records invitations (hash only) and the outbox rows that email them.
+    pub async fn issue_invitations(
+        &mut self,
+        project: ProjectId,
+        rows: &[(UserId, &Email, &NewInvitation)],
+        key: InvitationKey,
+    ) -> Result<(), StoreError> {
+        const COLUMNS: usize = 6;
+        let now = Utc::now();
+        for chunk in rows.chunks(bulk::rows_per_statement(COLUMNS)) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "INSERT INTO invitations (id, user_id, project_id, token_hash, created_at, expires_at) VALUES {}",
+                bulk::values(COLUMNS, chunk.len(), 1)
+            ));
+            on_tx!(self, c => {
+                let mut q = sqlx::query(sql);
+                for (user, _, inv) in chunk {
+                    q = q.bind(inv.id).bind(user.as_uuid()).bind(project.as_uuid()).bind(&inv.token_hash).bind(now).bind(inv.expires_at);
+                }
+                q.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        let emails = rows
+            .iter()
+            .map(|(user, email, inv)| {
+                let idempotency_key = match key {
+                    InvitationKey::FirstToProject => format!("invite:{project}:{user}"),
+                    InvitationKey::Reissued => format!("invite:{}", inv.id),
+                };
+                let job = EmailJob::Invitation {
+                    invitation_id: inv.id,
+                    project_id: project,
+                    user_id: *user,
+                    email: (*email).clone(),
+                    sealed_token: inv.sealed_token.clone(),
+                };
+                Enqueue::email(idempotency_key, &job)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.enqueue(&emails).await?;
+        Ok(())
+    }
+
+    /// The active member of `project` with this address, if any.
+    pub async fn active_member_by_email(&mut self, project: ProjectId, email: &Email) -> Result<Option<UserId>, StoreError> {
+        const SQL: &str = "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id \
+                           WHERE m.project_id = $1 AND u.email = $2 AND m.status = 'active'";
+        let user: Option<Uuid> =
+            on_tx!(self, c => sqlx::query_scalar(SQL).bind(project.as_uuid()).bind(email.as_str()).fetch_optional(&mut **c).await)?;
+        Ok(user.map(UserId::from_uuid))
+    }
+
+    /// Revokes the person's unused links to the project; returns how many.
+    pub async fn revoke_unused_invitations(&mut self, project: ProjectId, user: UserId) -> Result<u64, StoreError> {
+        const SQL: &str =
+            "UPDATE invitations SET revoked_at = $1 WHERE project_id = $2 AND user_id = $3 AND used_at IS NULL AND revoked_at IS NULL";
+        Ok(
+            on_tx!(self, c => sqlx::query(SQL).bind(Utc::now()).bind(project.as_uuid()).bind(user.as_uuid())
+            .execute(&mut **c).await.map(|r| r.rows_affected()))?,
+        )
+    }
+
+    /// Revokes one link if it is neither used nor revoked; returns its project when it
+    /// was revoked now.
+    pub async fn revoke_invitation(&mut self, id: Uuid) -> Result<Option<ProjectId>, StoreError> {
+        const SQL: &str =
+            "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND used_at IS NULL RETURNING project_id";
+        let project: Option<Uuid> = on_tx!(self, c => sqlx::query_scalar(SQL).bind(Utc::now()).bind(id).fetch_optional(&mut **c).await)?;
+        Ok(project.map(ProjectId::from_uuid))
+    }
 }
 
 impl Store {
@@ -95,79 +136,47 @@ impl Store {
         Ok(on_pool!(self, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?)
     }
 
-    /// Revokes an invitation link: from the commit on it signs no one in, and an email
-    /// not yet sent for it is not sent (engine/deliver.rs checks).
-    pub async fn revoke_invitation(&self, id: Uuid, actor: Actor, source: &str) -> Result<InvitationRevocation, StoreError> {
-        const REVOKE: &str = "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL AND used_at IS NULL";
-        let mut tx = self.begin().await?;
-        let revoked: u64 =
-            on_tx!(&mut tx, c => sqlx::query(REVOKE).bind(Utc::now()).bind(id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        if revoked == 1 {
-            let project: Uuid = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT project_id FROM invitations WHERE id = $1").bind(id).fetch_one(&mut **c).await)?;
-            activity::record(
-                &mut tx,
-                &NewActivity {
-                    project_id: Some(ProjectId::from_uuid(project)),
-                    actor,
-                    action: "invitation.revoked".into(),
-                    source: source.into(),
-                    details: serde_json::json!({ "invitation": id }),
-                },
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        let invitation = self.invitation(id).await?.ok_or_else(|| StoreError::not_found("invitation", id))?;
-        Ok(if revoked == 1 {
-            InvitationRevocation::Revoked { invitation }
-        } else if invitation.used_at.is_some() {
-            InvitationRevocation::AlreadyUsed { invitation }
-        } else {
-            InvitationRevocation::AlreadyRevoked { invitation }
-        })
+    /// Notes that an invitation's email went out.
+    pub async fn invitation_sent(&self, invitation: Uuid) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE invitations SET sent_at = COALESCE(sent_at, $1) WHERE id = $2";
+        on_pool!(self, pool => sqlx::query(SQL).bind(Utc::now()).bind(invitation).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
+}
 
-    /// Regenerates a member's link: their unused links to the project are revoked and
-    /// `invitation` is emailed through the outbox. The person must be an active member
-    /// of a project customers can see (a Draft invites no one).
-    pub async fn reissue_invitation(
-        &self,
-        project: ProjectId,
-        email: &Email,
-        invitation: &NewInvitation,
-        actor: Actor,
-        source: &str,
-    ) -> Result<Uuid, StoreError> {
-        const MEMBER: &str = "SELECT u.id, p.status FROM users u JOIN memberships m ON m.user_id = u.id JOIN projects p ON p.id = m.project_id \
-                              WHERE m.project_id = $1 AND u.email = $2 AND m.status = 'active'";
-        const REVOKE_OLD: &str =
-            "UPDATE invitations SET revoked_at = $1 WHERE project_id = $2 AND user_id = $3 AND used_at IS NULL AND revoked_at IS NULL";
-        let mut tx = self.begin().await?;
-        let member: Option<(Uuid, String)> =
-            on_tx!(&mut tx, c => sqlx::query_as(MEMBER).bind(project.as_uuid()).bind(email.as_str()).fetch_optional(&mut **c).await)?;
-        let (user, status) = member.ok_or_else(|| StoreError::not_found("active member", format!("{email} of project {project}")))?;
-        let status: ProjectStatus = super::rows::parse("projects.status", &status)?;
-        if !status.visible_to_customers() {
-            return Err(StoreError::Refused(format!(
-                "project {project} is {status}: customers cannot see it, so no invitation is sent"
-            )));
-        }
-        let user = UserId::from_uuid(user);
-        let revoked: u64 = on_tx!(&mut tx, c => sqlx::query(REVOKE_OLD).bind(Utc::now()).bind(project.as_uuid()).bind(user.as_uuid())
-            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        issue(&mut tx, project, user, email, invitation).await?;
-        activity::record(
-            &mut tx,
-            &NewActivity {
-                project_id: Some(project),
-                actor,
-                action: "invitation.reissued".into(),
-                source: source.into(),
-                details: serde_json::json!({ "invitation": invitation.id, "user": user, "revoked": revoked }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(invitation.id)
+/// What an invitation email says, read when it is sent (so it shows current names).
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct InvitationContext {
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub project_name: String,
+    pub company_name: Option<String>,
+    pub welcome_message: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    /// The project owner's name, as the inviter.
+    pub owner_first_name: Option<String>,
+    pub owner_last_name: Option<String>,
+    pub revoked: bool,
+}
+
+impl Store {
+    pub async fn invitation_context(&self, invitation: Uuid) -> Result<Option<InvitationContext>, StoreError> {
+        const SQL: &str = "SELECT u.email, u.first_name, u.last_name, p.name AS project_name, c.name AS company_name, p.welcome_message, \
+                           i.expires_at, o.first_name AS owner_first_name, o.last_name AS owner_last_name, (i.revoked_at IS NOT NULL) AS revoked \
+                           FROM invitations i JOIN users u ON u.id = i.user_id JOIN projects p ON p.id = i.project_id \
+                           LEFT JOIN companies c ON c.id = p.company_id \
+                           LEFT JOIN memberships om ON om.project_id = p.id AND om.role = 'owner' \
+                           LEFT JOIN users o ON o.id = om.user_id \
+                           WHERE i.id = $1";
+        Ok(on_pool!(self, pool => sqlx::query_as(SQL).bind(invitation).fetch_optional(pool).await)?)
+    }
+}
+
+impl Store {
+    /// Every stored invitation token hash (tests and audits: no token is ever stored).
+    pub async fn invitation_hashes(&self) -> Result<Vec<String>, StoreError> {
+        const SQL: &str = "SELECT token_hash FROM invitations ORDER BY created_at";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_all(pool).await)?)
     }
 }

@@ -9,16 +9,17 @@
 
 mod activity;
 mod api_tokens;
-mod apply_plan;
 mod bulk;
 mod claims;
 mod health;
 pub mod inbound;
 mod invitations;
 mod mapping;
+mod members;
 mod open;
 pub mod outbox;
 mod people;
+mod plan_rows;
 mod portal;
 mod projects;
 mod record_changes;
@@ -34,18 +35,18 @@ pub mod writeback;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_tokens::Revocation;
-pub use apply_plan::EngineCounts;
-pub use invitations::{InvitationInfo, InvitationRevocation};
+pub use invitations::{InvitationContext, InvitationInfo, InvitationKey};
 pub use mapping::{CrmStaff, NewStaff, ProjectMapping, StaffAdded};
+pub use members::{NewCustomer, Person};
 pub use open::redact_url;
 pub use people::NewUser;
-pub use portal::LinkRequest;
-pub use projects::{Completion, ProjectSummary};
+pub use plan_rows::{CrmMembership, EngineCounts, LinkedMember};
+pub use projects::{ProjectSummary, TaskState};
 pub use record_changes::StoredChange;
 pub use sessions::{LinkProblem, NewSession, ProjectAccess, Session, UsableInvitation};
 pub use sync_state::StoredToken;
 pub use task_work::{NewTaskFile, StoredSubmission, TaskComment, TaskFile};
-pub use team::{NewTeammate, Picture, TeamMember, TeammateInvite, TeammateRefusal};
+pub use team::{Picture, TeamMember};
 
 /// Runs `$body` with `$p` bound to the backend's pool.
 macro_rules! on_pool {
@@ -56,12 +57,12 @@ macro_rules! on_pool {
         }
     };
 }
-/// Runs `$body` with `$c` bound to the backend's open transaction.
+/// Runs `$body` with `$c` bound to the backend's open transaction (`$tx`: `&mut Tx`).
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
-        match $tx {
-            $crate::Tx::Sqlite($c) => $body,
-            $crate::Tx::Postgres($c) => $body,
+        match &mut ($tx).inner {
+            $crate::TxInner::Sqlite($c) => $body,
+            $crate::TxInner::Postgres($c) => $body,
         }
     };
 }
@@ -73,17 +74,27 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
-/// A write transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
-pub(crate) enum Tx {
+/// A write transaction on either backend, from [`Store::begin`]. Dropped without
+/// [`Tx::commit`], it rolls back.
+///
+/// The engine makes its decisions inside one: it reads what a rule needs through the
+/// store's `impl Tx` methods (each module of this crate adds those of its tables),
+/// decides, and writes through them, so the check and the change cannot be separated
+/// by a concurrent change. Only this crate sees the connection inside: SQL stays here.
+pub struct Tx {
+    inner: TxInner,
+}
+
+pub(crate) enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
-    pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
     }
@@ -111,9 +122,6 @@ pub enum StoreError {
     NotFound { what: &'static str, id: String },
     #[error("{0}")]
     Conflict(String),
-    /// A domain rule refused the change (checked inside the transaction that makes it).
-    #[error("{0}")]
-    Refused(String),
     #[error("the database holds a value handoff cannot read: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -121,7 +129,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> Self {
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
         StoreError::NotFound { what, id: id.to_string() }
     }
 }
@@ -166,10 +174,11 @@ impl Store {
     /// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: it takes the write
     /// lock up front, so two writers queue on busy_timeout instead of one failing with
     /// SQLITE_BUSY when it upgrades from reading to writing.
-    pub(crate) async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match &self.db {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let inner = match &self.db {
+            Db::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx { inner })
     }
 }

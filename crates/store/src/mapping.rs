@@ -71,7 +71,7 @@ pub struct NewStaff {
     pub crm_users: Vec<(String, String)>,
 }
 
-/// What [`Store::add_staff_user`] did.
+/// What adding a staff user did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffAdded {
     pub user_id: UserId,
@@ -83,7 +83,7 @@ pub struct StaffAdded {
 
 /// Applies the plan's staff and custom fields to the project, inside the plan's
 /// transaction.
-pub(super) async fn apply(tx: &mut Tx, project: ProjectId, plan: &Plan, created: bool) -> Result<(), StoreError> {
+async fn apply(tx: &mut Tx, project: ProjectId, plan: &Plan, created: bool) -> Result<(), StoreError> {
     let source = format!("crm:{}", plan.connection);
     custom_fields(tx, project, &plan.custom_fields, created, &source).await?;
     for staff in &plan.staff {
@@ -319,83 +319,74 @@ impl Store {
             crm_staff,
         })
     }
+}
 
-    /// Adds a staff user (or finds the one with this email), links the CRM users given,
-    /// and joins the projects whose CRM user-lookup fields name them and waited for an
-    /// account. Refused, changing nothing, when the email is a customer's or a CRM user
-    /// is already linked to someone else.
-    pub async fn add_staff_user(&self, new: &NewStaff, source: &str) -> Result<StaffAdded, StoreError> {
-        const FIND: &str = "SELECT id, kind FROM users WHERE email = $1";
+impl Tx {
+    pub async fn create_staff(&mut self, email: &Email, first_name: Option<&str>, last_name: Option<&str>) -> Result<UserId, StoreError> {
         const CREATE: &str =
             "INSERT INTO users (id, kind, email, first_name, last_name, created_at) VALUES ($1, 'internal', $2, $3, $4, $5)";
+        let id = UserId::new();
+        on_tx!(self, c => sqlx::query(CREATE).bind(id.as_uuid()).bind(email.as_str()).bind(first_name).bind(last_name)
+            .bind(Utc::now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        Ok(id)
+    }
+
+    /// The handoff user linked to this CRM user, if any.
+    pub async fn crm_user_link(&mut self, connection: &str, crm_user: &str) -> Result<Option<UserId>, StoreError> {
         const LINKED: &str = "SELECT local_id FROM crm_links WHERE connection = $1 AND object = 'user' AND external_id = $2";
-        const LINK: &str = "INSERT INTO crm_links (connection, object, external_id, local_id, created_at) VALUES ($1, 'user', $2, $3, $4)";
+        let linked: Option<Uuid> =
+            on_tx!(self, c => sqlx::query_scalar(LINKED).bind(connection).bind(crm_user).fetch_optional(&mut **c).await)?;
+        Ok(linked.map(UserId::from_uuid))
+    }
+
+    /// Links the CRM user to `user` unless it is linked already.
+    pub async fn link_crm_user(&mut self, connection: &str, crm_user: &str, user: UserId) -> Result<(), StoreError> {
+        const LINK: &str = "INSERT INTO crm_links (connection, object, external_id, local_id, created_at) \
+                            VALUES ($1, 'user', $2, $3, $4) ON CONFLICT (connection, object, external_id) DO NOTHING";
+        on_tx!(self, c => sqlx::query(LINK).bind(connection).bind(crm_user).bind(user.as_uuid()).bind(Utc::now())
+            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Joins the staff user `user` (with `email` and the CRM users `crm_users`) to the
+    /// projects whose CRM user-lookup fields name one of them and waited for an
+    /// account, in the role the field gives; returns how many.
+    pub async fn join_waiting_projects(
+        &mut self,
+        user: UserId,
+        email: &Email,
+        crm_users: &[(String, String)],
+        source: &str,
+    ) -> Result<usize, StoreError> {
         const WAITING: &str = "SELECT project_id, field, role, connection, crm_user_id, email FROM project_crm_staff WHERE user_id IS NULL";
         const MATCHED: &str = "UPDATE project_crm_staff SET user_id = $1, updated_at = $2 WHERE project_id = $3 AND field = $4";
-        let mut tx = self.begin().await?;
-        let found: Option<(Uuid, String)> =
-            on_tx!(&mut tx, c => sqlx::query_as(FIND).bind(new.email.as_str()).fetch_optional(&mut **c).await)?;
-        let (user, created) = match found {
-            Some((_, kind)) if kind != "internal" => {
-                return Err(StoreError::Refused(format!(
-                    "{} is a customer user; a staff account needs an email of its own",
-                    new.email
-                )));
-            }
-            Some((id, _)) => (UserId::from_uuid(id), false),
-            None => {
-                let id = UserId::new();
-                on_tx!(&mut tx, c => sqlx::query(CREATE).bind(id.as_uuid()).bind(new.email.as_str()).bind(&new.first_name).bind(&new.last_name)
-                    .bind(Utc::now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-                (id, true)
-            }
-        };
-        for (connection, crm_user) in &new.crm_users {
-            let linked: Option<Uuid> =
-                on_tx!(&mut tx, c => sqlx::query_scalar(LINKED).bind(connection).bind(crm_user).fetch_optional(&mut **c).await)?;
-            match linked {
-                Some(other) if other != user.as_uuid() => {
-                    return Err(StoreError::Refused(format!(
-                        "CRM user {connection}:{crm_user} is already linked to another handoff user"
-                    )));
-                }
-                Some(_) => {}
-                None => {
-                    on_tx!(&mut tx, c => sqlx::query(LINK).bind(connection).bind(crm_user).bind(user.as_uuid()).bind(Utc::now())
-                        .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-                }
-            }
-        }
         // Few rows (CRM users with no account yet): filtered here rather than with a
         // row-value IN list, which the backends spell differently.
         let waiting: Vec<(Uuid, String, String, String, String, Option<String>)> =
-            on_tx!(&mut tx, c => sqlx::query_as(WAITING).fetch_all(&mut **c).await)?;
+            on_tx!(self, c => sqlx::query_as(WAITING).fetch_all(&mut **c).await)?;
         let mut joined = 0;
-        for (project, field, role, connection, crm_user, email) in waiting {
-            let linked = new.crm_users.iter().any(|(c, u)| *c == connection && *u == crm_user);
+        for (project, field, role, connection, crm_user, waiting_email) in waiting {
+            let linked = crm_users.iter().any(|(c, u)| *c == connection && *u == crm_user);
             // Stored as the plan parsed it, lowercased, like the new user's.
-            let same_email = email.as_deref() == Some(new.email.as_str());
+            let same_email = waiting_email.as_deref() == Some(email.as_str());
             if !linked && !same_email {
                 continue;
             }
             if !linked {
-                const LINK_ONCE: &str = "INSERT INTO crm_links (connection, object, external_id, local_id, created_at) \
-                                         VALUES ($1, 'user', $2, $3, $4) ON CONFLICT (connection, object, external_id) DO NOTHING";
-                on_tx!(&mut tx, c => sqlx::query(LINK_ONCE).bind(&connection).bind(&crm_user).bind(user.as_uuid()).bind(Utc::now())
-                    .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+                self.link_crm_user(&connection, &crm_user, user).await?;
             }
             let project = ProjectId::from_uuid(project);
             let role: ProjectRole = super::rows::parse("project_crm_staff.role", &role)?;
-            on_tx!(&mut tx, c => sqlx::query(MATCHED).bind(user.as_uuid()).bind(Utc::now()).bind(project.as_uuid()).bind(&field)
+            on_tx!(self, c => sqlx::query(MATCHED).bind(user.as_uuid()).bind(Utc::now()).bind(project.as_uuid()).bind(&field)
                 .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-            join(&mut tx, project, user, role, &field, &crm_user, source).await?;
+            join(self, project, user, role, &field, &crm_user, source).await?;
             joined += 1;
         }
-        tx.commit().await?;
-        Ok(StaffAdded {
-            user_id: user,
-            created,
-            joined,
-        })
+        Ok(joined)
+    }
+
+    /// Applies the plan's owner, team and custom fields to the project.
+    pub async fn apply_mapping(&mut self, project: ProjectId, plan: &Plan, created: bool) -> Result<(), StoreError> {
+        apply(self, project, plan, created).await
     }
 }

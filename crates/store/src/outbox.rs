@@ -1,19 +1,86 @@
 //! The outbox: side effects written with the change that causes them, claimed and
-//! delivered by workers. A claim moves the row's next attempt into the future (a lease),
-//! so a worker that dies mid-delivery lets another retry it later, and two workers never
-//! deliver one row at the same time.
+//! delivered by workers. Every row enters through [`Tx::enqueue`], the one way in, in
+//! the transaction of its cause. A claim moves the row's next attempt into the future
+//! (a lease), so a worker that dies mid-delivery lets another retry it later, and two
+//! workers never deliver one row at the same time.
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{Db, Store, StoreError, on_pool};
+use super::{Db, Store, StoreError, Tx, bulk, on_pool, on_tx};
+use handoff_domain::outbox::{EmailJob, OutboxKind};
+use handoff_domain::writeback::QueuedWriteback;
+
+/// A row to add to the outbox.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Enqueue {
+    pub kind: OutboxKind,
+    /// A second row with the same key is not added: what it would do is already queued.
+    pub idempotency_key: String,
+    /// The CRM connection a writeback is for (its worker batches per connection).
+    pub connection: Option<String>,
+    pub payload: serde_json::Value,
+}
+
+impl Enqueue {
+    pub fn email(idempotency_key: String, job: &EmailJob) -> Result<Self, StoreError> {
+        Ok(Self {
+            kind: OutboxKind::Email,
+            idempotency_key,
+            connection: None,
+            payload: payload(job)?,
+        })
+    }
+
+    /// A writeback is its own row, whatever came before: its key only guards against
+    /// writing one row twice.
+    pub fn writeback(connection: &str, row: &QueuedWriteback) -> Result<Self, StoreError> {
+        Ok(Self {
+            kind: OutboxKind::Writeback,
+            idempotency_key: format!("writeback:{}", Uuid::now_v7()),
+            connection: Some(connection.to_owned()),
+            payload: payload(row)?,
+        })
+    }
+}
+
+fn payload(value: &impl serde::Serialize) -> Result<serde_json::Value, StoreError> {
+    serde_json::to_value(value).map_err(|e| StoreError::Corrupt(format!("an outbox payload cannot be written: {e}")))
+}
+
+impl Tx {
+    /// Adds rows to the outbox, due now, in one statement per few thousand; rows whose
+    /// key is queued already are skipped. Returns how many were added.
+    pub async fn enqueue(&mut self, rows: &[Enqueue]) -> Result<u64, StoreError> {
+        const COLUMNS: usize = 7;
+        let now = Utc::now();
+        let mut added = 0;
+        for chunk in rows.chunks(bulk::rows_per_statement(COLUMNS)) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "INSERT INTO outbox (id, kind, idempotency_key, connection, payload, next_attempt_at, created_at) VALUES {} \
+                 ON CONFLICT (idempotency_key) DO NOTHING",
+                bulk::values(COLUMNS, chunk.len(), 1)
+            ));
+            added += on_tx!(self, c => {
+                let mut q = sqlx::query(sql);
+                for row in chunk {
+                    q = q.bind(Uuid::now_v7()).bind(row.kind.as_str()).bind(&row.idempotency_key).bind(&row.connection)
+                        .bind(Json(&row.payload)).bind(now).bind(now);
+                }
+                q.execute(&mut **c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(added)
+    }
+}
 
 /// A row a worker has claimed.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct OutboxItem {
     pub id: Uuid,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: OutboxKind,
     pub payload: Json<serde_json::Value>,
     /// Including this one.
     pub attempts: i32,
@@ -45,7 +112,7 @@ pub struct OutboxEntry {
 
 impl Store {
     /// Claims up to `limit` due rows of `kind` for `lease`.
-    pub async fn claim_outbox(&self, kind: &str, limit: u32, lease: Duration) -> Result<Vec<OutboxItem>, StoreError> {
+    pub async fn claim_outbox(&self, kind: OutboxKind, limit: u32, lease: Duration) -> Result<Vec<OutboxItem>, StoreError> {
         // PostgreSQL: SKIP LOCKED keeps two nodes from claiming one row. SQLite: writers
         // are serialized, so the plain subquery is enough.
         const PG: &str = "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1 WHERE id IN \
@@ -60,7 +127,7 @@ impl Store {
             Db::Postgres(pool) => {
                 sqlx::query_as(PG)
                     .bind(now + lease)
-                    .bind(kind)
+                    .bind(kind.as_str())
                     .bind(now)
                     .bind(limit)
                     .fetch_all(pool)
@@ -69,7 +136,7 @@ impl Store {
             Db::Sqlite(pool) => {
                 sqlx::query_as(LITE)
                     .bind(now + lease)
-                    .bind(kind)
+                    .bind(kind.as_str())
                     .bind(now)
                     .bind(limit)
                     .fetch_all(pool)
@@ -122,47 +189,30 @@ impl Store {
         Ok(())
     }
 
-    /// Notes that an invitation's email went out.
-    pub async fn invitation_sent(&self, invitation: Uuid) -> Result<(), StoreError> {
-        const SQL: &str = "UPDATE invitations SET sent_at = COALESCE(sent_at, $1) WHERE id = $2";
-        on_pool!(self, pool => sqlx::query(SQL).bind(Utc::now()).bind(invitation).execute(pool).await.map(|r| r.rows_affected()))?;
+    /// Puts claimed rows back without counting the attempt: the CRM asked us to wait
+    /// (a rate limit), which says nothing about the rows themselves.
+    pub async fn outbox_defer(&self, ids: &[Uuid], until: DateTime<Utc>, reason: &str) -> Result<(), StoreError> {
+        const SQL: &str =
+            "UPDATE outbox SET attempts = attempts - 1, next_attempt_at = $1, last_error = $2 WHERE id = $3 AND status = 'pending'";
+        for id in ids {
+            on_pool!(self, pool => sqlx::query(SQL).bind(until).bind(reason).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+        }
         Ok(())
     }
-}
 
-/// What an invitation email says, read when it is sent (so it shows current names).
-#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
-pub struct InvitationContext {
-    pub email: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub project_name: String,
-    pub company_name: Option<String>,
-    pub welcome_message: Option<String>,
-    pub expires_at: DateTime<Utc>,
-    /// The project owner's name, as the inviter.
-    pub owner_first_name: Option<String>,
-    pub owner_last_name: Option<String>,
-    pub revoked: bool,
-}
-
-impl Store {
-    pub async fn invitation_context(&self, invitation: Uuid) -> Result<Option<InvitationContext>, StoreError> {
-        const SQL: &str = "SELECT u.email, u.first_name, u.last_name, p.name AS project_name, c.name AS company_name, p.welcome_message, \
-                           i.expires_at, o.first_name AS owner_first_name, o.last_name AS owner_last_name, (i.revoked_at IS NOT NULL) AS revoked \
-                           FROM invitations i JOIN users u ON u.id = i.user_id JOIN projects p ON p.id = i.project_id \
-                           LEFT JOIN companies c ON c.id = p.company_id \
-                           LEFT JOIN memberships om ON om.project_id = p.id AND om.role = 'owner' \
-                           LEFT JOIN users o ON o.id = om.user_id \
-                           WHERE i.id = $1";
-        Ok(on_pool!(self, pool => sqlx::query_as(SQL).bind(invitation).fetch_optional(pool).await)?)
+    /// Outbox rows by kind and status, for reports, benchmarks and tests.
+    pub async fn outbox_counts(&self, kind: OutboxKind) -> Result<OutboxCounts, StoreError> {
+        const SQL: &str = "SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0), \
+                           COALESCE(SUM(CASE WHEN status = 'done' THEN 1 ELSE 0 END), 0), \
+                           COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) FROM outbox WHERE kind = $1";
+        let (pending, done, dead): (i64, i64, i64) = on_pool!(self, pool => sqlx::query_as(SQL).bind(kind.as_str()).fetch_one(pool).await)?;
+        Ok(OutboxCounts { pending, done, dead })
     }
 }
 
-impl Store {
-    /// Every stored invitation token hash (tests and audits: no token is ever stored).
-    pub async fn invitation_hashes(&self) -> Result<Vec<String>, StoreError> {
-        const SQL: &str = "SELECT token_hash FROM invitations ORDER BY created_at";
-        Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_all(pool).await)?)
-    }
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub done: i64,
+    pub dead: i64,
 }

@@ -3,8 +3,8 @@
 use chrono::Utc;
 
 use super::rows::{CompanyRow, MemberRow, UserRow, user_columns};
-use super::{Store, StoreError, activity, on_pool, on_tx};
-use handoff_domain::people::{Actor, Company, Membership, NewActivity, ProjectRole, User, UserKind};
+use super::{Store, StoreError, on_pool, on_tx};
+use handoff_domain::people::{Company, Membership, User, UserKind};
 use handoff_domain::{CompanyId, Email, ProjectId, UserId};
 
 /// A person to add; see [`Store::upsert_user`].
@@ -38,10 +38,8 @@ impl Store {
     pub async fn find_or_create_company(&self, name: &str) -> Result<Company, StoreError> {
         const FIND: &str = "SELECT id, name, created_at FROM companies WHERE lower(name) = lower($1) ORDER BY created_at, id LIMIT 1";
         const INSERT: &str = "INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3) RETURNING id, name, created_at";
+        // Blank names are refused before this (engine::Engine::find_or_create_company).
         let name = name.trim();
-        if name.is_empty() {
-            return Err(StoreError::Refused("a company needs a name".into()));
-        }
         let mut tx = self.begin().await?;
         let row: CompanyRow = on_tx!(&mut tx, c => {
             match sqlx::query_as(FIND).bind(name).fetch_optional(&mut **c).await? {
@@ -95,63 +93,6 @@ impl Store {
         const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1");
         let row: Option<UserRow> = on_pool!(self, pool => sqlx::query_as(SQL).bind(id.as_uuid()).fetch_optional(pool).await)?;
         row.map(TryInto::try_into).transpose()
-    }
-
-    /// Adds a person to a project. A role that does not fit the person (a staff role for
-    /// a customer) is refused. Adding someone already in the project changes nothing
-    /// and returns `false`.
-    pub async fn add_member(
-        &self,
-        project: ProjectId,
-        user: UserId,
-        role: ProjectRole,
-        contact_role: Option<&str>,
-        actor: Actor,
-        source: &str,
-    ) -> Result<bool, StoreError> {
-        const KIND: &str = "SELECT kind FROM users WHERE id = $1";
-        const INSERT: &str = "INSERT INTO memberships (project_id, user_id, role, contact_role, status, created_at) \
-                              VALUES ($1, $2, $3, $4, 'active', $5) ON CONFLICT (project_id, user_id) DO NOTHING";
-        let mut tx = self.begin().await?;
-        let kind: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar(KIND).bind(user.as_uuid()).fetch_optional(&mut **c).await)?;
-        let kind: UserKind = super::rows::parse("users.kind", &kind.ok_or_else(|| StoreError::not_found("user", user))?)?;
-        if !role.fits(kind) {
-            return Err(StoreError::Refused(format!(
-                "the role {role} is for {} users, and this user is {kind}",
-                role.side()
-            )));
-        }
-        let result = on_tx!(&mut tx, c => sqlx::query(INSERT)
-            .bind(project.as_uuid())
-            .bind(user.as_uuid())
-            .bind(role.as_str())
-            .bind(contact_role)
-            .bind(Utc::now())
-            .execute(&mut **c)
-            .await.map(|r| r.rows_affected()));
-        let added = match result {
-            Ok(rows) => rows == 1,
-            Err(e) if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) => {
-                return Err(StoreError::not_found("project", project));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if added {
-            let details = serde_json::json!({ "user": user, "role": role, "contact_role": contact_role });
-            activity::record(
-                &mut tx,
-                &NewActivity {
-                    project_id: Some(project),
-                    actor,
-                    action: "member.added".into(),
-                    source: source.into(),
-                    details,
-                },
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(added)
     }
 
     /// A project's members with their user records, staff first, then by name.

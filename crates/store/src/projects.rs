@@ -8,13 +8,10 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::rows::{PhaseRow, ProjectRow, TaskRow, project_columns, task_columns};
-use super::writeback::{self, EventContext};
 use super::{Store, StoreError, Tx, activity, bulk, on_pool, on_tx};
 use handoff_domain::people::{Actor, NewActivity};
-use handoff_domain::plan::NewInvitation;
 use handoff_domain::project::{NewProject, Project, ProjectDetails};
-use handoff_domain::writeback::WritebackEvent;
-use handoff_domain::{Progress, ProjectId, ProjectStatus, TaskId, TaskStatus};
+use handoff_domain::{Email, PhaseId, Progress, ProjectId, ProjectStatus, TaskId, TaskStatus, UserId};
 
 /// A line of the project list: the project and how far along it is.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -29,14 +26,6 @@ struct SummaryRow {
     project: ProjectRow,
     total_tasks: i64,
     completed_tasks: i64,
-}
-
-/// What completing a task did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Completion {
-    Completed,
-    /// It was already completed; nothing changed and no activity was written.
-    AlreadyCompleted,
 }
 
 impl Store {
@@ -111,163 +100,101 @@ impl Store {
             })
             .collect()
     }
-
-    /// Moves a project through its lifecycle, refusing transitions the domain does not
-    /// allow. The check and the change happen in one transaction, so two concurrent
-    /// changes cannot both pass the check.
-    pub async fn set_project_status(
-        &self,
-        id: ProjectId,
-        to: ProjectStatus,
-        actor: Actor,
-        source: &str,
-    ) -> Result<ProjectStatus, StoreError> {
-        self.set_project_status_inviting(id, to, actor, source, &|| None).await
-    }
-
-    /// [`Store::set_project_status`], and when the project becomes visible to customers,
-    /// the invitations its members were waiting for (invite `now` or `when_active`, not
-    /// invited yet), each with a fresh link from `new_invitation` (None: not invited).
-    pub async fn set_project_status_inviting(
-        &self,
-        id: ProjectId,
-        to: ProjectStatus,
-        actor: Actor,
-        source: &str,
-        new_invitation: &(dyn Fn() -> Option<NewInvitation> + Send + Sync),
-    ) -> Result<ProjectStatus, StoreError> {
-        const AWAITING: &str = "SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-                                WHERE m.project_id = $1 AND m.status = 'active' AND m.invite <> 'silently' \
-                                AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.project_id = m.project_id AND i.user_id = m.user_id) \
-                                ORDER BY m.created_at";
-        let mut tx = self.begin().await?;
-        let current: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT status FROM projects WHERE id = $1").bind(id.as_uuid()).fetch_optional(&mut **c).await)?;
-        let current: ProjectStatus = super::rows::parse("projects.status", &current.ok_or_else(|| StoreError::not_found("project", id))?)?;
-        current.transition(to).map_err(|e| StoreError::Refused(e.to_string()))?;
-        on_tx!(&mut tx, c => sqlx::query("UPDATE projects SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(to.as_str())
-            .bind(Utc::now())
-            .bind(id.as_uuid())
-            .execute(&mut **c)
-            .await.map(|r| r.rows_affected()))?;
-        let context = EventContext {
-            actor: match &actor {
-                Actor::User(u) => Some(*u),
-                Actor::System => None,
-            },
-            ..EventContext::default()
-        };
-        let details = serde_json::json!({ "from": current, "to": to });
-        activity::record(
-            &mut tx,
-            &NewActivity {
-                project_id: Some(id),
-                actor,
-                action: "project.status_changed".into(),
-                source: source.into(),
-                details,
-            },
-        )
-        .await?;
-        writeback::queue(&mut tx, id, &[(WritebackEvent::StatusChanged, context)], None).await?;
-        if to.visible_to_customers() && !current.visible_to_customers() {
-            let awaiting: Vec<(Uuid, String)> =
-                on_tx!(&mut tx, c => sqlx::query_as(AWAITING).bind(id.as_uuid()).fetch_all(&mut **c).await)?;
-            for (user, email) in awaiting {
-                let Some(invitation) = new_invitation() else { break };
-                let email = handoff_domain::Email::parse(&email).map_err(|e| StoreError::Corrupt(format!("users.email: {e}")))?;
-                super::apply_plan::invite(&mut tx, id, handoff_domain::UserId::from_uuid(user), &email, &invitation).await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(to)
-    }
-
-    /// Completes a task, if every task it depends on is completed. Completing a
-    /// completed task changes nothing, so a retried request is harmless.
-    pub async fn complete_task(&self, project: ProjectId, key: &str, actor: Actor, source: &str) -> Result<Completion, StoreError> {
-        let mut tx = self.begin().await?;
-        let done = complete_in(&mut tx, project, key, actor, source).await?;
-        tx.commit().await?;
-        Ok(done)
-    }
 }
 
-/// [`Store::complete_task`] inside the caller's transaction, for changes that complete
-/// a task as part of something larger (a form's answers and the completion are one).
-pub(crate) async fn complete_in(tx: &mut Tx, project: ProjectId, key: &str, actor: Actor, source: &str) -> Result<Completion, StoreError> {
-    const TASK: &str = "SELECT id, status, title, phase_id FROM tasks WHERE project_id = $1 AND key = $2";
-    const PHASE_LEFT: &str = "SELECT ph.name, (SELECT COUNT(*) FROM tasks t WHERE t.project_id = $1 AND t.phase_id = ph.id AND t.status <> 'completed') \
-                              FROM phases ph WHERE ph.id = $2";
-    const OPEN_DEPS: &str = "SELECT t.key FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id \
-                             WHERE d.task_id = $1 AND t.status <> 'completed' ORDER BY t.position";
-    const COMPLETE: &str = "UPDATE tasks SET status = 'completed', completed_at = $1, completed_by = $2 WHERE id = $3";
-    let project_status: Option<String> = on_tx!(&mut *tx, c => sqlx::query_scalar("SELECT status FROM projects WHERE id = $1").bind(project.as_uuid()).fetch_optional(&mut **c).await)?;
-    let project_status: ProjectStatus = super::rows::parse(
-        "projects.status",
-        &project_status.ok_or_else(|| StoreError::not_found("project", project))?,
-    )?;
-    // An archived project is a closed record: its history no longer changes.
-    if project_status == ProjectStatus::Archived {
-        return Err(StoreError::Refused(format!(
-            "project {project} is archived; its tasks can no longer change"
-        )));
+/// A task as a change to it needs it, read inside the change's transaction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskState {
+    pub id: TaskId,
+    pub title: String,
+    pub phase_id: PhaseId,
+    pub status: TaskStatus,
+    pub assignee: Option<UserId>,
+    /// The status of the task's project.
+    pub project_status: ProjectStatus,
+}
+
+impl Tx {
+    /// The project's lifecycle status, or `None` if there is no such project.
+    pub async fn project_status(&mut self, project: ProjectId) -> Result<Option<ProjectStatus>, StoreError> {
+        const SQL: &str = "SELECT status FROM projects WHERE id = $1";
+        let status: Option<String> = on_tx!(self, c => sqlx::query_scalar(SQL).bind(project.as_uuid()).fetch_optional(&mut **c).await)?;
+        status.map(|s| super::rows::parse("projects.status", &s)).transpose()
     }
-    let task: Option<(Uuid, String, String, Uuid)> =
-        on_tx!(&mut *tx, c => sqlx::query_as(TASK).bind(project.as_uuid()).bind(key).fetch_optional(&mut **c).await)?;
-    let (task_id, status, title, phase_id) = task.ok_or_else(|| StoreError::not_found("task", format!("`{key}` in project {project}")))?;
-    if super::rows::parse_task_status(&status)? == TaskStatus::Completed {
-        return Ok(Completion::AlreadyCompleted);
+
+    pub async fn set_project_status(&mut self, project: ProjectId, to: ProjectStatus) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE projects SET status = $1, updated_at = $2 WHERE id = $3";
+        on_tx!(self, c => sqlx::query(SQL).bind(to.as_str()).bind(Utc::now()).bind(project.as_uuid()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
-    let open: Vec<String> = on_tx!(&mut *tx, c => sqlx::query_scalar(OPEN_DEPS).bind(task_id).fetch_all(&mut **c).await)?;
-    if !open.is_empty() {
-        return Err(StoreError::Refused(format!(
-            "task `{key}` is blocked: it waits for {}",
-            open.join(", ")
-        )));
+
+    /// The task `key` of `project` with its project's status, or `None`.
+    pub async fn task_state(&mut self, project: ProjectId, key: &str) -> Result<Option<TaskState>, StoreError> {
+        const SQL: &str = "SELECT t.id, t.title, t.phase_id, t.status, t.assignee_id, p.status FROM tasks t JOIN projects p ON p.id = t.project_id \
+                           WHERE t.project_id = $1 AND t.key = $2";
+        type Row = (Uuid, String, Uuid, String, Option<Uuid>, String);
+        let row: Option<Row> = on_tx!(self, c => sqlx::query_as(SQL).bind(project.as_uuid()).bind(key).fetch_optional(&mut **c).await)?;
+        row.map(|(id, title, phase, status, assignee, project_status)| {
+            Ok(TaskState {
+                id: TaskId::from_uuid(id),
+                title,
+                phase_id: PhaseId::from_uuid(phase),
+                status: super::rows::parse_task_status(&status)?,
+                assignee: assignee.map(UserId::from_uuid),
+                project_status: super::rows::parse("projects.status", &project_status)?,
+            })
+        })
+        .transpose()
     }
-    let by = match actor {
-        Actor::User(u) => Some(u),
-        Actor::System => None,
-    };
-    let progress_before = writeback::snapshot_in(&mut *tx, project).await?.map(|s| s.progress);
-    let by_uuid = by.map(|u| u.as_uuid());
-    on_tx!(&mut *tx, c => sqlx::query(COMPLETE).bind(Utc::now()).bind(by_uuid).bind(task_id).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    on_tx!(&mut *tx, c => sqlx::query("UPDATE projects SET updated_at = $1 WHERE id = $2").bind(Utc::now()).bind(project.as_uuid()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
-    let details = serde_json::json!({ "task": key });
-    activity::record(
-        &mut *tx,
-        &NewActivity {
-            project_id: Some(project),
-            actor,
-            action: "task.completed".into(),
-            source: source.into(),
-            details,
-        },
-    )
-    .await?;
-    // What the CRM hears of it (workflow writeback rules decide what, at delivery).
-    let context = EventContext {
-        task_title: Some(title),
-        phase_name: None,
-        actor: by,
-    };
-    let mut events = vec![(WritebackEvent::TaskCompleted, context.clone())];
-    let (phase, left): (String, i64) =
-        on_tx!(&mut *tx, c => sqlx::query_as(PHASE_LEFT).bind(project.as_uuid()).bind(phase_id).fetch_one(&mut **c).await)?;
-    if left == 0 {
-        let phase_context = EventContext {
-            phase_name: Some(phase),
-            ..context.clone()
-        };
-        events.push((WritebackEvent::PhaseCompleted, phase_context));
+
+    /// The keys of the tasks `task` waits for that are not completed, in project order.
+    pub async fn open_dependencies(&mut self, task: TaskId) -> Result<Vec<String>, StoreError> {
+        const SQL: &str = "SELECT t.key FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on_id \
+                           WHERE d.task_id = $1 AND t.status <> 'completed' ORDER BY t.position";
+        Ok(on_tx!(self, c => sqlx::query_scalar(SQL).bind(task.as_uuid()).fetch_all(&mut **c).await)?)
     }
-    let after = writeback::snapshot_in(&mut *tx, project).await?;
-    if after.as_ref().map(|s| s.progress) != progress_before {
-        events.push((WritebackEvent::ProgressChanged, context));
+
+    /// Marks the task completed by `by` (the project's `updated_at` moves too).
+    pub async fn mark_task_completed(&mut self, project: ProjectId, task: TaskId, by: Option<UserId>) -> Result<(), StoreError> {
+        const COMPLETE: &str = "UPDATE tasks SET status = 'completed', completed_at = $1, completed_by = $2 WHERE id = $3";
+        const TOUCH: &str = "UPDATE projects SET updated_at = $1 WHERE id = $2";
+        let now = Utc::now();
+        on_tx!(self, c => sqlx::query(COMPLETE).bind(now).bind(by.map(|u| u.as_uuid())).bind(task.as_uuid()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        on_tx!(self, c => sqlx::query(TOUCH).bind(now).bind(project.as_uuid()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
-    writeback::queue(&mut *tx, project, &events, after).await?;
-    Ok(Completion::Completed)
+
+    /// The phase's name and how many of its tasks are not completed.
+    pub async fn phase_open_tasks(&mut self, project: ProjectId, phase: PhaseId) -> Result<(String, u64), StoreError> {
+        const SQL: &str = "SELECT ph.name, (SELECT COUNT(*) FROM tasks t WHERE t.project_id = $1 AND t.phase_id = ph.id AND t.status <> 'completed') \
+                           FROM phases ph WHERE ph.id = $2";
+        let (name, open): (String, i64) =
+            on_tx!(self, c => sqlx::query_as(SQL).bind(project.as_uuid()).bind(phase.as_uuid()).fetch_one(&mut **c).await)?;
+        Ok((name, u64::try_from(open).unwrap_or(0)))
+    }
+
+    /// Active members whose invitation waits for the project to go live (invite `now`
+    /// or `when_active`, no link made yet), oldest membership first.
+    pub async fn members_awaiting_invitation(&mut self, project: ProjectId) -> Result<Vec<(UserId, Email)>, StoreError> {
+        const SQL: &str = "SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+                           WHERE m.project_id = $1 AND m.status = 'active' AND m.invite <> 'silently' \
+                           AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.project_id = m.project_id AND i.user_id = m.user_id) \
+                           ORDER BY m.created_at";
+        let rows: Vec<(Uuid, String)> = on_tx!(self, c => sqlx::query_as(SQL).bind(project.as_uuid()).fetch_all(&mut **c).await)?;
+        rows.into_iter()
+            .map(|(user, email)| {
+                Ok((
+                    UserId::from_uuid(user),
+                    Email::parse(&email).map_err(|e| StoreError::Corrupt(format!("users.email: {e}")))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Saves a planned project (see [`Store::create_project`]).
+    pub async fn insert_project(&mut self, p: &NewProject, actor: Actor, source: &str) -> Result<ProjectId, StoreError> {
+        insert_project(self, p, actor, source).await
+    }
 }
 
 fn count(n: i64) -> usize {
@@ -276,7 +203,7 @@ fn count(n: i64) -> usize {
 
 /// Inserts a planned project inside the caller's transaction (see [`Store::create_project`]):
 /// a handful of multi-row statements whatever the template's size.
-pub(super) async fn insert_project(tx: &mut super::Tx, p: &NewProject, actor: Actor, source: &str) -> Result<ProjectId, StoreError> {
+async fn insert_project(tx: &mut super::Tx, p: &NewProject, actor: Actor, source: &str) -> Result<ProjectId, StoreError> {
     const PROJECT: &str = "INSERT INTO projects (id, name, template_key, company_id, status, start_date, goal_date, welcome_message, self_service, \
                            created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)";
     const PHASE_COLUMNS: usize = 6;

@@ -4,14 +4,12 @@
 //! relies on inside its own transaction.
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::rows::{UserRow, user_columns};
 use super::{Store, StoreError, activity, on_pool, on_tx};
-use handoff_domain::people::{Actor, NewActivity, ProjectRole, User, UserKind};
-use handoff_domain::plan::NewInvitation;
+use handoff_domain::people::{Actor, NewActivity, ProjectRole, User};
 use handoff_domain::profile::Profile;
-use handoff_domain::{Email, ProjectId, ProjectStatus, UserId};
+use handoff_domain::{ProjectId, ProjectStatus, UserId};
 
 /// One active member of a project, with what the team page says about them.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,38 +31,6 @@ struct TeamRow {
     used_links: i64,
     links: i64,
     pictures: i64,
-}
-
-/// A teammate to invite, parsed (see [`handoff_domain::profile`]).
-#[derive(Clone, Debug)]
-pub struct NewTeammate {
-    pub email: Email,
-    pub first_name: String,
-    pub last_name: Option<String>,
-    pub role: ProjectRole,
-}
-
-/// What inviting a teammate did.
-#[derive(Clone, Debug, PartialEq)]
-pub enum TeammateInvite {
-    /// Added to the project and emailed a link (through the outbox). `created`: the
-    /// person was new to handoff.
-    Invited { user: UserId, created: bool, invitation: Uuid },
-    /// Already an active member: nothing changed, nothing was sent.
-    AlreadyMember { user: UserId },
-    /// Nothing changed; the reason concerns the address.
-    Refused(TeammateRefusal),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TeammateRefusal {
-    /// The address belongs to a staff user: staff are never turned into customers.
-    Staff,
-    /// The address belongs to a customer of another company.
-    OtherCompany,
-    /// The person was a member and their access was removed (by staff or the CRM);
-    /// a teammate does not undo that.
-    Removed,
 }
 
 /// A stored picture.
@@ -110,89 +76,6 @@ impl Store {
             )
         });
         Ok(team)
-    }
-
-    /// Invites a teammate to `project` on behalf of `inviter`, in one transaction: the
-    /// customer user (created if no one has the address, at the project's company),
-    /// the membership, the invitation and its email in the outbox (keyed like the
-    /// engine's first invitation, so one person is emailed once per project), and a
-    /// `member.invited` entry. The inviter's right to give `teammate.role`, and the
-    /// project being visible to customers, are checked here again.
-    pub async fn invite_teammate(
-        &self,
-        project: ProjectId,
-        inviter: UserId,
-        teammate: &NewTeammate,
-        invitation: &NewInvitation,
-    ) -> Result<TeammateInvite, StoreError> {
-        const INVITER: &str = "SELECT m.role, p.status, p.company_id FROM memberships m JOIN projects p ON p.id = m.project_id \
-                               WHERE m.project_id = $1 AND m.user_id = $2 AND m.status = 'active'";
-        const CREATE: &str = "INSERT INTO users (id, kind, email, first_name, last_name, company_id, created_at) \
-                              VALUES ($1, 'customer', $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING";
-        const ADD: &str = "INSERT INTO memberships (project_id, user_id, role, status, created_at, invite) \
-                           VALUES ($1, $2, $3, 'active', $4, 'now') ON CONFLICT (project_id, user_id) DO NOTHING";
-        let mut tx = self.begin().await?;
-        let row: Option<(String, String, Option<Uuid>)> =
-            on_tx!(&mut tx, c => sqlx::query_as(INVITER).bind(project.as_uuid()).bind(inviter.as_uuid()).fetch_optional(&mut **c).await)?;
-        let (role, status, company) = row.ok_or_else(|| StoreError::not_found("project", project))?;
-        let status: ProjectStatus = super::rows::parse("projects.status", &status)?;
-        if !status.visible_to_customers() {
-            return Err(StoreError::not_found("project", project));
-        }
-        let role: ProjectRole = super::rows::parse("memberships.role", &role)?;
-        if !role.invitable_roles().contains(&teammate.role) {
-            return Err(StoreError::Refused(format!("a {role} cannot invite a {}", teammate.role)));
-        }
-        let mut found = find_person(&mut tx, &teammate.email).await?;
-        let mut created = false;
-        if found.is_none() {
-            let inserted = on_tx!(&mut tx, c => sqlx::query(CREATE).bind(UserId::new().as_uuid()).bind(teammate.email.as_str())
-                .bind(&teammate.first_name).bind(&teammate.last_name).bind(company).bind(Utc::now())
-                .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-            created = inserted == 1;
-            found = find_person(&mut tx, &teammate.email).await?;
-        }
-        let person = found.ok_or_else(|| StoreError::not_found("user", &teammate.email))?;
-        if person.kind == UserKind::Internal {
-            return Ok(TeammateInvite::Refused(TeammateRefusal::Staff));
-        }
-        if person.company.is_some() && company.is_some() && person.company != company {
-            return Ok(TeammateInvite::Refused(TeammateRefusal::OtherCompany));
-        }
-        let user = UserId::from_uuid(person.id);
-        let membership: Option<String> = on_tx!(&mut tx, c => sqlx::query_scalar("SELECT status FROM memberships WHERE project_id = $1 AND user_id = $2")
-            .bind(project.as_uuid()).bind(person.id).fetch_optional(&mut **c).await)?;
-        match membership.as_deref() {
-            Some("active") => return Ok(TeammateInvite::AlreadyMember { user }),
-            Some(_) => return Ok(TeammateInvite::Refused(TeammateRefusal::Removed)),
-            None => {}
-        }
-        let added = on_tx!(&mut tx, c => sqlx::query(ADD).bind(project.as_uuid()).bind(person.id).bind(teammate.role.as_str()).bind(Utc::now())
-            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
-        if added != 1 {
-            // Another request added them meanwhile (PostgreSQL); theirs sent the email.
-            return Ok(TeammateInvite::AlreadyMember { user });
-        }
-        super::apply_plan::invite(&mut tx, project, user, &teammate.email, invitation).await?;
-        activity::record(
-            &mut tx,
-            &NewActivity {
-                project_id: Some(project),
-                actor: Actor::User(inviter),
-                action: "member.invited".into(),
-                source: "portal".into(),
-                details: serde_json::json!({
-                    "user": user, "role": teammate.role, "invitation": invitation.id, "new_user": created,
-                }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(TeammateInvite::Invited {
-            user,
-            created,
-            invitation: invitation.id,
-        })
     }
 
     /// Writes the person's own profile fields; records `profile.updated` (the names of
@@ -279,27 +162,6 @@ impl Store {
             .iter()
             .any(|s| s.parse::<ProjectStatus>().is_ok_and(ProjectStatus::visible_to_customers)))
     }
-}
-
-/// Who has an address: id, kind, company.
-struct Person {
-    id: Uuid,
-    kind: UserKind,
-    company: Option<Uuid>,
-}
-
-async fn find_person(tx: &mut super::Tx, email: &Email) -> Result<Option<Person>, StoreError> {
-    const SQL: &str = "SELECT id, kind, company_id FROM users WHERE email = $1";
-    let row: Option<(Uuid, String, Option<Uuid>)> =
-        on_tx!(&mut *tx, c => sqlx::query_as(SQL).bind(email.as_str()).fetch_optional(&mut **c).await)?;
-    row.map(|(id, kind, company)| {
-        Ok(Person {
-            id,
-            kind: super::rows::parse("users.kind", &kind)?,
-            company,
-        })
-    })
-    .transpose()
 }
 
 /// Profile changes belong to no project: the entry has none, and names the person.

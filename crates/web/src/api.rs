@@ -24,7 +24,7 @@ use handoff_domain::api_token::ApiToken;
 use handoff_domain::people::Actor;
 use handoff_domain::project::{Phase, Project, ProjectDetails, Task};
 use handoff_domain::{OwnerSide, Priority, Progress, ProjectId, TaskStatus, UserId, Visibility};
-use handoff_store::Completion;
+use handoff_engine::Completion;
 
 pub fn router(state: &WebState) -> Router<WebState> {
     Router::new()

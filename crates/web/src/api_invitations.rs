@@ -15,7 +15,8 @@ use super::error::{ApiError, ApiResult};
 use crate::WebState;
 use handoff_domain::people::Actor;
 use handoff_domain::{Email, ProjectId};
-use handoff_store::{InvitationInfo, InvitationRevocation};
+use handoff_engine::invitations::InvitationRevocation;
+use handoff_store::InvitationInfo;
 
 pub fn router(state: &WebState) -> Router<WebState> {
     Router::new()

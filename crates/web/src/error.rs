@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use handoff_engine::EngineError;
 use handoff_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +41,16 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound { .. } => ApiError::NotFound(e.to_string()),
             StoreError::Conflict(m) => ApiError::Conflict(m),
-            StoreError::Refused(m) => ApiError::Unprocessable(m),
             other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Store(e) => e.into(),
+            EngineError::Refused(r) => ApiError::Unprocessable(r.to_string()),
         }
     }
 }

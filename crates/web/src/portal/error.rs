@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use crate::WebState;
+use handoff_engine::{EngineError, Refusal};
 use handoff_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,8 +47,24 @@ impl From<StoreError> for PortalError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { .. } => PortalError::NotFound,
-            StoreError::Refused(m) | StoreError::Conflict(m) => PortalError::Refused(m),
+            StoreError::Conflict(m) => PortalError::Refused(m),
             other => PortalError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<EngineError> for PortalError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Store(e) => e.into(),
+            // Customers are told what they can act on, in their words.
+            EngineError::Refused(Refusal::Blocked { .. }) => {
+                PortalError::Refused("This task waits for another one to be done first.".into())
+            }
+            EngineError::Refused(Refusal::NoMasterKey) => {
+                PortalError::Refused("Invitations cannot be sent right now. Please try again later.".into())
+            }
+            EngineError::Refused(r) => PortalError::Refused(r.to_string()),
         }
     }
 }

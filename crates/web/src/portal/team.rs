@@ -19,7 +19,8 @@ use crate::WebState;
 use handoff_domain::people::ProjectRole;
 use handoff_domain::profile::{FieldErrors, name};
 use handoff_domain::{Email, ProjectId, UserId};
-use handoff_store::{NewTeammate, TeamMember, TeammateInvite, TeammateRefusal};
+use handoff_engine::invitations::{NewTeammate, TeammateInvite, TeammateRefusal};
+use handoff_store::TeamMember;
 
 fn project_id(raw: &str) -> PortalResult<ProjectId> {
     raw.parse().map_err(|_| PortalError::NotFound)

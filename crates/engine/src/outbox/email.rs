@@ -5,39 +5,22 @@
 //! the row done sends it again on retry — with the same Message-ID (derived from the
 //! outbox row), which mail systems use to drop the duplicate.
 
-use chrono::{Duration, Utc};
-use serde::Deserialize;
-use uuid::Uuid;
+use chrono::Utc;
 
-use super::invite::{sign_in_url, unseal_token};
+use super::{LEASE, retry_at};
+use crate::invite::{sign_in_url, unseal_token};
 use handoff_domain::Email;
+use handoff_domain::outbox::{EmailJob, OutboxKind};
 use handoff_mail::{InvitationEmail, Mailer, MessageId, render_invitation};
 use handoff_store::outbox::OutboxItem;
 use handoff_store::sealed::Sealer;
 use handoff_store::{Store, StoreError};
-
-/// After this many attempts a transient failure is dead-lettered too.
-pub const MAX_ATTEMPTS: i32 = 8;
-/// How long a claimed row is reserved for the worker that claimed it.
-const LEASE: Duration = Duration::minutes(5);
-
-#[derive(Deserialize)]
-struct InvitationPayload {
-    invitation_id: Uuid,
-    sealed_token: String,
-}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Delivered {
     pub sent: usize,
     pub retried: usize,
     pub dead: usize,
-}
-
-/// The wait before attempt `n + 1`: 30 s, doubling, at most an hour.
-pub fn backoff(attempts: i32) -> Duration {
-    let exp = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
-    Duration::seconds((30i64 << exp).min(3600))
 }
 
 /// Sends up to `limit` due invitation emails, signed with `product_name` (the
@@ -51,14 +34,14 @@ pub async fn deliver_invitations(
     limit: u32,
 ) -> Result<Delivered, StoreError> {
     let mut out = Delivered::default();
-    for item in store.claim_outbox("email", limit, LEASE).await? {
+    for item in store.claim_outbox(OutboxKind::Email, limit, LEASE).await? {
         match send_one(store, mailer, sealer, base_url, product_name, &item).await {
             Ok(()) => {
                 store.outbox_done(item.id).await?;
                 out.sent += 1;
             }
             Err((error, permanent)) => {
-                let retry_at = (!permanent && item.attempts < MAX_ATTEMPTS).then(|| Utc::now() + backoff(item.attempts));
+                let retry_at = retry_at(item.attempts, permanent, Utc::now());
                 if retry_at.is_some() {
                     out.retried += 1;
                 } else {
@@ -81,10 +64,13 @@ async fn send_one(
     product_name: &str,
     item: &OutboxItem,
 ) -> Result<(), (String, bool)> {
-    let payload: InvitationPayload =
-        serde_json::from_value(item.payload.0.clone()).map_err(|e| (format!("unreadable outbox payload: {e}"), true))?;
+    let EmailJob::Invitation {
+        invitation_id,
+        sealed_token,
+        ..
+    } = serde_json::from_value(item.payload.0.clone()).map_err(|e| (format!("unreadable outbox payload: {e}"), true))?;
     let context = store
-        .invitation_context(payload.invitation_id)
+        .invitation_context(invitation_id)
         .await
         .map_err(|e| (e.to_string(), false))?
         .ok_or_else(|| ("the invitation no longer exists".to_owned(), true))?;
@@ -92,7 +78,7 @@ async fn send_one(
         // Revoked before it went out: nothing to send, and nothing to retry.
         return Ok(());
     }
-    let token = unseal_token(sealer, payload.invitation_id, &payload.sealed_token).map_err(|e| (e.to_string(), true))?;
+    let token = unseal_token(sealer, invitation_id, &sealed_token).map_err(|e| (e.to_string(), true))?;
     let name = |f: &Option<String>, l: &Option<String>| match (f, l) {
         (Some(f), Some(l)) => Some(format!("{f} {l}")),
         (Some(n), None) | (None, Some(n)) => Some(n.clone()),
@@ -113,23 +99,5 @@ async fn send_one(
         .map_err(|e| (e.to_string(), true))?
         .with_message_id(MessageId::for_outbox_row(item.id));
     mailer.send(&message).await.map_err(|e| (e.to_string(), e.is_permanent()))?;
-    store
-        .invitation_sent(payload.invitation_id)
-        .await
-        .map_err(|e| (e.to_string(), false))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_from_thirty_seconds_up_to_an_hour() {
-        assert_eq!(backoff(1), Duration::seconds(30));
-        assert_eq!(backoff(2), Duration::seconds(60));
-        assert_eq!(backoff(7), Duration::seconds(1920));
-        assert_eq!(backoff(8), Duration::seconds(3600));
-        assert_eq!(backoff(20), Duration::seconds(3600));
-        assert_eq!(backoff(0), Duration::seconds(30));
-    }
+    store.invitation_sent(invitation_id).await.map_err(|e| (e.to_string(), false))
 }

@@ -10,7 +10,7 @@
 //!   Creating is not idempotent, so a row whose earlier attempt may have reached the CRM
 //!   (any attempt after the first) asks the CRM whether it is already there first.
 //! - A rate limit puts the connection's rows back without counting an attempt; other
-//!   failures back off 30 s → 1 h, and after [`MAX_ATTEMPTS`] or a refusal the row is
+//!   failures back off 30 s → 1 h, and after [`super::MAX_ATTEMPTS`] or a refusal the row is
 //!   dead-lettered with the CRM's own message (`handoff jobs failed`, `jobs retry ID`).
 
 use std::collections::{BTreeMap, HashMap};
@@ -19,18 +19,17 @@ use chrono::{Duration, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::definition::{HubValues, Workflow, WritebackRule};
-use super::deliver::{MAX_ATTEMPTS, backoff};
+use super::{LEASE, retry_at};
+use crate::definition::{HubValues, Workflow, WritebackRule};
 use handoff_domain::ProjectId;
 use handoff_domain::change::ObjectKind;
+use handoff_domain::outbox::OutboxKind;
 use handoff_domain::writeback::{QueuedWriteback, Snapshot, WritebackEvent};
 use handoff_store::outbox::OutboxItem;
 use handoff_store::{Store, StoreError};
 use handoff_sync::crm::{ActivityWrite, Crm, CrmError, FieldWrite, RowError, RowOutcome};
 use handoff_sync::process::Crms;
 
-/// How long a claimed row is reserved for the worker that claimed it.
-const LEASE: Duration = Duration::minutes(5);
 /// How long a rate-limited connection is left alone. HubSpot's burst window is 10 s and
 /// Salesforce's limit is per 24 h; a minute is cheap for the first and polite for the second.
 const RATE_LIMIT_PAUSE: Duration = Duration::seconds(60);
@@ -77,7 +76,7 @@ pub async fn deliver_writebacks(
     base_url: &url::Url,
     limit: u32,
 ) -> Result<Delivered, StoreError> {
-    let mut items = store.claim_outbox("writeback", limit, LEASE).await?;
+    let mut items = store.claim_outbox(OutboxKind::Writeback, limit, LEASE).await?;
     items.sort_by_key(|i| (i.created_at, i.id));
     let mut by_connection: BTreeMap<String, Vec<OutboxItem>> = BTreeMap::new();
     for item in items {
@@ -372,17 +371,17 @@ async fn settle(store: &Store, item: &OutboxItem, outcome: RowOutcome, out: &mut
         Ok(()) => {
             out.done.push(item.id);
         }
-        Err(e) if e.retryable && item.attempts < MAX_ATTEMPTS => {
-            store
-                .outbox_failed(item.id, &e.message, Some(Utc::now() + backoff(item.attempts)))
-                .await?;
-            out.report.retried += 1;
-        }
-        Err(e) => {
-            tracing::warn!(outbox = %item.id, error = %e.message, "a CRM writeback failed for good; see handoff jobs failed");
-            store.outbox_failed(item.id, &e.message, None).await?;
-            out.report.dead += 1;
-        }
+        Err(e) => match retry_at(item.attempts, !e.retryable, Utc::now()) {
+            Some(at) => {
+                store.outbox_failed(item.id, &e.message, Some(at)).await?;
+                out.report.retried += 1;
+            }
+            None => {
+                tracing::warn!(outbox = %item.id, error = %e.message, "a CRM writeback failed for good; see handoff jobs failed");
+                store.outbox_failed(item.id, &e.message, None).await?;
+                out.report.dead += 1;
+            }
+        },
     }
     Ok(())
 }
