@@ -81,7 +81,8 @@ struct Code {
 struct State {
     codes: HashMap<String, Code>,
     access: HashMap<String, AccessToken>,
-    refresh: HashMap<String, u64>,
+    /// Refresh token → (installation, issued).
+    refresh: HashMap<String, (u64, Instant)>,
     next_grant: u64,
 }
 
@@ -125,16 +126,16 @@ impl Tokens {
         }
         s.codes.remove(code);
         let refresh = opaque_token("sandbox-refresh");
-        s.refresh.insert(refresh.clone(), c.grant);
+        s.refresh.insert(refresh.clone(), (c.grant, Instant::now()));
         Ok(self.mint(&mut s, c.grant, refresh))
     }
 
     pub fn refresh(&self, refresh_token: &str, faults: &FaultControl) -> Result<TokenPair, OAuthError> {
-        if faults.is_revoked(refresh_token) {
+        let mut s = lock(&self.state);
+        let (grant, issued) = *s.refresh.get(refresh_token).ok_or(OAuthError::BadRefreshToken)?;
+        if faults.invalidates(refresh_token, issued, false) {
             return Err(OAuthError::BadRefreshToken);
         }
-        let mut s = lock(&self.state);
-        let grant = *s.refresh.get(refresh_token).ok_or(OAuthError::BadRefreshToken)?;
         Ok(self.mint(&mut s, grant, refresh_token.to_string()))
     }
 
@@ -173,6 +174,10 @@ impl Tokens {
         }
         let s = lock(&self.state);
         let t = s.access.get(token).ok_or(AuthError::Invalid)?;
+        // Revoking every token (the app uninstalled) leaves private-app tokens alone.
+        if faults.invalidates(token, t.issued, false) {
+            return Err(AuthError::Revoked);
+        }
         let now = Instant::now();
         let forced = faults.expired_before().filter(|cut| t.issued <= *cut);
         if let Some(cut) = forced {

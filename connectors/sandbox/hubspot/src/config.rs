@@ -1,8 +1,9 @@
 //! Sandbox configuration and its documented defaults.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use sandbox_kit::serve::{backoff, loopback};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::Faults;
@@ -40,7 +41,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            listen: loopback(DEFAULT_PORT),
             seed: Seed::fixture(),
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
@@ -62,7 +63,7 @@ impl Config {
     /// Defaults on an ephemeral port of 127.0.0.1, for tests.
     pub fn for_tests() -> Self {
         Self {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            listen: loopback(0),
             ..Self::default()
         }
     }
@@ -175,7 +176,6 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Delay before retry number `n` (1-based): doubling, capped.
     pub fn delay(&self, n: u32) -> Duration {
-        let factor = 2u32.saturating_pow(n.saturating_sub(1));
-        self.initial_delay.saturating_mul(factor).min(self.max_delay)
+        backoff(self.initial_delay, self.max_delay, n)
     }
 }

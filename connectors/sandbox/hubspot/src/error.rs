@@ -23,6 +23,15 @@ pub enum Error {
     SeedTask(String),
 }
 
+impl From<sandbox_kit::serve::BindError> for Error {
+    fn from(e: sandbox_kit::serve::BindError) -> Self {
+        Error::Bind {
+            addr: e.addr,
+            source: e.source,
+        }
+    }
+}
+
 /// Every error the API answers with. Bodies follow PROTOCOLS.md B2's error shape.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {

@@ -115,4 +115,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<sandbox_kit::serve::BindError> for Error {
+    fn from(e: sandbox_kit::serve::BindError) -> Self {
+        Error::Bind {
+            addr: e.addr,
+            source: e.source,
+        }
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;

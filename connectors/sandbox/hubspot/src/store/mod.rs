@@ -17,7 +17,7 @@ use crate::assoc::{AssocChange, AssocGraph, AssocTypes, Category, Node, TypeKey}
 use crate::catalog::Catalog;
 use crate::events::{ChangeEvent, ChangeKind, ChangeSource};
 use crate::objects::ObjectType;
-use crate::seed::Owner;
+use crate::owners::Owner;
 use crate::util::{iso_ms, now_ms};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
