@@ -1,11 +1,20 @@
-//! Starting a simulator: the listen address, binding, serving until shutdown, and the
-//! doubling back-off both simulators use to redeliver notifications.
+//! Starting a simulator: the listen address, binding, serving until shutdown (on connections
+//! that can be cut, for lost answers), and the doubling back-off both simulators use to
+//! redeliver notifications.
 
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use tokio::net::TcpListener;
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -24,18 +33,143 @@ pub struct BindError {
     pub source: std::io::Error,
 }
 
+/// A bound listener whose connections can be cut from a handler (see [`Tap`]).
+#[derive(Debug)]
+pub struct Listener(TcpListener);
+
 /// A bound listener and the address it really got (port 0 resolved).
-pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), BindError> {
+pub async fn bind(addr: SocketAddr) -> Result<(Listener, SocketAddr), BindError> {
     let err = |source| BindError { addr, source };
     let listener = TcpListener::bind(addr).await.map_err(err)?;
     let local = listener.local_addr().map_err(err)?;
-    Ok((listener, local))
+    Ok((Listener(listener), local))
 }
 
-/// Serves `app` until `stop` turns true, then lets in-flight requests finish.
-pub fn spawn(listener: TcpListener, app: Router, mut stop: watch::Receiver<bool>, name: &'static str) -> JoinHandle<()> {
+/// A handle on one accepted connection, in every request's extensions as
+/// `ConnectInfo<Tap>`: `cut` makes the connection refuse all further reads and writes, so
+/// the server drops it without sending what it was about to send.
+#[derive(Debug, Clone)]
+pub struct Tap {
+    peer: SocketAddr,
+    cut: Arc<AtomicBool>,
+}
+
+impl Tap {
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
+    }
+
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Connected<IncomingStream<'_, Listener>> for Tap {
+    fn connect_info(stream: IncomingStream<'_, Listener>) -> Self {
+        stream.remote_addr().clone()
+    }
+}
+
+/// A TCP connection that fails every read and write once its [`Tap`] is cut.
+#[derive(Debug)]
+pub struct TapStream {
+    io: TcpStream,
+    cut: Arc<AtomicBool>,
+}
+
+impl TapStream {
+    fn check(&self) -> io::Result<()> {
+        if self.cut.load(Ordering::SeqCst) {
+            Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "answer lost on purpose (sandbox fault)",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl AsyncRead for TapStream {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        if let Err(e) = self.check() {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TapStream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if let Err(e) = self.check() {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        if let Err(e) = self.check() {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Err(e) = self.check() {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+impl axum::serve::Listener for Listener {
+    type Io = TapStream;
+    type Addr = Tap;
+
+    async fn accept(&mut self) -> (TapStream, Tap) {
+        loop {
+            match self.0.accept().await {
+                Ok((io, peer)) => {
+                    let cut = Arc::new(AtomicBool::new(false));
+                    return (TapStream { io, cut: cut.clone() }, Tap { peer, cut });
+                }
+                // A connection that failed before it was accepted concerns only its client.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionRefused
+                    ) => {}
+                // Out of file descriptors or the like: wait a little rather than spin.
+                Err(e) => {
+                    tracing::error!("sandbox listener cannot accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Tap> {
+        Ok(Tap {
+            peer: self.0.local_addr()?,
+            cut: Arc::default(),
+        })
+    }
+}
+
+/// Serves `app` until `stop` turns true, then lets in-flight requests finish. Requests carry
+/// `ConnectInfo<Tap>`.
+pub fn spawn(listener: Listener, app: Router, mut stop: watch::Receiver<bool>, name: &'static str) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let service = app.into_make_service_with_connect_info::<Tap>();
+        let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         });
         if let Err(e) = serve.await {

@@ -1,12 +1,12 @@
 //! Fault injection: the kit's switchboard, set at start (`Config::faults`) and changed at
-//! runtime (`Sandbox::faults()`). How each fault looks on the wire (Salesforce's error arrays,
+//! runtime in process (`Sandbox::faults()`) or over HTTP (`/__sandbox/faults`). How each fault looks on the wire (Salesforce's error arrays,
 //! REQUEST_LIMIT_EXCEEDED) is decided in `http::guard`.
 
 use std::ops::Deref;
 use std::time::Duration;
 
 use sandbox_kit::Switchboard;
-use sandbox_kit::faults::Scope;
+use sandbox_kit::faults::{Rule, Scope};
 
 /// Faults active from the start.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,6 +23,8 @@ pub struct Faults {
     pub limit_burst: u32,
     /// Access or refresh tokens that are revoked.
     pub revoked_tokens: Vec<String>,
+    /// Further rules (the same as `PUT /__sandbox/faults` takes), tried after the settings above.
+    pub rules: Vec<Rule>,
 }
 
 /// Runtime control of faults; cheap to call from tests while requests run. Everything the
@@ -45,6 +47,9 @@ impl FaultControl {
         board.set_latency(f.latency);
         board.set_hang_rate(f.hang_rate);
         board.throttle_next(f.limit_burst, Scope::Api);
+        for rule in &f.rules {
+            board.put(rule.clone());
+        }
         Self(board)
     }
 

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use sandbox_kit::Observed;
 use sandbox_kit::faults::{self, Class, Probe, Refusal};
 
-use crate::auth::Principal;
+use std::time::Duration;
+
+use crate::auth::{AuthError, Principal};
 use crate::error::ApiError;
 use crate::ratelimit::{Policy, Usage, WINDOW};
 use crate::state::Shared;
@@ -57,6 +59,8 @@ fn render(refusal: Refusal) -> Response {
             }
             resp
         }
+        // HubSpot's 401 for an expired OAuth token (the token itself stays valid).
+        Refusal::Unauthorized => ApiError::Auth(AuthError::Expired { ago: Duration::ZERO }).into_response(),
         Refusal::HoldEnded => ApiError::GatewayTimeout.into_response(),
     }
 }

@@ -45,23 +45,32 @@ pub async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Resp
     let token = bearer(req.headers());
     let class = class_of(req.method(), seen.path());
     let decision = st.faults.decide(Probe { class, path: seen.path() });
-    let resp = faults::run(decision, req, next, &st.shutdown, st.hang_limit, |r| render(&st, r)).await;
+    let resp = faults::run(decision, req, next, &st.shutdown, st.hang_limit, |r| render(&st, r, class)).await;
     seen.record(&st.log, &KEEP_VALUES, token, resp.status().as_u16());
     resp
 }
 
-/// Salesforce's answers to injected faults.
-fn render(st: &Shared, refusal: Refusal) -> Response {
-    match refusal {
+/// Salesforce's answers to injected faults. API answers carry `Sforce-Limit-Info`, as every
+/// API response does; a rate limit is Salesforce's REQUEST_LIMIT_EXCEEDED (403, not 429), with
+/// `Retry-After` only when the rule asks for one (Salesforce sends none).
+fn render(st: &Shared, refusal: Refusal, class: Class) -> Response {
+    let resp = match refusal {
         Refusal::Error(code) => ApiError::fault(code).into_response(),
+        Refusal::Unauthorized => ApiError::invalid_session().into_response(),
         Refusal::RateLimit { retry_after } => {
-            let mut resp = with_usage(st, ApiError::limit_exceeded().into_response());
+            let mut resp = ApiError::limit_exceeded().into_response();
             if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
                 resp.headers_mut().insert("retry-after", v);
             }
             resp
         }
         Refusal::HoldEnded => ApiError::fault(503).into_response(),
+    };
+    let api = matches!(class, Class::Read | Class::Write);
+    if api && !matches!(refusal, Refusal::HoldEnded | Refusal::Error(_)) {
+        with_usage(st, resp)
+    } else {
+        resp
     }
 }
 

@@ -1,24 +1,35 @@
 //! The fault switchboard: an ordered list of rules that decides, request by request, whether a
-//! simulator answers normally, late, with an error, or not at all, plus the token faults
-//! (revocation, forced expiry). It decides only *what* happens; each simulator renders the
-//! outcome in its CRM's own wire format (`run`'s `render`).
+//! simulator answers normally, late, with an error, not at all, or carries a request out and
+//! loses the answer, plus the token faults (revocation, forced expiry). It decides only *what*
+//! happens; each simulator renders the outcome in its CRM's own wire format (`run`'s `render`).
 //!
 //! Rules are tried in order. `Slow` rules add their delay and let the search go on; the first
 //! other rule that fires decides the outcome, and rules after it are not consulted (so their
 //! shares do not advance). A rule fires on every matching request, or on an evenly spread
 //! `share` of them (0.25 fires on every fourth: deterministic, not random), and at most `times`
 //! times when that is set, after which it is removed.
+//!
+//! Rules have a flat JSON form (`wire`), which `admin` serves at `/__sandbox/faults` so that
+//! another process can switch faults while the simulator runs.
+
+mod admin;
+mod wire;
+
+pub use admin::{FAULTS_PATH, router as admin_router};
+pub use wire::RuleError;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::middleware::Next;
 use axum::response::Response;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::lock;
+use crate::serve::Tap;
 
 /// What kind of request a simulator is answering, as far as faults care. Each simulator sorts
 /// its own routes into these.
@@ -34,8 +45,9 @@ pub enum Class {
     Other,
 }
 
-/// Which requests a rule applies to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which requests a rule applies to (`"on"` in JSON: `all`, `api`, `reads`, `writes`, `token`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Scope {
     #[default]
     All,
@@ -65,14 +77,32 @@ pub enum Fault {
     RateLimit { retry_after: Option<u64> },
     /// A server error with this status (500, 503, …).
     Error { status: u16 },
+    /// The CRM's 401 for an expired or invalid session; the token itself stays valid.
+    Unauthorized,
     /// Answers after this delay (otherwise normally, unless another rule fires too).
     Slow { delay: Duration },
+    /// The request is carried out (a write is applied) but its answer never reaches the client.
+    LostAnswer { mode: LostMode },
     /// No answer until the client gives up: held until the hold limit or shutdown.
     Hang,
 }
 
-/// One rule of the switchboard.
-#[derive(Debug, Clone, PartialEq)]
+/// How an answer is lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LostMode {
+    /// The connection is closed instead of answering.
+    #[default]
+    Drop,
+    /// The answer is held past any client timeout (until the hold limit or shutdown), then the
+    /// connection is closed.
+    Hold,
+}
+
+/// One rule of the switchboard. As JSON (see `wire`): `{"id"?, "kind", "on"?, "times"?,
+/// "share"?, "path"?, "status"?, "delay_ms"?, "retry_after"?, "mode"?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "wire::RuleDoc", into = "wire::RuleDoc")]
 pub struct Rule {
     /// Names the rule for later changes; one is assigned when absent.
     pub id: Option<String>,
@@ -82,6 +112,8 @@ pub struct Rule {
     pub times: Option<u32>,
     /// Fires on this share (0–1) of the matching requests, evenly spread; all when absent.
     pub share: Option<f64>,
+    /// Only requests whose path starts with this.
+    pub path: Option<String>,
 }
 
 impl Rule {
@@ -92,6 +124,7 @@ impl Rule {
             on: Scope::All,
             times: None,
             share: None,
+            path: None,
         }
     }
 
@@ -116,6 +149,12 @@ impl Rule {
         self.share = Some(clamp_share(share));
         self
     }
+
+    /// Only requests whose path starts with `prefix`.
+    pub fn path(mut self, prefix: impl Into<String>) -> Self {
+        self.path = Some(prefix.into());
+        self
+    }
 }
 
 fn clamp_share(r: f64) -> f64 {
@@ -123,9 +162,12 @@ fn clamp_share(r: f64) -> f64 {
 }
 
 /// A rule as it stands now: how often it fired, and (in `rule.times`) how often it still may.
-#[derive(Debug, Clone, PartialEq)]
+/// As JSON: the rule's fields, its id included, plus `"fired"`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleState {
+    #[serde(skip)]
     pub id: String,
+    #[serde(flatten)]
     pub rule: Rule,
     pub fired: u64,
 }
@@ -138,6 +180,8 @@ pub enum Outcome {
     Refuse(Refusal),
     /// Hold the request, then answer `Refusal::HoldEnded`.
     Hang,
+    /// Carry the request out, then lose its answer.
+    Lose(LostMode),
 }
 
 /// An answer a simulator renders in its CRM's own shape.
@@ -147,6 +191,8 @@ pub enum Refusal {
         retry_after: Option<u64>,
     },
     Error(u16),
+    /// The CRM's 401 for an expired session.
+    Unauthorized,
     /// A held request is let go (hold limit or shutdown): the CRM's timeout/unavailable answer.
     HoldEnded,
 }
@@ -175,7 +221,7 @@ struct Armed {
 
 impl Armed {
     fn applies(&self, p: &Probe<'_>) -> bool {
-        self.rule.on.covers(p.class)
+        self.rule.on.covers(p.class) && self.rule.path.as_deref().is_none_or(|prefix| p.path.starts_with(prefix))
     }
 
     /// Whether the rule fires on this (matching) request; counts the firing.
@@ -305,6 +351,20 @@ impl Switchboard {
         lock(&self.board).put(rule)
     }
 
+    /// Replaces every rule (token faults stay) and returns their ids; refused when two rules
+    /// share an id.
+    pub fn replace(&self, rules: Vec<Rule>) -> Result<Vec<String>, RuleError> {
+        let mut seen = HashSet::new();
+        for id in rules.iter().filter_map(|r| r.id.as_deref()) {
+            if !seen.insert(id) {
+                return Err(RuleError(format!("rule id {id:?} is used twice")));
+            }
+        }
+        let mut b = lock(&self.board);
+        b.rules.clear();
+        Ok(rules.into_iter().map(|r| b.put(r)).collect())
+    }
+
     /// Removes a rule by id; false when there is none.
     pub fn remove(&self, id: &str) -> bool {
         lock(&self.board).remove(id)
@@ -422,6 +482,8 @@ impl Switchboard {
                 }
                 Fault::RateLimit { retry_after } => Outcome::Refuse(Refusal::RateLimit { retry_after }),
                 Fault::Error { status } => Outcome::Refuse(Refusal::Error(status)),
+                Fault::Unauthorized => Outcome::Refuse(Refusal::Unauthorized),
+                Fault::LostAnswer { mode } => Outcome::Lose(mode),
                 Fault::Hang => Outcome::Hang,
             };
             if outcome == Outcome::Pass && a.fire() {
@@ -444,7 +506,9 @@ pub async fn hold(shutdown: &watch::Receiver<bool>, limit: Duration) {
 
 /// Runs a request under a decision: waits the delay, then passes the request on, or answers
 /// with `render` (the CRM's own shape for the refusal). A hang is held first (until
-/// `hold_limit` or shutdown) and then rendered as `Refusal::HoldEnded`.
+/// `hold_limit` or shutdown) and then rendered as `Refusal::HoldEnded`. A lost answer runs the
+/// request, then cuts the connection (one accepted by `serve::spawn`) instead of answering;
+/// the response returned is never sent, but the request log notes its status.
 pub async fn run(
     decision: Decision,
     req: Request,
@@ -462,6 +526,18 @@ pub async fn run(
         Outcome::Hang => {
             hold(shutdown, hold_limit).await;
             render(Refusal::HoldEnded)
+        }
+        Outcome::Lose(mode) => {
+            let tap = req.extensions().get::<ConnectInfo<Tap>>().map(|c| c.0.clone());
+            let resp = next.run(req).await;
+            if mode == LostMode::Hold {
+                hold(shutdown, hold_limit).await;
+            }
+            match tap {
+                Some(t) => t.cut(),
+                None => tracing::warn!("an answer was to be lost, but its connection cannot be cut"),
+            }
+            resp
         }
     }
 }
