@@ -36,6 +36,15 @@ pub struct Config {
     pub faults: Faults,
     pub portal_id: u64,
     pub app_id: u64,
+    /// The app's redirect URLs: `authorize` sends the browser back only to one of these (exact
+    /// match) or, with `allow_loopback_redirects`, to a loopback URL.
+    pub redirect_uris: Vec<String>,
+    /// Also accept any `http://127.0.0.1:*`, `http://localhost:*` or `http://[::1]:*` redirect
+    /// URL (on by default, so tests on random ports need no registration).
+    pub allow_loopback_redirects: bool,
+    /// Approve every `authorize` request at once as this user (email or user id), without the
+    /// consent page: for tests that drive the code flow with a plain HTTP client.
+    pub auto_approve: Option<String>,
 }
 
 impl Default for Config {
@@ -55,6 +64,9 @@ impl Default for Config {
             faults: Faults::default(),
             portal_id: 2_026_001,
             app_id: 3_715_530,
+            redirect_uris: Vec::new(),
+            allow_loopback_redirects: true,
+            auto_approve: None,
         }
     }
 }

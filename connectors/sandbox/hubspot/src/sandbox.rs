@@ -20,6 +20,7 @@ use crate::state::{AppState, Shared};
 use crate::store::{StoreError, prop_value};
 use crate::util::{iso_ms, lock, read, write};
 use crate::webhooks::{self, DeliveryAttempt, Hooks};
+use sandbox_kit::consent::{Callbacks, Pending};
 use sandbox_kit::{RequestLog, serve};
 
 /// A running sandbox. Dropping it without `shutdown` leaves the server running until the runtime ends.
@@ -91,6 +92,12 @@ fn app_state(config: &Config, store: crate::store::Store, stopped: watch::Receiv
         app_id: config.app_id,
         shutdown: stopped,
         hang_limit: serve::HOLD_LIMIT,
+        callbacks: Callbacks {
+            registered: config.redirect_uris.clone(),
+            loopback: config.allow_loopback_redirects,
+        },
+        pending: Pending::new(Duration::from_secs(15 * 60)),
+        auto_approve: config.auto_approve.clone(),
     })
 }
 

@@ -43,6 +43,15 @@ pub struct Config {
     /// Faults active from the start; they can be changed at runtime through `Sandbox::faults`.
     pub faults: Faults,
     pub organization_id: String,
+    /// The connected app's callback URLs: `authorize` redirects only to one of these (exact
+    /// match) or, with `allow_loopback_redirects`, to a loopback URL.
+    pub redirect_uris: Vec<String>,
+    /// Also accept any `http://127.0.0.1:*`, `http://localhost:*` or `http://[::1]:*` callback
+    /// (on by default, so tests on random ports need no registration).
+    pub allow_loopback_redirects: bool,
+    /// Approve every `authorize` request at once as this user (username or email), without
+    /// the consent page: for tests that drive the code flow with a plain HTTP client.
+    pub auto_approve: Option<String>,
 }
 
 impl Default for Config {
@@ -61,6 +70,9 @@ impl Default for Config {
             outbound_retry: RetryPolicy::default(),
             faults: Faults::default(),
             organization_id: DEFAULT_ORGANIZATION_ID.into(),
+            redirect_uris: Vec::new(),
+            allow_loopback_redirects: true,
+            auto_approve: None,
         }
     }
 }

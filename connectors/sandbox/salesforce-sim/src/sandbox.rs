@@ -18,6 +18,7 @@ use crate::outbound::{self, Outbound, OutboundAttempt};
 use crate::state::{ApiUsage, AppState, Shared};
 use crate::store::{DmlError, Store};
 use crate::util::{read, write};
+use sandbox_kit::consent::{Callbacks, Pending};
 use sandbox_kit::{RequestLog, serve};
 
 /// A running sandbox. Dropping it without `shutdown` leaves the server running until the runtime ends.
@@ -89,6 +90,12 @@ fn app_state(config: &Config, store: Store, verifier: Verifier, base_url: String
         shutdown: stopped,
         hang_limit: serve::HOLD_LIMIT,
         inner: OnceLock::new(),
+        callbacks: Callbacks {
+            registered: config.redirect_uris.clone(),
+            loopback: config.allow_loopback_redirects,
+        },
+        pending: Pending::new(Duration::from_secs(15 * 60)),
+        auto_approve: config.auto_approve.clone(),
     })
 }
 

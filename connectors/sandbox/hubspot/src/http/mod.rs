@@ -91,15 +91,15 @@ fn api_routes() -> Router<Shared> {
 
 fn oauth_routes() -> Router<Shared> {
     Router::new()
-        .route("/oauth/authorize", get(oauth::authorize))
-        .route("/oauth/{version}/authorize", get(oauth::authorize))
+        .route("/oauth/authorize", get(oauth::authorize).post(oauth::decide))
+        .route("/oauth/{version}/authorize", get(oauth::authorize).post(oauth::decide))
         .route("/oauth/{version}/token", post(oauth::token))
         .route("/oauth/{version}/token/introspect", post(oauth::introspect))
         .route("/oauth/{version}/token/revoke", post(oauth::revoke))
         .route("/oauth/{version}/access-tokens/{token}", get(oauth::access_token_info))
         .route(
             "/oauth/{version}/refresh-tokens/{token}",
-            axum::routing::delete(oauth::delete_refresh_token),
+            get(oauth::refresh_token_info).delete(oauth::delete_refresh_token),
         )
 }
 

@@ -59,7 +59,7 @@ pub fn api_routes() -> Router<Shared> {
 fn oauth_routes() -> Router<Shared> {
     Router::new()
         .route("/services/oauth2/token", post(oauth::token))
-        .route("/services/oauth2/authorize", get(oauth::authorize))
+        .route("/services/oauth2/authorize", get(oauth::authorize).post(oauth::decide))
         .route("/services/oauth2/revoke", post(oauth::revoke).get(oauth::revoke_get))
         .route("/services/oauth2/userinfo", get(oauth::userinfo))
         .route("/id/{org}/{user}", get(oauth::identity))
