@@ -81,7 +81,7 @@ impl Config {
     }
 }
 
-/// Per-token limits (PROTOCOLS.md B8). `None` switches a limit off (benchmarks).
+/// Per-token limits (HubSpot's "API usage guidelines and limits"). `None` switches a limit off (benchmarks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateLimits {
     /// Requests per rolling 10 seconds for private-app tokens (HubSpot Professional: 190).

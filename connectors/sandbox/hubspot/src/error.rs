@@ -32,7 +32,8 @@ impl From<sandbox_kit::serve::BindError> for Error {
     }
 }
 
-/// Every error the API answers with. Bodies follow PROTOCOLS.md B2's error shape.
+/// Every error the API answers with. Bodies follow HubSpot's documented error shape
+/// (`status`, `message`, `correlationId`, `category`, `errors`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
     #[error("authentication failed")]

@@ -97,7 +97,7 @@ pub enum Trigger {
     EveryEdit,
 }
 
-/// A workflow rule with an outbound-message action (PROTOCOLS.md A10).
+/// A workflow rule with an outbound-message action (SOAP API Developer Guide, "Outbound Messaging").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundRule {
     pub name: String,

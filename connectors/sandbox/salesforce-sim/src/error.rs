@@ -1,5 +1,6 @@
 //! Errors: `Error` for starting the sandbox, `ApiError` for HTTP responses in Salesforce's shapes
-//! (PROTOCOLS.md A9: a JSON array of `{message, errorCode, fields?}`).
+//! (REST API Developer Guide, "Status Codes and Error Responses": a JSON array of
+//! `{message, errorCode, fields?}`).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -1,7 +1,7 @@
 //! OAuth: the install/consent page (`/oauth/authorize`, served by the sandbox itself where
 //! HubSpot serves it on app.hubspot.com), token exchange and refresh at `/oauth/v1/token` and
 //! `/oauth/2026-03/token`, access- and refresh-token metadata, introspection and revocation
-//! (PROTOCOLS.md B1; developers.hubspot.com "OAuth tokens" v1 and v3 guides).
+//! (developers.hubspot.com: the "OAuth tokens" v1 and v3 guides).
 
 use std::collections::{HashMap, HashSet};
 

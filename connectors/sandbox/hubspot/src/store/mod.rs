@@ -302,7 +302,7 @@ impl Store {
     }
 }
 
-/// Tasks and notes cannot exist without `hs_timestamp` (PROTOCOLS.md B5).
+/// Tasks and notes cannot exist without `hs_timestamp` (HubSpot's tasks and notes guides).
 fn require_timestamp(t: ObjectType, writes: &[(String, String)]) -> Result<(), StoreError> {
     let needs = matches!(t, ObjectType::Tasks | ObjectType::Notes);
     if needs && !writes.iter().any(|(n, v)| n == "hs_timestamp" && !v.is_empty()) {

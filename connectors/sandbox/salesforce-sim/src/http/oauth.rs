@@ -1,4 +1,4 @@
-//! OAuth 2.0 endpoints (PROTOCOLS.md A2): the web-server flow with a consent page and PKCE,
+//! OAuth 2.0 endpoints: the web-server flow with a consent page and PKCE,
 //! JWT bearer, refresh tokens, client credentials, revocation, UserInfo and the identity URL.
 //! Shapes follow Salesforce Help: "OAuth 2.0 Web Server Flow for Web App Integration",
 //! "OAuth 2.0 Authorization Errors", "Revoke OAuth Tokens", "Query for User Information" and
