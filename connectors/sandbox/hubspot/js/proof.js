@@ -53,7 +53,19 @@ function webhookReceiver(port) {
 
 async function oauthTokens(client) {
   const authorize = `${BASE}/oauth/authorize?client_id=${CLIENT_ID}&redirect_uri=${encodeURIComponent(REDIRECT)}&scope=crm.objects.deals.read&state=s1`;
-  const res = await fetch(authorize, { redirect: 'manual' });
+  // The consent page: a plain form; pick a user and press Allow, as a browser would.
+  const page = await fetch(authorize);
+  assert.equal(page.status, 200);
+  const html = await page.text();
+  const request = /name="request" value="([^"]+)"/.exec(html)[1];
+  const user = /name="user" id="user-0" value="([^"]+)"/.exec(html)[1];
+  assert.ok(html.includes('id="approve">Allow</button>'), 'consent page has the Allow button');
+  const res = await fetch(`${BASE}/oauth/authorize`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request, user, decision: 'allow' }).toString(),
+  });
   assert.equal(res.status, 302);
   const code = new URL(res.headers.get('location')).searchParams.get('code');
   assert.ok(code, 'authorize redirect carries a code');
@@ -61,7 +73,7 @@ async function oauthTokens(client) {
   assert.equal(tokens.expiresIn, 1800);
   const refreshed = await client.oauth.tokensApi.create('refresh_token', undefined, undefined, CLIENT_ID, CLIENT_SECRET, tokens.refreshToken);
   assert.ok(refreshed.accessToken && refreshed.accessToken !== tokens.accessToken);
-  step('OAuth code exchange and refresh');
+  step('OAuth consent page, code exchange and refresh');
   return refreshed.accessToken;
 }
 

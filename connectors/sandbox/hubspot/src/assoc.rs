@@ -48,7 +48,7 @@ fn user_defined() -> Category {
     Category::UserDefined
 }
 
-/// HubSpot's default association types (PROTOCOLS.md B4): from, to, id, inverse id, primary.
+/// HubSpot's default association types (HubSpot's associations v4 guide): from, to, id, inverse id, primary.
 const DEFAULTS: [(ObjectType, ObjectType, u32, u32, bool); 13] = {
     use ObjectType::*;
     [

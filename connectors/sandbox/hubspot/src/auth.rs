@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::faults::FaultControl;
 use crate::util::{lock, opaque_token};
 
-/// Scopes the sandbox grants, whatever was asked for (it does not enforce scopes).
+/// Scopes granted when an authorize request names none (the sandbox does not enforce scopes).
 pub const SCOPES: [&str; 6] = [
     "oauth",
     "crm.objects.contacts.read",
@@ -53,8 +53,16 @@ pub enum OAuthError {
     BadClientSecret,
     BadAuthCode,
     BadRedirectUri,
+    BadCodeVerifier,
     BadRefreshToken,
     UnsupportedGrant,
+}
+
+/// `BASE64URL(SHA256(verifier))`, PKCE's S256 transform.
+pub fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,13 +83,26 @@ struct AccessToken {
 struct Code {
     grant: u64,
     redirect_uri: String,
+    /// PKCE `code_challenge` (S256) given at authorize.
+    challenge: Option<String>,
+}
+
+/// An app installation: who approved it and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    pub user_id: u64,
+    /// The approving user's email.
+    pub user: String,
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Default)]
 struct State {
     codes: HashMap<String, Code>,
+    installations: HashMap<u64, Installation>,
     access: HashMap<String, AccessToken>,
-    refresh: HashMap<String, u64>,
+    /// Refresh token → (installation, issued).
+    refresh: HashMap<String, (u64, Instant)>,
     next_grant: u64,
 }
 
@@ -101,40 +122,49 @@ impl Tokens {
         }
     }
 
-    /// The authorize step: the sandbox approves at once and hands out a one-time code.
-    pub fn issue_code(&self, redirect_uri: &str) -> String {
+    /// The authorize step, once the user approved: a one-time code for a new installation.
+    pub fn issue_code(&self, redirect_uri: &str, installation: Installation, challenge: Option<String>) -> String {
         let mut s = lock(&self.state);
         s.next_grant += 1;
         let code = opaque_token("code");
         let grant = s.next_grant;
+        s.installations.insert(grant, installation);
         s.codes.insert(
             code.clone(),
             Code {
                 grant,
                 redirect_uri: redirect_uri.to_string(),
+                challenge,
             },
         );
         code
     }
 
-    pub fn exchange_code(&self, code: &str, redirect_uri: &str) -> Result<TokenPair, OAuthError> {
+    /// Exchanges a code once. A wrong redirect URL leaves the code usable; a wrong PKCE
+    /// verifier uses it up.
+    pub fn exchange_code(&self, code: &str, redirect_uri: &str, verifier: Option<&str>) -> Result<TokenPair, OAuthError> {
         let mut s = lock(&self.state);
         let c = s.codes.get(code).cloned().ok_or(OAuthError::BadAuthCode)?;
         if c.redirect_uri != redirect_uri {
             return Err(OAuthError::BadRedirectUri);
         }
         s.codes.remove(code);
+        if let Some(challenge) = &c.challenge
+            && verifier.is_none_or(|v| s256(v) != *challenge)
+        {
+            return Err(OAuthError::BadCodeVerifier);
+        }
         let refresh = opaque_token("sandbox-refresh");
-        s.refresh.insert(refresh.clone(), c.grant);
+        s.refresh.insert(refresh.clone(), (c.grant, Instant::now()));
         Ok(self.mint(&mut s, c.grant, refresh))
     }
 
     pub fn refresh(&self, refresh_token: &str, faults: &FaultControl) -> Result<TokenPair, OAuthError> {
-        if faults.is_revoked(refresh_token) {
+        let mut s = lock(&self.state);
+        let (grant, issued) = *s.refresh.get(refresh_token).ok_or(OAuthError::BadRefreshToken)?;
+        if faults.invalidates(refresh_token, issued, false) {
             return Err(OAuthError::BadRefreshToken);
         }
-        let mut s = lock(&self.state);
-        let grant = *s.refresh.get(refresh_token).ok_or(OAuthError::BadRefreshToken)?;
         Ok(self.mint(&mut s, grant, refresh_token.to_string()))
     }
 
@@ -173,6 +203,10 @@ impl Tokens {
         }
         let s = lock(&self.state);
         let t = s.access.get(token).ok_or(AuthError::Invalid)?;
+        // Revoking every token (the app uninstalled) leaves private-app tokens alone.
+        if faults.invalidates(token, t.issued, false) {
+            return Err(AuthError::Revoked);
+        }
         let now = Instant::now();
         let forced = faults.expired_before().filter(|cut| t.issued <= *cut);
         if let Some(cut) = forced {
@@ -186,6 +220,21 @@ impl Tokens {
             });
         }
         Ok(Principal::OAuth { grant: t.grant })
+    }
+
+    /// The installation and remaining seconds of an access token.
+    pub fn access_info(&self, token: &str) -> Option<(Installation, u64)> {
+        let s = lock(&self.state);
+        let t = s.access.get(token)?;
+        let left = t.expires.saturating_duration_since(Instant::now()).as_secs();
+        s.installations.get(&t.grant).map(|i| (i.clone(), left))
+    }
+
+    /// The installation of a (not deleted) refresh token.
+    pub fn refresh_info(&self, token: &str) -> Option<Installation> {
+        let s = lock(&self.state);
+        let (grant, _) = s.refresh.get(token)?;
+        s.installations.get(grant).cloned()
     }
 
     /// Seconds an access token has left, for the token-info endpoint.
@@ -209,14 +258,22 @@ mod tests {
     use super::*;
     use crate::faults::Faults;
 
+    fn ava() -> Installation {
+        Installation {
+            user_id: 91_000_001,
+            user: "ava.lindqvist@sandbox.example.com".into(),
+            scopes: vec!["oauth".into()],
+        }
+    }
+
     #[test]
     fn a_code_is_exchanged_once_and_refresh_keeps_the_installation() {
         let f = FaultControl::new(&Faults::default());
         let t = Tokens::new(&[], Duration::from_secs(60));
-        let code = t.issue_code("http://localhost/cb");
-        assert_eq!(t.exchange_code(&code, "http://other/cb"), Err(OAuthError::BadRedirectUri));
-        let pair = t.exchange_code(&code, "http://localhost/cb").unwrap();
-        assert_eq!(t.exchange_code(&code, "http://localhost/cb"), Err(OAuthError::BadAuthCode));
+        let code = t.issue_code("http://localhost/cb", ava(), None);
+        assert_eq!(t.exchange_code(&code, "http://other/cb", None), Err(OAuthError::BadRedirectUri));
+        let pair = t.exchange_code(&code, "http://localhost/cb", None).unwrap();
+        assert_eq!(t.exchange_code(&code, "http://localhost/cb", None), Err(OAuthError::BadAuthCode));
         let again = t.refresh(&pair.refresh_token, &f).unwrap();
         assert_eq!(t.check(&pair.access_token, &f), t.check(&again.access_token, &f));
     }
@@ -225,8 +282,8 @@ mod tests {
     fn forced_expiry_and_revocation_reject_tokens() {
         let f = FaultControl::new(&Faults::default());
         let t = Tokens::new(&["pat".into()], Duration::from_secs(60));
-        let code = t.issue_code("cb");
-        let pair = t.exchange_code(&code, "cb").unwrap();
+        let code = t.issue_code("cb", ava(), None);
+        let pair = t.exchange_code(&code, "cb", None).unwrap();
         f.expire_access_tokens();
         assert!(matches!(t.check(&pair.access_token, &f), Err(AuthError::Expired { .. })));
         f.revoke_token("pat");

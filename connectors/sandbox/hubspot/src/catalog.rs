@@ -200,7 +200,7 @@ fn crm_props() -> Vec<PropertyDef> {
     ]
 }
 
-/// Tasks and notes (PROTOCOLS.md B5).
+/// Tasks and notes (HubSpot's tasks and notes guides).
 fn activity_props() -> Vec<PropertyDef> {
     use ObjectType::*;
     use PropKind::*;

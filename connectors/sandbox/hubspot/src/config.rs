@@ -1,8 +1,9 @@
 //! Sandbox configuration and its documented defaults.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use sandbox_kit::serve::{backoff, loopback};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::Faults;
@@ -35,12 +36,21 @@ pub struct Config {
     pub faults: Faults,
     pub portal_id: u64,
     pub app_id: u64,
+    /// The app's redirect URLs: `authorize` sends the browser back only to one of these (exact
+    /// match) or, with `allow_loopback_redirects`, to a loopback URL.
+    pub redirect_uris: Vec<String>,
+    /// Also accept any `http://127.0.0.1:*`, `http://localhost:*` or `http://[::1]:*` redirect
+    /// URL (on by default, so tests on random ports need no registration).
+    pub allow_loopback_redirects: bool,
+    /// Approve every `authorize` request at once as this user (email or user id), without the
+    /// consent page: for tests that drive the code flow with a plain HTTP client.
+    pub auto_approve: Option<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            listen: loopback(DEFAULT_PORT),
             seed: Seed::fixture(),
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
@@ -54,6 +64,9 @@ impl Default for Config {
             faults: Faults::default(),
             portal_id: 2_026_001,
             app_id: 3_715_530,
+            redirect_uris: Vec::new(),
+            allow_loopback_redirects: true,
+            auto_approve: None,
         }
     }
 }
@@ -62,13 +75,13 @@ impl Config {
     /// Defaults on an ephemeral port of 127.0.0.1, for tests.
     pub fn for_tests() -> Self {
         Self {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            listen: loopback(0),
             ..Self::default()
         }
     }
 }
 
-/// Per-token limits (PROTOCOLS.md B8). `None` switches a limit off (benchmarks).
+/// Per-token limits (HubSpot's "API usage guidelines and limits"). `None` switches a limit off (benchmarks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RateLimits {
     /// Requests per rolling 10 seconds for private-app tokens (HubSpot Professional: 190).
@@ -175,7 +188,6 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Delay before retry number `n` (1-based): doubling, capped.
     pub fn delay(&self, n: u32) -> Duration {
-        let factor = 2u32.saturating_pow(n.saturating_sub(1));
-        self.initial_delay.saturating_mul(factor).min(self.max_delay)
+        backoff(self.initial_delay, self.max_delay, n)
     }
 }

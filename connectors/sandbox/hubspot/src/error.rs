@@ -23,7 +23,17 @@ pub enum Error {
     SeedTask(String),
 }
 
-/// Every error the API answers with. Bodies follow PROTOCOLS.md B2's error shape.
+impl From<sandbox_kit::serve::BindError> for Error {
+    fn from(e: sandbox_kit::serve::BindError) -> Self {
+        Error::Bind {
+            addr: e.addr,
+            source: e.source,
+        }
+    }
+}
+
+/// Every error the API answers with. Bodies follow HubSpot's documented error shape
+/// (`status`, `message`, `correlationId`, `category`, `errors`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ApiError {
     #[error("authentication failed")]

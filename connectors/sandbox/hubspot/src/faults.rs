@@ -1,11 +1,12 @@
-//! Fault injection: error rates, 429 bursts, latency, hanging requests and token revocation,
-//! set at start (`Config::faults`) and changed at runtime (`Sandbox::faults()`).
+//! Fault injection: the kit's switchboard, set at start (`Config::faults`) and changed at
+//! runtime in process (`Sandbox::faults()`) or over HTTP (`/__sandbox/faults`). How each fault looks on the wire (HubSpot's error bodies,
+//! the TEN_SECONDLY_ROLLING 429) is decided in `http::guard`.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::ops::Deref;
+use std::time::Duration;
 
-use crate::util::lock;
+use sandbox_kit::Switchboard;
+use sandbox_kit::faults::{Rule, Scope};
 
 /// Faults active from the start.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,168 +23,60 @@ pub struct Faults {
     pub rate_limit_burst: u32,
     /// Tokens (access, refresh or private-app) that are revoked.
     pub revoked_tokens: Vec<String>,
+    /// Further rules (the same as `PUT /__sandbox/faults` takes), tried after the settings above.
+    pub rules: Vec<Rule>,
 }
 
-/// What the fault layer does with one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Pass,
-    Error(u16),
-    RateLimited,
-    Hang,
-}
+/// Runtime control of faults; cheap to call from tests while requests run. Everything the
+/// kit's [`Switchboard`] offers, plus HubSpot's name for a rate-limit burst.
+#[derive(Debug, Clone)]
+pub struct FaultControl(Switchboard);
 
-#[derive(Debug, Default)]
-struct State {
-    error_rate: f64,
-    error_status: u16,
-    error_acc: f64,
-    fail_next: u32,
-    fail_next_status: u16,
-    burst_429: u32,
-    latency: Duration,
-    hang_rate: f64,
-    hang_acc: f64,
-    hang_next: u32,
-    revoked: HashSet<String>,
-    expired_before: Option<Instant>,
-}
+impl Deref for FaultControl {
+    type Target = Switchboard;
 
-/// Runtime control of faults; cheap to call from tests while requests run.
-#[derive(Debug)]
-pub struct FaultControl {
-    state: Mutex<State>,
+    fn deref(&self) -> &Switchboard {
+        &self.0
+    }
 }
 
 impl FaultControl {
     pub(crate) fn new(f: &Faults) -> Self {
-        let state = State {
-            error_rate: f.error_rate.clamp(0.0, 1.0),
-            error_status: f.error_status.unwrap_or(500),
-            latency: f.latency,
-            hang_rate: f.hang_rate.clamp(0.0, 1.0),
-            burst_429: f.rate_limit_burst,
-            revoked: f.revoked_tokens.iter().cloned().collect(),
-            ..State::default()
-        };
-        Self { state: Mutex::new(state) }
-    }
-
-    /// Fails `rate` of the requests (evenly spread: 0.25 fails every fourth) with `status`.
-    pub fn set_error_rate(&self, rate: f64, status: u16) {
-        let mut s = lock(&self.state);
-        s.error_rate = if rate.is_finite() { rate.clamp(0.0, 1.0) } else { 0.0 };
-        s.error_status = status;
-        s.error_acc = 0.0;
-    }
-
-    /// Fails exactly the next `n` requests with `status`.
-    pub fn fail_next(&self, n: u32, status: u16) {
-        let mut s = lock(&self.state);
-        s.fail_next = n;
-        s.fail_next_status = status;
+        let board = Switchboard::new([], f.revoked_tokens.iter().cloned());
+        board.set_error_rate(f.error_rate, f.error_status.unwrap_or(500));
+        board.set_latency(f.latency);
+        board.set_hang_rate(f.hang_rate);
+        board.throttle_next(f.rate_limit_burst, Scope::All);
+        for rule in &f.rules {
+            board.put(rule.clone());
+        }
+        Self(board)
     }
 
     /// Answers the next `n` requests with HubSpot's 429 (TEN_SECONDLY_ROLLING).
     pub fn rate_limit_burst(&self, n: u32) {
-        lock(&self.state).burst_429 = n;
-    }
-
-    pub fn set_latency(&self, latency: Duration) {
-        lock(&self.state).latency = latency;
-    }
-
-    /// The next `n` requests hang: no answer until the client times out or the sandbox stops.
-    pub fn hang_next(&self, n: u32) {
-        lock(&self.state).hang_next = n;
-    }
-
-    pub fn set_hang_rate(&self, rate: f64) {
-        let mut s = lock(&self.state);
-        s.hang_rate = if rate.is_finite() { rate.clamp(0.0, 1.0) } else { 0.0 };
-        s.hang_acc = 0.0;
-    }
-
-    /// Revokes an access, refresh or private-app token: calls with it get 401.
-    pub fn revoke_token(&self, token: &str) {
-        lock(&self.state).revoked.insert(token.to_string());
-    }
-
-    pub fn restore_token(&self, token: &str) {
-        lock(&self.state).revoked.remove(token);
-    }
-
-    /// Makes every OAuth access token issued so far expired, to exercise refresh.
-    pub fn expire_access_tokens(&self) {
-        lock(&self.state).expired_before = Some(Instant::now());
-    }
-
-    /// Back to no faults at all (revocations and forced expiry included).
-    pub fn clear(&self) {
-        *lock(&self.state) = State {
-            error_status: 500,
-            ..State::default()
-        };
-    }
-
-    pub(crate) fn is_revoked(&self, token: &str) -> bool {
-        lock(&self.state).revoked.contains(token)
-    }
-
-    pub(crate) fn expired_before(&self) -> Option<Instant> {
-        lock(&self.state).expired_before
-    }
-
-    /// Decides one request's fate; counters make rates deterministic rather than random.
-    pub(crate) fn decide(&self) -> (Duration, Outcome) {
-        let mut guard = lock(&self.state);
-        let s = &mut *guard;
-        let latency = s.latency;
-        if s.hang_next > 0 {
-            s.hang_next -= 1;
-            return (latency, Outcome::Hang);
-        }
-        if s.fail_next > 0 {
-            s.fail_next -= 1;
-            return (latency, Outcome::Error(s.fail_next_status));
-        }
-        if s.burst_429 > 0 {
-            s.burst_429 -= 1;
-            return (latency, Outcome::RateLimited);
-        }
-        if step(&mut s.hang_acc, s.hang_rate) {
-            return (latency, Outcome::Hang);
-        }
-        if step(&mut s.error_acc, s.error_rate) {
-            return (latency, Outcome::Error(s.error_status));
-        }
-        (latency, Outcome::Pass)
-    }
-}
-
-/// Accumulates `rate` and fires whenever the sum passes one.
-fn step(acc: &mut f64, rate: f64) -> bool {
-    if rate <= 0.0 {
-        return false;
-    }
-    *acc += rate;
-    if *acc >= 1.0 - 1e-9 {
-        *acc -= 1.0;
-        true
-    } else {
-        false
+        self.0.throttle_next(n, Scope::All);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sandbox_kit::faults::{Class, Outcome, Probe, Refusal};
+
+    fn decide(f: &FaultControl) -> Outcome {
+        f.decide(Probe {
+            class: Class::Read,
+            path: "/",
+        })
+        .outcome
+    }
 
     #[test]
     fn an_error_rate_fails_an_even_share_of_requests() {
         let f = FaultControl::new(&Faults::default());
         f.set_error_rate(0.25, 503);
-        let fails = (0..100).filter(|_| f.decide().1 == Outcome::Error(503)).count();
+        let fails = (0..100).filter(|_| decide(&f) == Outcome::Refuse(Refusal::Error(503))).count();
         assert_eq!(fails, 25);
     }
 
@@ -192,8 +85,8 @@ mod tests {
         let f = FaultControl::new(&Faults::default());
         f.fail_next(1, 500);
         f.rate_limit_burst(1);
-        assert_eq!(f.decide().1, Outcome::Error(500));
-        assert_eq!(f.decide().1, Outcome::RateLimited);
-        assert_eq!(f.decide().1, Outcome::Pass);
+        assert_eq!(decide(&f), Outcome::Refuse(Refusal::Error(500)));
+        assert_eq!(decide(&f), Outcome::Refuse(Refusal::RateLimit { retry_after: None }));
+        assert_eq!(decide(&f), Outcome::Pass);
     }
 }

@@ -1,5 +1,5 @@
 //! Per-token rate limits: a rolling 10-second window, a daily count and a separate
-//! per-second limit for search (PROTOCOLS.md B8).
+//! per-second limit for search (HubSpot's "API usage guidelines and limits").
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;

@@ -6,7 +6,6 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -21,7 +20,8 @@ use crate::state::{AppState, Shared};
 use crate::store::{StoreError, prop_value};
 use crate::util::{iso_ms, lock, read, write};
 use crate::webhooks::{self, DeliveryAttempt, Hooks};
-use sandbox_kit::RequestLog;
+use sandbox_kit::consent::{Callbacks, Pending};
+use sandbox_kit::{RequestLog, serve};
 
 /// A running sandbox. Dropping it without `shutdown` leaves the server running until the runtime ends.
 pub struct Sandbox {
@@ -48,19 +48,12 @@ pub async fn start(mut config: Config) -> Result<Sandbox, Error> {
     // Large generated seeds take a moment to load; keep that off the async workers.
     let seed = std::mem::take(&mut config.seed);
     let portal_id = seed.portal_id;
-    let built = tokio::task::spawn_blocking(move || seed.build_store()).await;
-    let mut store = built.map_err(|e| Error::SeedTask(e.to_string()))??;
+    let built = serve::off_thread(move || seed.build_store()).await;
+    let mut store = built.map_err(Error::SeedTask)??;
     config.seed.portal_id = portal_id;
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     store.set_event_sink(events_tx);
-    let listener = TcpListener::bind(config.listen).await.map_err(|source| Error::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    let addr = listener.local_addr().map_err(|source| Error::Bind {
-        addr: config.listen,
-        source,
-    })?;
+    let (listener, addr) = serve::bind(config.listen).await?;
     let (stop, stopped) = watch::channel(false);
     let state = app_state(&config, store, stopped.clone());
     let hooks = Arc::new(Hooks::new(
@@ -73,15 +66,7 @@ pub async fn start(mut config: Config) -> Result<Sandbox, Error> {
         config.webhook_batch_window,
     ));
     let app = crate::http::router(state.clone());
-    let mut server_stop = stopped.clone();
-    let server = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = server_stop.wait_for(|s| *s).await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!("hubspot sandbox server stopped: {e}");
-        }
-    });
+    let server = serve::spawn(listener, app, stopped.clone(), "hubspot");
     let dispatcher = tokio::spawn(webhooks::dispatch(hooks.clone(), events_rx, stopped));
     tracing::info!("hubspot sandbox listening on http://{addr}");
     Ok(Sandbox {
@@ -106,7 +91,13 @@ fn app_state(config: &Config, store: crate::store::Store, stopped: watch::Receiv
         portal_id: config.seed.portal_id.unwrap_or(config.portal_id),
         app_id: config.app_id,
         shutdown: stopped,
-        hang_limit: Duration::from_secs(600),
+        hang_limit: serve::HOLD_LIMIT,
+        callbacks: Callbacks {
+            registered: config.redirect_uris.clone(),
+            loopback: config.allow_loopback_redirects,
+        },
+        pending: Pending::new(Duration::from_secs(15 * 60)),
+        auto_approve: config.auto_approve.clone(),
     })
 }
 
@@ -145,15 +136,7 @@ impl Sandbox {
 
     /// Waits until `done` holds for the attempts so far, or `timeout` passes; returns the attempts.
     pub async fn wait_for_webhooks(&self, timeout: Duration, done: impl Fn(&[DeliveryAttempt]) -> bool) -> Vec<DeliveryAttempt> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let progressed = self.hooks.progress.notified();
-            let attempts = self.webhook_attempts();
-            if done(&attempts) || tokio::time::Instant::now() >= deadline {
-                return attempts;
-            }
-            let _ = tokio::time::timeout_at(deadline, progressed).await;
-        }
+        serve::wait_until(&self.hooks.progress, timeout, || self.webhook_attempts(), |a| done(a)).await
     }
 
     /// Creates a record as a user in HubSpot's UI would (fires webhooks with changeSource CRM_UI).

@@ -75,7 +75,7 @@ pub fn text_of(v: &Value) -> String {
     }
 }
 
-/// Values are case-insensitive except for enumerations (PROTOCOLS.md B3).
+/// Values are case-insensitive except for enumerations (HubSpot's CRM search guide).
 pub fn key_of(kind: PropKind, raw: &str) -> Option<Key> {
     match kind {
         PropKind::Number => raw.trim().parse::<f64>().ok().map(Key::Num),

@@ -1,8 +1,9 @@
-//! Small helpers shared by the modules: poison-tolerant locks, time formats, ids.
+//! Small helpers shared by the modules: HubSpot's time formats and ids, plus the kit's
+//! poison-tolerant locks and deterministic generator.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
 
-pub use sandbox_kit::{lock, read, write};
+pub use sandbox_kit::{SplitMix, lock, read, write};
 
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
@@ -36,34 +37,6 @@ pub fn correlation_id() -> String {
 /// A fresh opaque token with a recognisable prefix.
 pub fn opaque_token(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::now_v7().simple())
-}
-
-/// SplitMix64: a tiny deterministic generator, so seeds reproduce exactly without a rand dependency.
-#[derive(Debug, Clone)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..n` (n > 0); the tiny modulo bias does not matter for fixtures.
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next_u64() % n }
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        let i = usize::try_from(self.below(items.len() as u64)).ok()?;
-        items.get(i)
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+use axum::extract::{MatchedPath, Request};
+
 use crate::lock;
 
 /// Entries kept for inspection; counters keep counting past it.
@@ -79,6 +81,55 @@ impl RequestLog {
 
     pub fn clear(&self) {
         *lock(&self.inner) = Inner::default();
+    }
+}
+
+/// A request as the log notes it before it is answered; `record` completes the entry.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    method: String,
+    path: String,
+    template: String,
+    trim_slash: bool,
+}
+
+impl Observed {
+    /// `trim_slash` counts `/x/` and `/x` as one endpoint (for CRMs whose clients use both).
+    pub fn of(req: &Request, trim_slash: bool) -> Self {
+        let path = req.uri().path().to_string();
+        let template = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_else(|| path.clone());
+        Self {
+            method: req.method().to_string(),
+            path,
+            template,
+            trim_slash,
+        }
+    }
+
+    /// The path as called.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Logs the request with its answer's status; `keep` as for [`endpoint_of`].
+    pub fn record(self, log: &RequestLog, keep: &[&str], token: Option<String>, status: u16) {
+        let (template, path) = if self.trim_slash {
+            (self.template.trim_end_matches('/'), self.path.trim_end_matches('/'))
+        } else {
+            (self.template.as_str(), self.path.as_str())
+        };
+        let endpoint = format!("{} {}", self.method, endpoint_of(template, path, keep));
+        log.record(LoggedRequest {
+            method: self.method,
+            path: self.path,
+            endpoint,
+            token,
+            status,
+        });
     }
 }
 

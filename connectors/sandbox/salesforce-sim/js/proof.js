@@ -124,6 +124,33 @@ async function main() {
   // Salesforce covers whole minutes up to now, so this minute's writes may not be listed yet.
   check(changed.ids.length >= first.totalSize - 10 && /\+0000$/.test(changed.latestDateCovered), 'getUpdated lists the seeded opportunities', changed.latestDateCovered);
 
+  // 8. Web-server flow with PKCE through jsforce's OAuth2: consent page, code, identity, revoke.
+  const oauth2 = new jsforce.OAuth2({ loginUrl: BASE, clientId: CLIENT_ID, redirectUri: 'http://localhost:3000/oauth/callback', useVerifier: true });
+  const authorizeUrl = oauth2.getAuthorizationUrl({ scope: 'api id refresh_token', state: 'js-1', login_hint: 'maria.lopez@sandbox.example.com' });
+  const page = await fetch(authorizeUrl);
+  const html = await page.text();
+  check(page.status === 200 && html.includes('id="approve">Allow</button>'), 'authorize serves the consent page', page.status);
+  const request = /name="request" value="([^"]+)"/.exec(html)[1];
+  const chosen = /name="user" id="user-\d+" value="([^"]+)" checked>/.exec(html)[1];
+  const decided = await fetch(`${BASE}/services/oauth2/authorize`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request, user: chosen, decision: 'allow' }).toString(),
+  });
+  const callback = new URL(decided.headers.get('location'));
+  check(decided.status === 302 && callback.searchParams.get('state') === 'js-1', 'Allow redirects back with code and state', callback.search);
+  const web = new jsforce.Connection({ oauth2, version: '62.0' });
+  const signedIn = await web.authorize(callback.searchParams.get('code'));
+  check(signedIn.id === chosen && web.refreshToken, 'code exchange with PKCE signs in the hinted user', signedIn);
+  const identity = await web.identity();
+  check(identity.username === 'maria.lopez@sandbox.example.com' && identity.display_name === 'Maria Lopez', 'identity URL describes the user', identity);
+  const session = web.accessToken;
+  await web.logout(true);
+  const refused = await fetch(`${BASE}/services/data/v62.0/limits`, { headers: { Authorization: `Bearer ${session}` } });
+  const refusal = await refused.json();
+  check(refused.status === 401 && refusal[0].errorCode === 'INVALID_SESSION_ID', 'logout revokes the session', refusal);
+
   console.log(`all checks passed (${checks})`);
 }
 

@@ -1,8 +1,9 @@
 //! Sandbox configuration and its documented defaults.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use sandbox_kit::serve::{backoff, loopback};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::Faults;
@@ -42,12 +43,21 @@ pub struct Config {
     /// Faults active from the start; they can be changed at runtime through `Sandbox::faults`.
     pub faults: Faults,
     pub organization_id: String,
+    /// The connected app's callback URLs: `authorize` redirects only to one of these (exact
+    /// match) or, with `allow_loopback_redirects`, to a loopback URL.
+    pub redirect_uris: Vec<String>,
+    /// Also accept any `http://127.0.0.1:*`, `http://localhost:*` or `http://[::1]:*` callback
+    /// (on by default, so tests on random ports need no registration).
+    pub allow_loopback_redirects: bool,
+    /// Approve every `authorize` request at once as this user (username or email), without
+    /// the consent page: for tests that drive the code flow with a plain HTTP client.
+    pub auto_approve: Option<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            listen: loopback(DEFAULT_PORT),
             seed: Seed::fixture(),
             client_id: DEFAULT_CLIENT_ID.into(),
             client_secret: DEFAULT_CLIENT_SECRET.into(),
@@ -60,6 +70,9 @@ impl Default for Config {
             outbound_retry: RetryPolicy::default(),
             faults: Faults::default(),
             organization_id: DEFAULT_ORGANIZATION_ID.into(),
+            redirect_uris: Vec::new(),
+            allow_loopback_redirects: true,
+            auto_approve: None,
         }
     }
 }
@@ -68,7 +81,7 @@ impl Config {
     /// Defaults on an ephemeral port of 127.0.0.1, for tests.
     pub fn for_tests() -> Self {
         Self {
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            listen: loopback(0),
             ..Self::default()
         }
     }
@@ -84,7 +97,7 @@ pub enum Trigger {
     EveryEdit,
 }
 
-/// A workflow rule with an outbound-message action (PROTOCOLS.md A10).
+/// A workflow rule with an outbound-message action (SOAP API Developer Guide, "Outbound Messaging").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundRule {
     pub name: String,
@@ -142,7 +155,6 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Delay before retry number `n` (1-based): doubling, capped.
     pub fn delay(&self, n: u32) -> Duration {
-        let factor = 2u32.saturating_pow(n.saturating_sub(1).min(30));
-        self.initial_delay.saturating_mul(factor).min(self.max_delay)
+        backoff(self.initial_delay, self.max_delay, n)
     }
 }

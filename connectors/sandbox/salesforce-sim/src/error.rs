@@ -1,5 +1,6 @@
 //! Errors: `Error` for starting the sandbox, `ApiError` for HTTP responses in Salesforce's shapes
-//! (PROTOCOLS.md A9: a JSON array of `{message, errorCode, fields?}`).
+//! (REST API Developer Guide, "Status Codes and Error Responses": a JSON array of
+//! `{message, errorCode, fields?}`).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -112,6 +113,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, axum::Json(self.body())).into_response()
+    }
+}
+
+impl From<sandbox_kit::serve::BindError> for Error {
+    fn from(e: sandbox_kit::serve::BindError) -> Self {
+        Error::Bind {
+            addr: e.addr,
+            source: e.source,
+        }
     }
 }
 

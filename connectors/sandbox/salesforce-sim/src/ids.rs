@@ -1,5 +1,5 @@
 //! Salesforce record ids: 15 case-sensitive characters plus a 3-character checksum suffix
-//! (PROTOCOLS.md A3), generated in creation order so that ids sort like creation.
+//! (Salesforce's case-safe 18-character form), generated in creation order so that ids sort like creation.
 
 const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 /// Base 62 in ASCII order, so that lexical order of generated ids is creation order.

@@ -1,4 +1,4 @@
-//! JWT bearer assertions (PROTOCOLS.md A2): RS256 verified with ring against a PEM public key
+//! JWT bearer assertions (Salesforce Help: "OAuth 2.0 JWT Bearer Flow for Server-to-Server Integration"): RS256 verified with ring against a PEM public key
 //! (SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC KEY`, parsed here), claims checked as Salesforce does.
 
 use base64::Engine;

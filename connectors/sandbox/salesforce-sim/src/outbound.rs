@@ -1,4 +1,4 @@
-//! Outbound messages (PROTOCOLS.md A10): workflow rules turn record changes into SOAP
+//! Outbound messages (SOAP API Developer Guide, "Outbound Messaging"): workflow rules turn record changes into SOAP
 //! `notifications` envelopes of at most 100 Notification elements, POSTed to the target and
 //! redelivered with exponential backoff until the endpoint answers 200 with `<Ack>true</Ack>`.
 

@@ -5,7 +5,6 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -19,7 +18,8 @@ use crate::outbound::{self, Outbound, OutboundAttempt};
 use crate::state::{ApiUsage, AppState, Shared};
 use crate::store::{DmlError, Store};
 use crate::util::{read, write};
-use sandbox_kit::RequestLog;
+use sandbox_kit::consent::{Callbacks, Pending};
+use sandbox_kit::{RequestLog, serve};
 
 /// A running sandbox. Dropping it without `shutdown` leaves the server running until the runtime ends.
 pub struct Sandbox {
@@ -42,18 +42,11 @@ pub async fn start(mut config: Config) -> Result<Sandbox, Error> {
     // Large generated seeds take a moment to load; keep that off the async workers.
     let seed = std::mem::take(&mut config.seed);
     let username = config.username.clone();
-    let built = tokio::task::spawn_blocking(move || seed.build_store(&username)).await;
-    let mut store = built.map_err(|e| Error::SeedTask(e.to_string()))??;
+    let built = serve::off_thread(move || seed.build_store(&username)).await;
+    let mut store = built.map_err(Error::SeedTask)??;
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     store.set_event_sink(events_tx);
-    let listener = TcpListener::bind(config.listen).await.map_err(|source| Error::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    let addr = listener.local_addr().map_err(|source| Error::Bind {
-        addr: config.listen,
-        source,
-    })?;
+    let (listener, addr) = serve::bind(config.listen).await?;
     let base_url = format!("http://{addr}");
     let outbound = Arc::new(Outbound::new(
         &store,
@@ -67,15 +60,7 @@ pub async fn start(mut config: Config) -> Result<Sandbox, Error> {
     let state = app_state(&config, store, verifier, base_url, stopped.clone());
     let _ = state.inner.set(crate::http::inner_router(state.clone()));
     let app = crate::http::router(state.clone());
-    let mut server_stop = stopped.clone();
-    let server = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = server_stop.wait_for(|s| *s).await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!("salesforce sandbox server stopped: {e}");
-        }
-    });
+    let server = serve::spawn(listener, app, stopped.clone(), "salesforce");
     let dispatcher = tokio::spawn(outbound::dispatch(outbound.clone(), state.store.clone(), events_rx, stopped));
     tracing::info!("salesforce sandbox listening on http://{addr}");
     Ok(Sandbox {
@@ -103,8 +88,14 @@ fn app_state(config: &Config, store: Store, verifier: Verifier, base_url: String
         base_url,
         cursors: Cursors::default(),
         shutdown: stopped,
-        hang_limit: Duration::from_secs(600),
+        hang_limit: serve::HOLD_LIMIT,
         inner: OnceLock::new(),
+        callbacks: Callbacks {
+            registered: config.redirect_uris.clone(),
+            loopback: config.allow_loopback_redirects,
+        },
+        pending: Pending::new(Duration::from_secs(15 * 60)),
+        auto_approve: config.auto_approve.clone(),
     })
 }
 
@@ -152,15 +143,7 @@ impl Sandbox {
 
     /// Waits until `done` holds for the attempts so far, or `timeout` passes; returns the attempts.
     pub async fn wait_for_outbound(&self, timeout: Duration, done: impl Fn(&[OutboundAttempt]) -> bool) -> Vec<OutboundAttempt> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let progressed = self.outbound.progress.notified();
-            let attempts = self.outbound_attempts();
-            if done(&attempts) || tokio::time::Instant::now() >= deadline {
-                return attempts;
-            }
-            let _ = tokio::time::timeout_at(deadline, progressed).await;
-        }
+        serve::wait_until(&self.outbound.progress, timeout, || self.outbound_attempts(), |a| done(a)).await
     }
 
     fn object(store: &Store, object: &str) -> Result<usize, DmlError> {

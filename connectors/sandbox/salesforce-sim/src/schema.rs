@@ -1,4 +1,4 @@
-//! The object model: the standard objects handoff uses (PROTOCOLS.md A7) with their fields,
+//! The object model: the standard objects handoff uses (Object Reference for the Salesforce Platform) with their fields,
 //! plus custom `__c` fields declared in the seed. Lookups are case-insensitive, as in Salesforce.
 
 use std::collections::HashMap;

@@ -13,6 +13,7 @@ use crate::jwt::Verifier;
 use crate::store::Store;
 use crate::util::lock;
 use sandbox_kit::RequestLog;
+use sandbox_kit::consent::{Callbacks, Pending};
 
 pub struct AppState {
     /// One lock for the whole org: reads are short and parallel, writes are brief.
@@ -35,6 +36,23 @@ pub struct AppState {
     pub hang_limit: Duration,
     /// The API routes without the guards, for composite subrequests (set once at start).
     pub inner: OnceLock<Router>,
+    /// Where `authorize` may send the browser back to.
+    pub callbacks: Callbacks,
+    /// Authorization requests waiting on the consent page.
+    pub pending: Pending<AuthRequest>,
+    /// Approve at once as this user (`Config::auto_approve`).
+    pub auto_approve: Option<String>,
+}
+
+/// An authorization request between the consent page and the user's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub login_hint: Option<String>,
 }
 
 pub type Shared = Arc<AppState>;

@@ -1,9 +1,9 @@
-//! Small helpers shared by the modules: poison-tolerant locks, Salesforce time formats, a
-//! deterministic generator.
+//! Small helpers shared by the modules: Salesforce time formats and opaque strings, plus the
+//! kit's poison-tolerant locks and deterministic generator.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
-pub use sandbox_kit::{lock, read, write};
+pub use sandbox_kit::{SplitMix, lock, read, write};
 
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
@@ -51,37 +51,6 @@ pub fn format_date(days: i64) -> String {
 /// A fresh opaque string for tokens and cursors.
 pub fn opaque(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::now_v7().simple())
-}
-
-/// SplitMix64: a tiny deterministic generator, so seeds reproduce exactly without a rand dependency.
-#[derive(Debug, Clone)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..n` (n > 0); the tiny modulo bias does not matter for fixtures.
-    pub fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            usize::try_from(self.next_u64() % n as u64).unwrap_or(0)
-        }
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        items.get(self.below(items.len()))
-    }
 }
 
 #[cfg(test)]

@@ -68,7 +68,12 @@ async fn expired_forged_or_foreign_assertions_are_refused() {
 
 #[tokio::test]
 async fn the_authorization_code_flow_redirects_with_a_code_and_refreshes() {
-    let sandbox = sandbox_salesforce::start(Config::for_tests()).await.unwrap();
+    // Approving at once (no consent page), as a plain HTTP client needs; tests/consent.rs clicks through the page.
+    let config = Config {
+        auto_approve: Some("admin@sandbox.example.com".into()),
+        ..Config::for_tests()
+    };
+    let sandbox = sandbox_salesforce::start(config).await.unwrap();
     let base = sandbox.base_url();
     let redirect = "http://localhost:9999/callback";
     let r = client()

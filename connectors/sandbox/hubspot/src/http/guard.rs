@@ -1,21 +1,23 @@
 //! Middleware: the request log and fault injection around every route, and bearer-token
 //! authentication plus rate limiting around the CRM API.
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sandbox_kit::Observed;
+use sandbox_kit::faults::{self, Class, Probe, Refusal};
 
-use crate::auth::Principal;
+use std::time::Duration;
+
+use crate::auth::{AuthError, Principal};
 use crate::error::ApiError;
-use crate::faults::Outcome;
 use crate::ratelimit::{Policy, Usage, WINDOW};
-use sandbox_kit::{LoggedRequest, endpoint_of};
+use crate::state::Shared;
 
 /// Route parameters whose values name a kind of thing (not one record), so the request
 /// log counts them apart.
 const KEEP_VALUES: [&str; 4] = ["{type}", "{from}", "{to}", "{version}"];
-use crate::state::Shared;
 
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get("authorization")?.to_str().ok()?;
@@ -23,45 +25,43 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
+/// What a request is, for fault rules: the OAuth endpoints, CRM reads (GET, search and batch
+/// read are POSTs that change nothing) and CRM writes.
+fn class_of(method: &Method, path: &str) -> Class {
+    if path.starts_with("/oauth/") {
+        Class::Token
+    } else if method == Method::GET || method == Method::HEAD || path.ends_with("/search") || path.ends_with("/batch/read") {
+        Class::Read
+    } else {
+        Class::Write
+    }
+}
+
 /// Logs every routed request and applies injected faults before the handler runs.
 pub async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
-    let path = req.uri().path().to_string();
-    let template = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| path.clone());
+    let seen = Observed::of(&req, false);
     let token = bearer(req.headers());
-    let resp = with_faults(&st, req, next).await;
-    let endpoint = format!("{method} {}", endpoint_of(&template, &path, &KEEP_VALUES));
-    st.log.record(LoggedRequest {
-        method,
-        path,
-        endpoint,
-        token,
-        status: resp.status().as_u16(),
-    });
+    let class = class_of(req.method(), seen.path());
+    let decision = st.faults.decide(Probe { class, path: seen.path() });
+    let resp = faults::run(decision, req, next, &st.shutdown, st.hang_limit, render).await;
+    seen.record(&st.log, &KEEP_VALUES, token, resp.status().as_u16());
     resp
 }
 
-async fn with_faults(st: &Shared, req: Request, next: Next) -> Response {
-    let (latency, outcome) = st.faults.decide();
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    match outcome {
-        Outcome::Pass => next.run(req).await,
-        Outcome::Error(code) => ApiError::Fault(code).into_response(),
-        Outcome::RateLimited => ApiError::RateLimited(Policy::TenSecondlyRolling).into_response(),
-        Outcome::Hang => {
-            let mut shutdown = st.shutdown.clone();
-            tokio::select! {
-                _ = tokio::time::sleep(st.hang_limit) => {}
-                _ = shutdown.wait_for(|stop| *stop) => {}
+/// HubSpot's answers to injected faults.
+fn render(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Error(code) => ApiError::Fault(code).into_response(),
+        Refusal::RateLimit { retry_after } => {
+            let mut resp = ApiError::RateLimited(Policy::TenSecondlyRolling).into_response();
+            if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+                resp.headers_mut().insert("retry-after", v);
             }
-            ApiError::GatewayTimeout.into_response()
+            resp
         }
+        // HubSpot's 401 for an expired OAuth token (the token itself stays valid).
+        Refusal::Unauthorized => ApiError::Auth(AuthError::Expired { ago: Duration::ZERO }).into_response(),
+        Refusal::HoldEnded => ApiError::GatewayTimeout.into_response(),
     }
 }
 

@@ -9,7 +9,7 @@ use super::objects::{PathMap, param};
 use crate::catalog::{DEAL_STAGES, PropertyDef};
 use crate::error::{ApiError, ApiResult};
 use crate::objects::ObjectType;
-use crate::seed::Owner;
+use crate::owners::Owner;
 use crate::state::Shared;
 use crate::util::{iso_ms, read};
 

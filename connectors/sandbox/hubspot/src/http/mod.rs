@@ -1,5 +1,6 @@
 //! The HTTP surface: one set of handlers mounted under both path families
-//! (`/crm/v3`, `/crm/v4` and the date-versioned `/crm/objects/2026-03/…`).
+//! (`/crm/v3`, `/crm/v4` and the date-versioned `/crm/objects/2026-03/…`), OAuth, and the
+//! sandbox's own fault switchboard under `/__sandbox/faults`.
 
 mod assoc;
 mod batch;
@@ -90,15 +91,15 @@ fn api_routes() -> Router<Shared> {
 
 fn oauth_routes() -> Router<Shared> {
     Router::new()
-        .route("/oauth/authorize", get(oauth::authorize))
-        .route("/oauth/{version}/authorize", get(oauth::authorize))
+        .route("/oauth/authorize", get(oauth::authorize).post(oauth::decide))
+        .route("/oauth/{version}/authorize", get(oauth::authorize).post(oauth::decide))
         .route("/oauth/{version}/token", post(oauth::token))
         .route("/oauth/{version}/token/introspect", post(oauth::introspect))
         .route("/oauth/{version}/token/revoke", post(oauth::revoke))
         .route("/oauth/{version}/access-tokens/{token}", get(oauth::access_token_info))
         .route(
             "/oauth/{version}/refresh-tokens/{token}",
-            axum::routing::delete(oauth::delete_refresh_token),
+            get(oauth::refresh_token_info).delete(oauth::delete_refresh_token),
         )
 }
 
@@ -109,8 +110,11 @@ async fn not_found() -> impl IntoResponse {
 
 pub fn router(state: Shared) -> Router {
     let api = api_routes().route_layer(from_fn_with_state(state.clone(), guard::api_guard));
+    let admin = sandbox_kit::faults::admin_router(sandbox_kit::Switchboard::clone(&state.faults));
     api.merge(oauth_routes())
         .route_layer(from_fn_with_state(state.clone(), guard::observe))
         .fallback(not_found)
         .with_state(state)
+        // The fault switchboard: outside the simulated API, neither logged nor faulted.
+        .merge(admin)
 }

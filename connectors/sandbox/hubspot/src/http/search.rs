@@ -1,4 +1,4 @@
-//! `POST /crm/v3/objects/{type}/search`: request checks and limits from PROTOCOLS.md B3.
+//! `POST /crm/v3/objects/{type}/search`: request checks and limits from HubSpot's CRM search guide.
 
 use axum::Json;
 use axum::body::Bytes;

@@ -16,6 +16,8 @@ use crate::util::parse_time_ms;
 pub enum SeedError {
     #[error("hubspot seed does not parse: {0}")]
     Parse(String),
+    #[error(transparent)]
+    File(#[from] sandbox_kit::seed::SeedFileError),
     #[error("hubspot seed, {object} #{index}: {message}")]
     BadRecord {
         object: &'static str,

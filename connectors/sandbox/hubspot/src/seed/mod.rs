@@ -6,7 +6,9 @@ mod generate;
 mod load;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use sandbox_kit::seed;
 use serde::{Deserialize, Serialize};
 
 pub use generate::GenerateSpec;
@@ -14,43 +16,14 @@ pub use load::SeedError;
 
 use crate::assoc::LabelDef;
 use crate::catalog::PropertyDef;
+use crate::owners::Owner;
 
 /// The embedded default fixture, in the same format as a seed file's `[hubspot]` section.
 const FIXTURE: &str = include_str!("fixture.toml");
 
-/// A CRM user who can own records (`/crm/v3/owners`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Owner {
-    pub id: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub user_id: u64,
-    #[serde(default)]
-    pub archived: bool,
-}
-
-/// A property value as written in a seed: TOML numbers and booleans are accepted and
-/// stored as strings, as HubSpot stores every value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Scalar {
-    Text(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-}
-
-impl Scalar {
-    pub fn to_text(&self) -> String {
-        match self {
-            Scalar::Text(s) => s.clone(),
-            Scalar::Int(i) => i.to_string(),
-            Scalar::Float(f) => f.to_string(),
-            Scalar::Bool(b) => b.to_string(),
-        }
-    }
-}
+/// A property value as written in a seed (the kit's seed scalar): TOML numbers and booleans
+/// are accepted and stored as strings (`to_text`), as HubSpot stores every value.
+pub use sandbox_kit::seed::Scalar;
 
 /// A link from a seeded record to another one, named by its key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,16 +74,17 @@ pub struct Seed {
 impl Seed {
     /// The realistic default data set embedded in the crate.
     pub fn fixture() -> Self {
-        // The fixture is part of the crate and covered by tests; an empty seed is the safe fallback.
-        Self::from_toml(FIXTURE).unwrap_or_else(|e| {
-            tracing::error!("embedded hubspot fixture does not parse: {e}");
-            Seed::default()
-        })
+        seed::embedded(FIXTURE, "hubspot fixture")
     }
 
     /// Parses the content of a `[hubspot]` section (or a whole file that is just that section).
     pub fn from_toml(text: &str) -> Result<Self, SeedError> {
-        toml::from_str(text).map_err(|e| SeedError::Parse(e.to_string()))
+        seed::parse(text).map_err(SeedError::Parse)
+    }
+
+    /// Reads the `[hubspot]` section of a seed file; `None` when the file has none.
+    pub fn from_file(path: &Path) -> Result<Option<Self>, SeedError> {
+        Ok(seed::read_section(path, "hubspot")?)
     }
 
     /// The fixture's owners, custom properties and labels with `n_deals` generated deals and

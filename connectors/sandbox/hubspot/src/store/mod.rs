@@ -17,7 +17,7 @@ use crate::assoc::{AssocChange, AssocGraph, AssocTypes, Category, Node, TypeKey}
 use crate::catalog::Catalog;
 use crate::events::{ChangeEvent, ChangeKind, ChangeSource};
 use crate::objects::ObjectType;
-use crate::seed::Owner;
+use crate::owners::Owner;
 use crate::util::{iso_ms, now_ms};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -302,7 +302,7 @@ impl Store {
     }
 }
 
-/// Tasks and notes cannot exist without `hs_timestamp` (PROTOCOLS.md B5).
+/// Tasks and notes cannot exist without `hs_timestamp` (HubSpot's tasks and notes guides).
 fn require_timestamp(t: ObjectType, writes: &[(String, String)]) -> Result<(), StoreError> {
     let needs = matches!(t, ObjectType::Tasks | ObjectType::Notes);
     if needs && !writes.iter().any(|(n, v)| n == "hs_timestamp" && !v.is_empty()) {

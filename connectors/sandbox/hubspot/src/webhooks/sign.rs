@@ -1,4 +1,4 @@
-//! HubSpot request signatures (PROTOCOLS.md B7): v1, v2 and v3, plus a v3 verifier.
+//! HubSpot request signatures (HubSpot's "Validate requests" guide): v1, v2 and v3, plus a v3 verifier.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

@@ -1,6 +1,8 @@
 //! Test harness: a sandbox on port 0 and a reqwest client with helpers.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::HashMap;
+
 use reqwest::{Client, Response};
 use sandbox_hubspot::{Config, DEFAULT_PRIVATE_APP_TOKEN, RateLimits, Sandbox};
 use serde_json::Value;
@@ -99,27 +101,42 @@ impl TestApp {
             .as_u16()
     }
 
-    /// Runs the OAuth code flow and returns (access, refresh).
-    pub async fn oauth_tokens(&self) -> (String, String) {
-        let redirect = "http://localhost:9999/callback";
+    /// The OAuth consent step as a browser goes through it: opens `/oauth/authorize`, picks
+    /// `user` (a user id or email) and presses Allow or Deny; returns the redirect's query.
+    pub async fn consent(&self, query: &[(&str, &str)], user: &str, decision: &str) -> HashMap<String, String> {
+        let page = self.http.get(self.url("/oauth/authorize")).query(query).send().await.unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        let html = page.text().await.unwrap();
+        let marker = "name=\"request\" value=\"";
+        let at = html.find(marker).unwrap() + marker.len();
+        let request = html[at..].split('"').next().unwrap().to_string();
         let r = self
             .http
-            .get(self.url("/oauth/authorize"))
-            .query(&[
-                ("client_id", "handoff-sandbox"),
-                ("redirect_uri", redirect),
-                ("scope", "crm.objects.deals.read"),
-                ("state", "xyz"),
-            ])
+            .post(self.url("/oauth/authorize"))
+            .form(&[("request", request.as_str()), ("user", user), ("decision", decision)])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 302);
         let location = r.headers()["location"].to_str().unwrap().to_string();
-        let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_string();
+        let q = location.split_once('?').map(|(_, q)| q).unwrap_or("");
+        form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+    }
+
+    /// Runs the OAuth code flow (approved as Ava Lindqvist) and returns (access, refresh).
+    pub async fn oauth_tokens(&self) -> (String, String) {
+        let redirect = "http://localhost:9999/callback";
+        let query = [
+            ("client_id", "handoff-sandbox"),
+            ("redirect_uri", redirect),
+            ("scope", "crm.objects.deals.read"),
+            ("state", "xyz"),
+        ];
+        let back = self.consent(&query, "ava.lindqvist@sandbox.example.com", "allow").await;
+        assert_eq!(back["state"], "xyz");
         let form = [
             ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
+            ("code", back["code"].as_str()),
             ("redirect_uri", redirect),
             ("client_id", "handoff-sandbox"),
             ("client_secret", "handoff-sandbox-secret"),

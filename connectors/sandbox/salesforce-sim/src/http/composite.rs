@@ -1,4 +1,4 @@
-//! sObject Collections and composite (PROTOCOLS.md A8).
+//! sObject Collections and composite (REST API Developer Guide).
 
 use std::collections::HashMap;
 

@@ -1,19 +1,19 @@
 //! Middleware: the request log and fault injection around every route; the version check,
 //! bearer authentication, the daily API allocation and `Sforce-Limit-Info` around the API.
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use sandbox_kit::Observed;
+use sandbox_kit::faults::{self, Class, Probe, Refusal};
 
 use crate::error::ApiError;
-use crate::faults::Outcome;
-use sandbox_kit::{LoggedRequest, endpoint_of};
+use crate::state::Shared;
 
 /// Route parameters whose values name a kind of thing (not one record), so the request
 /// log counts them apart.
 const KEEP_VALUES: [&str; 1] = ["{object}"];
-use crate::state::Shared;
 
 pub fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get("authorization")?.to_str().ok()?;
@@ -22,46 +22,55 @@ pub fn bearer(headers: &HeaderMap) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")).then(|| token.trim().to_string())
 }
 
+/// What a request is, for fault rules: the REST API's reads and writes, the OAuth endpoints,
+/// or other (the versions list).
+fn class_of(method: &Method, path: &str) -> Class {
+    let api = path.starts_with("/services/data/") && path.len() > "/services/data/".len();
+    if api {
+        if method == Method::GET || method == Method::HEAD {
+            Class::Read
+        } else {
+            Class::Write
+        }
+    } else if path.starts_with("/services/oauth2/") || path.starts_with("/id/") {
+        Class::Token
+    } else {
+        Class::Other
+    }
+}
+
 /// Logs every routed request and applies injected faults before the handler runs.
 pub async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
-    let path = req.uri().path().to_string();
-    let template = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().trim_end_matches('/').to_string())
-        .unwrap_or_else(|| path.clone());
+    let seen = Observed::of(&req, true);
     let token = bearer(req.headers());
-    let api = path.starts_with("/services/data/") && path.len() > "/services/data/".len();
-    let resp = with_faults(&st, req, next, api).await;
-    let endpoint = format!("{method} {}", endpoint_of(&template, path.trim_end_matches('/'), &KEEP_VALUES));
-    st.log.record(LoggedRequest {
-        method,
-        path,
-        endpoint,
-        token,
-        status: resp.status().as_u16(),
-    });
+    let class = class_of(req.method(), seen.path());
+    let decision = st.faults.decide(Probe { class, path: seen.path() });
+    let resp = faults::run(decision, req, next, &st.shutdown, st.hang_limit, |r| render(&st, r, class)).await;
+    seen.record(&st.log, &KEEP_VALUES, token, resp.status().as_u16());
     resp
 }
 
-async fn with_faults(st: &Shared, req: Request, next: Next, api: bool) -> Response {
-    let (latency, outcome) = st.faults.decide(api);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    match outcome {
-        Outcome::Pass => next.run(req).await,
-        Outcome::Error(code) => ApiError::fault(code).into_response(),
-        Outcome::LimitExceeded => with_usage(st, ApiError::limit_exceeded().into_response()),
-        Outcome::Hang => {
-            let mut shutdown = st.shutdown.clone();
-            tokio::select! {
-                _ = tokio::time::sleep(st.hang_limit) => {}
-                _ = shutdown.wait_for(|stop| *stop) => {}
+/// Salesforce's answers to injected faults. API answers carry `Sforce-Limit-Info`, as every
+/// API response does; a rate limit is Salesforce's REQUEST_LIMIT_EXCEEDED (403, not 429), with
+/// `Retry-After` only when the rule asks for one (Salesforce sends none).
+fn render(st: &Shared, refusal: Refusal, class: Class) -> Response {
+    let resp = match refusal {
+        Refusal::Error(code) => ApiError::fault(code).into_response(),
+        Refusal::Unauthorized => ApiError::invalid_session().into_response(),
+        Refusal::RateLimit { retry_after } => {
+            let mut resp = ApiError::limit_exceeded().into_response();
+            if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+                resp.headers_mut().insert("retry-after", v);
             }
-            ApiError::fault(503).into_response()
+            resp
         }
+        Refusal::HoldEnded => ApiError::fault(503).into_response(),
+    };
+    let api = matches!(class, Class::Read | Class::Write);
+    if api && !matches!(refusal, Refusal::HoldEnded | Refusal::Error(_)) {
+        with_usage(st, resp)
+    } else {
+        resp
     }
 }
 

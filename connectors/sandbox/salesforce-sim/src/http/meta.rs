@@ -1,5 +1,5 @@
 //! Metadata and replication: versions, resources, limits, describeGlobal, describe,
-//! getUpdated and getDeleted (PROTOCOLS.md A5, A6, A9).
+//! getUpdated and getDeleted (REST API Developer Guide).
 
 use std::collections::HashMap;
 

@@ -1,4 +1,5 @@
-//! The HTTP surface: OAuth under `/services/oauth2`, the REST API under `/services/data/vNN.0`.
+//! The HTTP surface: OAuth under `/services/oauth2`, the REST API under `/services/data/vNN.0`,
+//! and the sandbox's own fault switchboard under `/__sandbox/faults`.
 
 mod composite;
 mod guard;
@@ -58,7 +59,7 @@ pub fn api_routes() -> Router<Shared> {
 fn oauth_routes() -> Router<Shared> {
     Router::new()
         .route("/services/oauth2/token", post(oauth::token))
-        .route("/services/oauth2/authorize", get(oauth::authorize))
+        .route("/services/oauth2/authorize", get(oauth::authorize).post(oauth::decide))
         .route("/services/oauth2/revoke", post(oauth::revoke).get(oauth::revoke_get))
         .route("/services/oauth2/userinfo", get(oauth::userinfo))
         .route("/id/{org}/{user}", get(oauth::identity))
@@ -74,11 +75,14 @@ pub fn router(state: Shared) -> Router {
     let versions = Router::new()
         .route("/services/data", get(meta::versions))
         .route("/services/data/", get(meta::versions));
+    let admin = sandbox_kit::faults::admin_router(sandbox_kit::Switchboard::clone(&state.faults));
     api.merge(oauth_routes())
         .merge(versions)
         .route_layer(from_fn_with_state(state.clone(), guard::observe))
         .fallback(not_found)
         .with_state(state)
+        // The fault switchboard: outside the simulated API, neither logged nor faulted.
+        .merge(admin)
 }
 
 /// The API routes without guards, for composite subrequests (authenticated by the outer call).

@@ -1,4 +1,4 @@
-//! `query` and `queryAll` (PROTOCOLS.md A4): SOQL with `nextRecordsUrl` paging.
+//! `query` and `queryAll` (REST API Developer Guide, "Query"): SOQL with `nextRecordsUrl` paging.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Single-record sObject calls (PROTOCOLS.md A8): create (201), get, update (PATCH, 204), delete (204).
+//! Single-record sObject calls (REST API Developer Guide, "sObject Rows"): create (201), get, update (PATCH, 204), delete (204).
 
 use std::collections::HashMap;
 

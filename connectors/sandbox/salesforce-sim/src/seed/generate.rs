@@ -50,7 +50,7 @@ pub fn fill(seed: &mut Seed, spec: &GenerateSpec) {
         fields.extend(owner(&mut rng).map(|o| ("OwnerId", o)));
         seed.accounts.push(SeedRecord::new(Some(format!("gen_a{a}")), &fields));
         for c in 0..2 {
-            let (first, last) = (FIRST[rng.below(10)], LAST[rng.below(10)]);
+            let (first, last) = (FIRST[rng.index(10)], LAST[rng.index(10)]);
             let email = format!("{}.{}{a}{c}@example.com", first.to_lowercase(), last.to_lowercase());
             let fields = [
                 ("FirstName", text(first)),
@@ -63,15 +63,15 @@ pub fn fill(seed: &mut Seed, spec: &GenerateSpec) {
     }
     for i in 0..spec.opportunities {
         let a = i % n_accounts;
-        let stage = STAGES[rng.below(STAGES.len())].0;
-        let day = 1 + rng.below(28);
+        let stage = STAGES[rng.index(STAGES.len())].0;
+        let day = 1 + rng.index(28);
         let mut fields = vec![
             ("Name", text(format!("Opportunity {i}"))),
             ("AccountId", text(format!("@gen_a{a}"))),
             ("StageName", text(stage)),
-            ("CloseDate", text(format!("2026-{:02}-{day:02}", 1 + rng.below(12)))),
-            ("Amount", Scalar::Int(1_000 * (1 + rng.below(200) as i64))),
-            ("Product_Line__c", text(LINES[rng.below(4)])),
+            ("CloseDate", text(format!("2026-{:02}-{day:02}", 1 + rng.index(12)))),
+            ("Amount", Scalar::Int(1_000 * (1 + rng.index(200) as i64))),
+            ("Product_Line__c", text(LINES[rng.index(4)])),
         ];
         fields.extend(owner(&mut rng).map(|o| ("OwnerId", o)));
         seed.opportunities.push(SeedRecord::new(Some(format!("gen_o{i}")), &fields));
@@ -79,7 +79,7 @@ pub fn fill(seed: &mut Seed, spec: &GenerateSpec) {
             let fields = [
                 ("OpportunityId", text(format!("@gen_o{i}"))),
                 ("ContactId", text(format!("@gen_c{a}_{c}"))),
-                ("Role", text(ROLES[rng.below(ROLES.len())])),
+                ("Role", text(ROLES[rng.index(ROLES.len())])),
                 ("IsPrimary", Scalar::Bool(c == 0)),
             ];
             seed.contact_roles.push(SeedRecord::new(None, &fields));

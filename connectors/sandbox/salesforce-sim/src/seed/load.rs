@@ -14,6 +14,8 @@ use crate::util::{now_ms, parse_datetime};
 pub enum SeedError {
     #[error("the salesforce seed does not parse: {0}")]
     Parse(String),
+    #[error(transparent)]
+    File(#[from] sandbox_kit::seed::SeedFileError),
     #[error("seeded {object} #{index}: {error}")]
     Record { object: String, index: usize, error: DmlError },
     #[error("seeded {object} #{index} refers to unknown key @{key}")]

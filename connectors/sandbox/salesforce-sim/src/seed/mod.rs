@@ -6,7 +6,9 @@ mod generate;
 mod load;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use sandbox_kit::seed;
 use serde::{Deserialize, Serialize};
 
 pub use generate::GenerateSpec;
@@ -17,27 +19,9 @@ use crate::schema::CustomField;
 /// The embedded default fixture, in the same format as a seed file's `[salesforce]` section.
 const FIXTURE: &str = include_str!("fixture.toml");
 
-/// A field value as written in a seed. A string `@key` in a reference field names another
-/// seeded record by its key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Scalar {
-    Text(String),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-}
-
-impl Scalar {
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Scalar::Text(s) => serde_json::Value::String(s.clone()),
-            Scalar::Int(i) => serde_json::Value::from(*i),
-            Scalar::Float(f) => serde_json::Value::from(*f),
-            Scalar::Bool(b) => serde_json::Value::Bool(*b),
-        }
-    }
-}
+/// A field value as written in a seed (the kit's seed scalar). A string `@key` in a reference
+/// field names another seeded record by its key.
+pub use sandbox_kit::seed::Scalar;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -84,16 +68,17 @@ pub struct Seed {
 impl Seed {
     /// The realistic default org embedded in the crate.
     pub fn fixture() -> Self {
-        // The fixture is part of the crate and covered by tests; an empty seed is the safe fallback.
-        Self::from_toml(FIXTURE).unwrap_or_else(|e| {
-            tracing::error!("embedded salesforce fixture does not parse: {e}");
-            Seed::default()
-        })
+        seed::embedded(FIXTURE, "salesforce fixture")
     }
 
     /// Parses the content of a `[salesforce]` section (or a whole file that is just that section).
     pub fn from_toml(text: &str) -> Result<Self, SeedError> {
-        toml::from_str(text).map_err(|e| SeedError::Parse(e.to_string()))
+        seed::parse(text).map_err(SeedError::Parse)
+    }
+
+    /// Reads the `[salesforce]` section of a seed file; `None` when the file has none.
+    pub fn from_file(path: &Path) -> Result<Option<Self>, SeedError> {
+        Ok(seed::read_section(path, "salesforce")?)
     }
 
     /// The fixture's users and custom fields with `n_opportunities` generated opportunities and
