@@ -59,6 +59,8 @@ async fn start() -> (sandbox::Sandbox, TestApp, SecretString) {
     let config = sandbox::Config {
         seed: sandbox::Seed::generate(450, 3),
         rate_limits: sandbox::RateLimits::unlimited(),
+        // The consent step approves at once: these tests are about tokens, not the page.
+        auto_approve: Some("ava.lindqvist@sandbox.example.com".into()),
         ..sandbox::Config::for_tests()
     };
     let sb = sandbox::start(config).await.unwrap();

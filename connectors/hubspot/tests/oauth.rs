@@ -18,6 +18,17 @@ use secrecy::ExposeSecret;
 
 const REDIRECT: &str = "https://app.example.com/oauth/callback";
 
+/// A sandbox that approves the consent step at once (these tests are about the
+/// client's code exchange, not the consent page) and knows the app's callback.
+async fn oauth_sandbox() -> Sandbox {
+    sandbox_with(sandbox_hubspot::Config {
+        auto_approve: Some("ava.lindqvist@sandbox.example.com".into()),
+        redirect_uris: vec![REDIRECT.into()],
+        ..sandbox_hubspot::Config::for_tests()
+    })
+    .await
+}
+
 fn config(sb: &Sandbox, paths: &ApiPaths) -> OAuthConfig {
     OAuthConfig::new(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET.to_owned().into(), REDIRECT)
         .with_api(&sb.base_url(), paths)
@@ -58,7 +69,7 @@ fn api_client(sb: &Sandbox, provider: Arc<RefreshingToken>) -> Client {
 
 #[tokio::test]
 async fn a_code_is_exchanged_for_tokens_that_expire_as_the_response_says() {
-    let sb = sandbox().await;
+    let sb = oauth_sandbox().await;
     let (_, set) = tokens(&sb, &ApiPaths::legacy()).await;
     assert!(!set.access_token.expose_secret().is_empty());
     assert!(set.refresh_token.is_some());
@@ -70,7 +81,7 @@ async fn a_code_is_exchanged_for_tokens_that_expire_as_the_response_says() {
 
 #[tokio::test]
 async fn the_date_versioned_token_endpoint_exchanges_and_refreshes_too() {
-    let sb = sandbox().await;
+    let sb = oauth_sandbox().await;
     let (oauth, set) = tokens(&sb, &ApiPaths::dated("2026-03")).await;
     let refreshed = oauth.refresh(set.refresh_token.as_ref().unwrap()).await.unwrap();
     assert_ne!(refreshed.access_token.expose_secret(), set.access_token.expose_secret());
@@ -80,7 +91,7 @@ async fn the_date_versioned_token_endpoint_exchanges_and_refreshes_too() {
 
 #[tokio::test]
 async fn an_expired_access_token_is_refreshed_once_and_the_call_retried() {
-    let sb = sandbox().await;
+    let sb = oauth_sandbox().await;
     let (oauth, set) = tokens(&sb, &ApiPaths::legacy()).await;
     let refreshes = Arc::new(AtomicU32::new(0));
     let counter = refreshes.clone();
@@ -106,7 +117,7 @@ async fn an_expired_access_token_is_refreshed_once_and_the_call_retried() {
 
 #[tokio::test]
 async fn a_revoked_refresh_token_needs_reauthorization() {
-    let sb = sandbox().await;
+    let sb = oauth_sandbox().await;
     let (oauth, set) = tokens(&sb, &ApiPaths::legacy()).await;
     sb.faults().revoke_token(set.refresh_token.as_ref().unwrap().expose_secret());
     sb.faults().expire_access_tokens();
@@ -122,7 +133,7 @@ async fn a_revoked_refresh_token_needs_reauthorization() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_a_rejection() {
-    let sb = sandbox().await;
+    let sb = oauth_sandbox().await;
     let good = config(&sb, &ApiPaths::legacy());
     let code = authorization_code(&good).await;
     let bad = OAuthConfig {
@@ -140,7 +151,7 @@ async fn a_wrong_client_secret_is_a_rejection() {
 
 #[tokio::test]
 async fn a_failing_token_endpoint_is_unavailable_rather_than_a_rejection() {
-    let sb = sandbox().await;
+    let sb = oauth_sandbox().await;
     let (oauth, set) = tokens(&sb, &ApiPaths::legacy()).await;
     sb.faults().fail_next(1, 503);
     let err = oauth.refresh(set.refresh_token.as_ref().unwrap()).await.unwrap_err();
@@ -150,7 +161,7 @@ async fn a_failing_token_endpoint_is_unavailable_rather_than_a_rejection() {
 
 #[tokio::test]
 async fn a_revoked_refresh_token_can_no_longer_refresh_on_either_path_family() {
-    let sb = sandbox().await;
+    let sb = oauth_sandbox().await;
     for paths in [ApiPaths::legacy(), ApiPaths::dated("2026-03")] {
         let (oauth, set) = tokens(&sb, &paths).await;
         let refresh = set.refresh_token.clone().unwrap();

@@ -6,7 +6,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{env, jwt};
+use super::{Env, env, env_with, fast_retries, jwt};
 
 fn http() -> OAuthHttp {
     OAuthHttp::new("crm-salesforce-tests", Duration::from_secs(5)).unwrap()
@@ -45,6 +45,16 @@ async fn a_jwt_signed_with_another_key_is_rejected() {
 
 /// Follows the authorize URL the way a browser would, up to the redirect, and returns
 /// the callback's query parameters.
+/// An org whose consent step approves at once as the default user: these tests are
+/// about the client's code exchange, not the consent page.
+async fn consenting_env() -> Env {
+    let config = sandbox_salesforce::Config {
+        auto_approve: Some(sandbox_salesforce::DEFAULT_USERNAME.into()),
+        ..sandbox_salesforce::Config::for_tests()
+    };
+    env_with(config, Duration::from_secs(10), fast_retries(2)).await
+}
+
 async fn authorize(url: &url::Url) -> std::collections::HashMap<String, String> {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -58,7 +68,7 @@ async fn authorize(url: &url::Url) -> std::collections::HashMap<String, String> 
 
 #[tokio::test]
 async fn the_web_server_flow_exchanges_a_code_and_refreshes_with_the_refresh_token() {
-    let env = env().await;
+    let env = consenting_env().await;
     let secret = SecretString::from(DEFAULT_CLIENT_SECRET);
     let flow = WebServerFlow::new(&env.sandbox.base_url(), DEFAULT_CLIENT_ID, &secret, REDIRECT).unwrap();
     let request = flow.authorize_url(&["api", "refresh_token"], true);
@@ -84,7 +94,7 @@ async fn the_web_server_flow_exchanges_a_code_and_refreshes_with_the_refresh_tok
 
 #[tokio::test]
 async fn a_revoked_refresh_token_surfaces_as_a_final_token_rejection() {
-    let env = env().await;
+    let env = consenting_env().await;
     let secret = SecretString::from(DEFAULT_CLIENT_SECRET);
     let flow = WebServerFlow::new(&env.sandbox.base_url(), DEFAULT_CLIENT_ID, &secret, REDIRECT).unwrap();
     let request = flow.authorize_url(&["api", "refresh_token"], false);

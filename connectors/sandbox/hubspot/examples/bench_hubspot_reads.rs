@@ -1,6 +1,6 @@
 //! Throughput of simple reads against an in-process sandbox on 127.0.0.1.
 //!
-//!   cargo run --release -p sandbox-hubspot --example bench_reads -- [seconds=5] [concurrency=32]
+//!   cargo run --release -p sandbox-hubspot --example bench_hubspot_reads -- [seconds=5] [concurrency=32]
 //!
 //! Clients and server share the machine's cores, so the figure understates the server alone.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
