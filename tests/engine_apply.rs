@@ -318,3 +318,47 @@ async fn members_waiting_for_activation_are_invited_once_when_the_project_goes_l
     }
     assert_eq!(counts(&store).await.invitations, 2);
 }
+
+#[tokio::test]
+async fn a_dry_run_shows_what_would_happen_to_an_existing_project_and_changes_nothing() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let dana = person("003A", "dana@acme.example", ProjectRole::CustomerAdmin, InviteMode::Now);
+    let omar = person("003B", "omar@acme.example", ProjectRole::CustomerMember, InviteMode::Now);
+    let first = plan(ProjectStatus::Active, vec![dana.clone()]);
+
+    // No project yet: it would be created, Dana invited.
+    let preview = handoff::engine::apply::preview_plan(&store, &first).await.unwrap();
+    assert!(preview.created);
+    assert_eq!(preview.invited, std::slice::from_ref(&dana.email));
+    assert_eq!(
+        counts(&store).await,
+        handoff::store::EngineCounts::default(),
+        "a preview writes nothing"
+    );
+
+    let project = handoff::engine::apply::apply_plan(&store, &first)
+        .await
+        .unwrap()
+        .project_id
+        .unwrap();
+    let before = counts(&store).await;
+
+    // The record now also has Omar, and Dana's CRM role changed: the preview says so
+    // about the existing project, and invites only the newcomer.
+    let mut dana_promoted = dana.clone();
+    dana_promoted.contact_role = Some("Economic Buyer".into());
+    let second = plan(ProjectStatus::Active, vec![dana_promoted, omar.clone()]);
+    let preview = handoff::engine::apply::preview_plan(&store, &second).await.unwrap();
+    assert!(!preview.created);
+    assert_eq!(preview.project_id, Some(project));
+    assert_eq!(preview.members_added.len(), 1);
+    assert_eq!(preview.invited, std::slice::from_ref(&omar.email));
+    assert_eq!(preview.members_changed.len(), 1);
+    assert_eq!(preview.members_changed[0].action, "member.role_changed");
+    assert_eq!(
+        counts(&store).await,
+        before,
+        "a preview of an existing project writes nothing either"
+    );
+}

@@ -142,6 +142,11 @@ async fn workflows_list_and_a_dry_run_show_the_plan_and_change_nothing() {
     let text = String::from_utf8_lossy(&listed.stdout);
     assert!(text.contains("salesforce-closed-won  [active]"), "{text}");
     assert!(text.contains("hubspot-closedwon  [inactive: connection not configured]"), "{text}");
+    // The trigger as the admin wrote it, not Rust's debug text.
+    assert!(
+        text.contains("when     salesforce deal: field_becomes StageName = \"Closed Won\", when all of: Amount gt 0;"),
+        "{text}"
+    );
 
     let won = sb
         .ids("Opportunity")
@@ -159,10 +164,35 @@ async fn workflows_list_and_a_dry_run_show_the_plan_and_change_nothing() {
     // The owner from OwnerId and the custom fields the workflow maps.
     assert!(text.contains("  owner     ") && text.contains("[CRM OwnerId]"), "{text}");
     assert!(text.contains("  field     "), "{text}");
+    assert!(text.contains("verdict   fires"), "{text}");
+    assert!(
+        text.contains(": joins, invited now"),
+        "the members and their invitations are planned: {text}"
+    );
+    let counts = db.store().await.engine_counts().await.unwrap();
     assert_eq!(
-        db.store().await.engine_counts().await.unwrap().projects,
-        0,
+        (counts.projects, counts.users, counts.outbox_emails),
+        (0, 0, 0),
         "a dry run creates nothing"
+    );
+
+    // A record the trigger does not fire on says why, and plans nothing.
+    let open = sb
+        .ids("Opportunity")
+        .into_iter()
+        .find(|id| sb.record("Opportunity", id).unwrap()["StageName"] != "Closed Won")
+        .unwrap();
+    let stage = sb.record("Opportunity", &open).unwrap()["StageName"].as_str().unwrap().to_owned();
+    let out = run(&["workflows", "dry-run", "salesforce-closed-won", "--record", &open]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.contains(&format!("verdict   does not fire: `StageName` is \"{stage}\", not \"Closed Won\"")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("would be created") && !text.contains("  people "),
+        "no plan for a record that does not fire: {text}"
     );
 
     let missing = run(&["workflows", "dry-run", "nope", "--record", &won]);

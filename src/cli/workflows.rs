@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Subcommand;
 
 use crate::app::AppState;
-use handoff_engine::definition::{Event, TemplateChoice, Workflow};
+use handoff_engine::definition::{TemplateChoice, TriggerVerdict, Workflow};
 use handoff_engine::run::{Planner, plan};
 
 #[derive(Subcommand, Debug)]
@@ -21,15 +21,6 @@ pub enum WorkflowsCommand {
         #[arg(long)]
         record: String,
     },
-}
-
-fn event(w: &Workflow) -> String {
-    match &w.trigger.event {
-        Event::Created => "created".into(),
-        Event::Updated => "updated".into(),
-        Event::FieldBecomes { field, value } => format!("{field} becomes {value:?}"),
-        Event::EntersStage { stage } => format!("enters stage {stage}"),
-    }
 }
 
 fn template(w: &Workflow) -> String {
@@ -52,17 +43,7 @@ pub async fn run(cmd: WorkflowsCommand, state: AppState) -> anyhow::Result<ExitC
                     "inactive: connection not configured"
                 };
                 println!("{}  [{runs}]", w.name);
-                println!(
-                    "  when     {} {} on {}: {}",
-                    w.trigger.object.as_str(),
-                    w.trigger.connection,
-                    event(w),
-                    if w.trigger.condition.is_some() {
-                        "with conditions"
-                    } else {
-                        "always"
-                    }
-                );
+                println!("  when     {}", w.trigger_text());
                 println!("  template {}", template(w));
                 println!(
                     "  people   {} source(s); writeback {} rule(s)",
@@ -93,36 +74,52 @@ async fn dry_run(state: &AppState, name: &str, record: &str) -> anyhow::Result<E
             workflow.trigger.object.as_str()
         )
     })?;
-    let now = chrono::Utc::now();
-    let planner = Planner {
-        catalog: &state.catalog,
-        sealer: None,
-        now,
-        today: now.date_naive(),
-        invitation_validity: state.config.portal.invitation_validity,
-    };
-    let planned = plan(workflow, &change, &planner)?;
     let existing = state
         .store
         .project_for_source(&workflow.name, &change.connection, &change.external_id)
         .await?;
-
     println!(
         "workflow {} for {} {record} (dry run: nothing is changed)",
         workflow.name,
         workflow.trigger.object.as_str()
     );
-    println!(
-        "  trigger   {}",
-        if workflow.matches(&change, None) {
-            "matches the record as it is now"
-        } else {
-            "does not match the record as it is now"
+    println!("  trigger   {}", workflow.trigger_text());
+    // The record as it is now, as if the hub saw it for the first time (a record
+    // already at the trigger's value counts as having become it).
+    let verdict = workflow.explain(&change, None);
+    match (&verdict, existing) {
+        (TriggerVerdict::DoesNotFire(why), None) => {
+            println!("  verdict   does not fire: {why}");
+            println!("  nothing would happen: the record has no project from this workflow");
+            return Ok(ExitCode::SUCCESS);
         }
-    );
-    match existing {
-        Some(id) => println!("  project   exists ({id}): its name and goal would be updated to the ones below"),
-        None => println!("  project   would be created"),
+        (TriggerVerdict::DoesNotFire(why), Some(id)) => {
+            println!("  verdict   does not fire ({why}), but the record has project {id}: its mapped fields and members follow the CRM");
+        }
+        (TriggerVerdict::Fires, _) => println!("  verdict   fires"),
+    }
+    let now = chrono::Utc::now();
+    // A throwaway key seals the dry run's invitation links, so the plan shows who
+    // would be invited; they are rolled back with everything else.
+    let key = handoff_config::MasterKey::generate().context("no randomness for a throwaway key")?;
+    let sealer = handoff_store::sealed::Sealer::new(Some(&key)).context("cannot seal the dry run's links")?;
+    let planner = Planner {
+        catalog: &state.catalog,
+        sealer: Some(&sealer),
+        now,
+        today: now.date_naive(),
+        invitation_validity: state.config.portal.invitation_validity,
+    };
+    let planned = plan(workflow, &change, &planner)?;
+    let outcome = handoff_engine::apply::preview_plan(&state.store, &planned).await?;
+    print_plan(workflow, &planned, &outcome);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_plan(workflow: &Workflow, planned: &handoff_domain::plan::Plan, outcome: &handoff_engine::apply::Outcome) {
+    match (outcome.created, outcome.project_id) {
+        (false, Some(id)) => println!("  project   exists ({id}): its name and goal would be updated to the ones below"),
+        _ => println!("  project   would be created"),
     }
     let p = &planned.project;
     println!("  name      {}", p.name);
@@ -132,7 +129,9 @@ async fn dry_run(state: &AppState, name: &str, record: &str) -> anyhow::Result<E
         p.phases.len(),
         p.phases.iter().map(|ph| ph.tasks.len()).sum::<usize>()
     );
-    println!("  status    {}", p.status);
+    if let Some(status) = outcome.status {
+        println!("  status    {status}");
+    }
     println!(
         "  dates     start {}, goal {}",
         p.start_date,
@@ -154,19 +153,40 @@ async fn dry_run(state: &AppState, name: &str, record: &str) -> anyhow::Result<E
     for (name, value) in &planned.custom_fields {
         println!("  field     {name} = {value}");
     }
-    println!("  people    {}", planned.people.len());
+    println!(
+        "  people    {} in the CRM, {} would join",
+        planned.people.len(),
+        outcome.members_added.len()
+    );
     for person in &planned.people {
         let crm_role = person.contact_role.as_deref().unwrap_or("-");
+        let what = if outcome.invited.contains(&person.email) {
+            "joins, invited now"
+        } else if outcome.waiting.contains(&person.email) {
+            "joins, invited when the project goes live"
+        } else if outcome.members_added.iter().any(|m| m.email.as_ref() == Some(&person.email)) {
+            "joins silently"
+        } else {
+            "already a member"
+        };
         println!(
-            "    {:<36} {:<16} invite {:<12} ({crm_role})",
+            "    {:<36} {:<16} ({crm_role}): {what}",
             person.email.as_str(),
-            person.role.as_str(),
-            person.invite.as_str()
+            person.role.as_str()
+        );
+    }
+    for change in &outcome.members_changed {
+        let who = change.email.as_ref().map_or(change.crm_contact.as_str(), |e| e.as_str());
+        println!("    {who}: {} ({})", change.action, change.contact_role.as_deref().unwrap_or("-"));
+    }
+    for removed in &outcome.members_removed {
+        println!(
+            "    CRM contact {}: {} (no longer on the record)",
+            removed.crm_contact, removed.action
         );
     }
     for skipped in &planned.skipped {
         println!("    skipped: {skipped}");
     }
     println!("  writeback {} rule(s)", workflow.writeback.len());
-    Ok(ExitCode::SUCCESS)
 }

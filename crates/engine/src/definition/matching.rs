@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::condition::date_of;
 use super::placeholder::{Placeholder, ProjectValue, field_value, value_text};
-use super::{CLOSE_DATE_FIELDS, ContactSource, Event, GoalDate, STAGE_FIELDS, StartDate, TemplateChoice, Workflow, WritebackRule};
+use super::{CLOSE_DATE_FIELDS, ContactSource, GoalDate, StartDate, TemplateChoice, Workflow, WritebackRule};
 use handoff_domain::ProjectStatus;
 use handoff_domain::change::{ContactRole, RecordChange};
 use handoff_domain::people::ProjectRole;
@@ -23,24 +23,7 @@ impl Workflow {
     /// deal was won, a backfill), and ignoring it would silently drop a won deal. Firing
     /// twice is harmless, as the engine keeps one project per (workflow, record).
     pub fn matches(&self, change: &RecordChange, previous: Option<&RecordChange>) -> bool {
-        let t = &self.trigger;
-        if change.deleted || change.connection != t.connection || change.object != t.object {
-            return false;
-        }
-        let fired = match &t.event {
-            Event::Created => previous.is_none(),
-            // A redelivery of the same state is not an update.
-            Event::Updated => previous.is_none_or(|p| p.fingerprint() != change.fingerprint()),
-            Event::FieldBecomes { field, value } => {
-                let is_at = |r: &RecordChange| field_value(r, field).is_some_and(|v| value.equals(v));
-                is_at(change) && !previous.is_some_and(is_at)
-            }
-            Event::EntersStage { stage } => {
-                let is_at = |r: &RecordChange| stage_of(r).is_some_and(|s| s == stage);
-                is_at(change) && !previous.is_some_and(is_at)
-            }
-        };
-        fired && t.condition.as_ref().is_none_or(|c| c.holds(change))
+        self.explain(change, previous) == super::explain::TriggerVerdict::Fires
     }
 
     /// The project template for this record.
@@ -139,10 +122,6 @@ impl Workflow {
 }
 
 /// The deal's stage, in whichever CRM's field the record has.
-fn stage_of(change: &RecordChange) -> Option<&str> {
-    STAGE_FIELDS.iter().find_map(|f| change.fields.get(*f)?.as_str())
-}
-
 fn date_field(change: &RecordChange, field: &str) -> Option<NaiveDate> {
     match field_value(change, field)? {
         Value::String(s) => date_of(s),

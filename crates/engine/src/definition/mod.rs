@@ -13,6 +13,7 @@
 //! [`RecordChange`] and return data.
 
 mod build;
+pub mod explain;
 
 pub mod condition;
 mod load;
@@ -31,6 +32,7 @@ use handoff_domain::plan::{InviteMode, Removals};
 use handoff_domain::writeback::WritebackEvent;
 
 pub use condition::{Clause, Condition, Mode, Scalar, Test};
+pub use explain::TriggerVerdict;
 pub use load::{LoadError, load_dir};
 pub use matching::HubValues;
 pub use placeholder::{Placeholder, ProjectValue, Text};

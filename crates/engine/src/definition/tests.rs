@@ -259,6 +259,43 @@ fn entering_the_stage_matches_and_staying_there_does_not() {
 }
 
 #[test]
+fn a_change_the_trigger_does_not_fire_on_says_which_part_failed_and_the_value_seen() {
+    let w = ok(&with(
+        "\n[trigger.condition]\nall = [{ field = \"amount\", op = \"gt\", value = 1000 }]\n",
+    ));
+    let early = deal(json!({ "dealstage": "contractsent", "amount": "5000" }));
+    assert_eq!(
+        w.explain(&early, None),
+        TriggerVerdict::DoesNotFire("the stage is \"contractsent\", not \"closedwon\"".into())
+    );
+    let small = deal(json!({ "dealstage": "closedwon", "amount": "500" }));
+    assert_eq!(
+        w.explain(&small, None),
+        TriggerVerdict::DoesNotFire("the condition `amount gt 1000` does not hold: `amount` is \"500\"".into())
+    );
+    let won = deal(json!({ "dealstage": "closedwon", "amount": "5000" }));
+    assert_eq!(w.explain(&won, None), TriggerVerdict::Fires);
+    assert!(matches!(w.explain(&won, Some(&won)), TriggerVerdict::DoesNotFire(m) if m.contains("already")));
+    let mut deleted = won.clone();
+    deleted.deleted = true;
+    assert_eq!(
+        w.explain(&deleted, None),
+        TriggerVerdict::DoesNotFire("the record was deleted".into())
+    );
+}
+
+#[test]
+fn the_trigger_reads_as_the_admin_wrote_it() {
+    let w = ok(&with(
+        "\n[trigger.condition]\nany = [{ field = \"pipeline\", op = \"eq\", value = \"default\" }, { field = \"amount\", op = \"is_set\" }]\n",
+    ));
+    assert_eq!(
+        w.trigger_text(),
+        "hubspot deal: enters_stage \"closedwon\", when any of: pipeline eq \"default\"; amount is_set"
+    );
+}
+
+#[test]
 fn a_record_first_seen_at_the_stage_counts_as_entering_it() {
     assert!(ok(BASE).matches(&deal(json!({ "dealstage": "closedwon" })), None));
 }
