@@ -1,4 +1,4 @@
-//! Associations v4 with labels (PROTOCOLS.md B4).
+//! Associations v4 with labels (<https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide>).
 
 use reqwest::Method;
 use serde::{Deserialize, Deserializer, Serialize};

@@ -1,4 +1,4 @@
-//! OAuth for public apps (PROTOCOLS.md B1) and private-app tokens.
+//! OAuth for public apps (<https://developers.hubspot.com/docs/api-reference/legacy/authentication/oauth-tokens/v1/guide>) and private-app tokens.
 //!
 //! - [`OAuthConfig::authorize_url`] builds the consent URL.
 //! - [`OAuth::exchange_code`] and [`OAuth::refresh`] call the token endpoint (`/oauth/v1/token`

@@ -1,4 +1,4 @@
-//! Tasks and notes with associations (PROTOCOLS.md B5).
+//! Tasks and notes with associations (<https://developers.hubspot.com/docs/guides/api/crm/engagements/tasks>).
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Errors of the HubSpot client, and HubSpot's error body (PROTOCOLS.md B2, B8).
+//! Errors of the HubSpot client, and HubSpot's error body (<https://developers.hubspot.com/docs/guides/crm/understanding-the-crm>, <https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines>).
 
 use serde::Deserialize;
 

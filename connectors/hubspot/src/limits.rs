@@ -1,4 +1,4 @@
-//! The API budget from `X-HubSpot-RateLimit-*` response headers (PROTOCOLS.md B8).
+//! The API budget from `X-HubSpot-RateLimit-*` response headers (<https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines>).
 
 use std::time::SystemTime;
 

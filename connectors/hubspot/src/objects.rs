@@ -1,4 +1,4 @@
-//! CRM records (PROTOCOLS.md B2): get, list with paging, create, update, archive, and
+//! CRM records (<https://developers.hubspot.com/docs/guides/crm/understanding-the-crm>): get, list with paging, create, update, archive, and
 //! the batch endpoints (at most 100 inputs per request; larger inputs are split).
 
 use std::collections::BTreeMap;

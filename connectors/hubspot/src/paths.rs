@@ -1,4 +1,4 @@
-//! Path families (PROTOCOLS.md section 0): the legacy numeric paths (`/crm/v3/…`,
+//! Path families (<https://developers.hubspot.com/docs/api-reference/latest/overview>): the legacy numeric paths (`/crm/v3/…`,
 //! `/crm/v4/…`, `/oauth/v1/…`) and the date-versioned ones (`/crm/objects/2026-03/…`).
 //! Both take the same request and response shapes; only the prefixes differ.
 

@@ -1,4 +1,4 @@
-//! CRM search (PROTOCOLS.md B3): filter groups (ORed) of filters (ANDed), one sort,
+//! CRM search (<https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm>): filter groups (ORed) of filters (ANDed), one sort,
 //! `limit` ≤ 200, offsets below 10,000, 5 requests per second.
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! `GET /sobjects/{O}/describe/`: an object's fields (PROTOCOLS.md A6).
+//! `GET /sobjects/{O}/describe/`: an object's fields (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_describe.htm>).
 
 use serde::Deserialize;
 

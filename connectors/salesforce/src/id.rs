@@ -1,5 +1,5 @@
 //! Salesforce record ids: 15-character case-sensitive ids and their 18-character,
-//! case-insensitive-safe form (PROTOCOLS.md A3).
+//! case-insensitive-safe form (<https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm>).
 //!
 //! The 3-character suffix encodes, for each 5-character chunk of the 15-character id,
 //! which characters are upper case. That lets systems that fold case (spreadsheets,

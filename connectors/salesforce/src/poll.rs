@@ -1,4 +1,4 @@
-//! Incremental polling by `SystemModstamp` (PROTOCOLS.md A5).
+//! Incremental polling by `SystemModstamp` (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_getupdated.htm>).
 //!
 //! `SystemModstamp` (not `LastModifiedDate`) changes on automated updates too and is
 //! indexed. A transaction that runs long can commit rows stamped before the time a

@@ -1,5 +1,5 @@
 //! SOQL queries: `query` / `queryAll`, `nextRecordsUrl` paging, and the records they
-//! return (PROTOCOLS.md A4).
+//! return (<https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql.htm>).
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;

@@ -1,5 +1,5 @@
 //! `getUpdated` and `getDeleted`: which records changed or were deleted in a window
-//! (PROTOCOLS.md A5).
+//! (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_getupdated.htm>).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;

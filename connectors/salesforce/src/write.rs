@@ -1,5 +1,5 @@
 //! Writes: single-record create and update, sObject Collections, Task creation and
-//! Composite (PROTOCOLS.md A8).
+//! Composite (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections.htm>).
 
 use chrono::NaiveDate;
 use reqwest::Method;

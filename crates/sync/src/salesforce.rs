@@ -34,7 +34,7 @@ const CONTACT_FIELDS: &[&str] = &["Email", "FirstName", "LastName", "Title", "Ac
 const PAGE: u32 = 2000;
 /// A transaction that runs long can commit rows stamped before a poll ran; the next
 /// run starts this long before the previous run's start when the cursor is that
-/// recent (PROTOCOLS.md A5). An older cursor needs no overlap, so an idle poll re-reads
+/// recent (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_getupdated.htm>). An older cursor needs no overlap, so an idle poll re-reads
 /// nothing.
 const OVERLAP: chrono::Duration = chrono::Duration::minutes(5);
 

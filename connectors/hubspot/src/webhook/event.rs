@@ -1,4 +1,4 @@
-//! Webhook event batches (PROTOCOLS.md B6).
+//! Webhook event batches (<https://developers.hubspot.com/docs/guides/api/app-management/webhooks>).
 
 use std::fmt;
 
@@ -74,7 +74,7 @@ pub struct Event {
 
 impl Event {
     /// A key that is the same for every delivery of one event and differs between
-    /// events. `eventId` alone is not guaranteed unique (PROTOCOLS.md B6), so the key
+    /// events. `eventId` alone is not guaranteed unique (<https://developers.hubspot.com/docs/guides/api/app-management/webhooks>), so the key
     /// combines it with the account, subscription, time, type and object, plus what
     /// changed; `attemptNumber` is left out because it grows with each retry.
     pub fn dedupe_key(&self) -> String {

@@ -1,4 +1,5 @@
-//! HubSpot webhooks: request signatures (PROTOCOLS.md B7) and event batches (B6).
+//! HubSpot webhooks: request signatures (<https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/request-validation>) and event batches
+//! (<https://developers.hubspot.com/docs/guides/api/app-management/webhooks>).
 //!
 //! Verify first, with the raw body bytes exactly as received, then parse:
 //!

@@ -1,4 +1,4 @@
-//! The three signature schemes of PROTOCOLS.md B7 and a verifier that prefers v3.
+//! The three signature schemes of HubSpot's request validation (<https://developers.hubspot.com/docs/apps/developer-platform/build-apps/authentication/request-validation>) and a verifier that prefers v3.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

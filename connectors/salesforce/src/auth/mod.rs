@@ -1,4 +1,4 @@
-//! OAuth 2.0 with Salesforce (PROTOCOLS.md A2).
+//! OAuth 2.0 with Salesforce (<https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm&type=5>).
 //!
 //! - [`JwtBearer`]: server-to-server with a certificate; no refresh token, so a new
 //!   assertion is signed whenever a token is needed.

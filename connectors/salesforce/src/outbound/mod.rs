@@ -1,5 +1,5 @@
 //! Salesforce Outbound Messages: parsing the SOAP notification and writing the Ack
-//! (PROTOCOLS.md A10).
+//! (<https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging.htm>).
 //!
 //! Outbound Messages carry no signature. Whoever receives them should check the
 //! `OrganizationId`, keep the endpoint URL secret, and acknowledge (`ack(true)`) only

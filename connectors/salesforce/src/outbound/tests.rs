@@ -10,7 +10,7 @@ const OPP_1: &str = "0065e00000FgHiJAAV";
 const OPP_2: &str = "0065e00000FgHiKAAV";
 const ACCOUNT: &str = "0015e00000QrStUAAV";
 
-/// An envelope shaped exactly like PROTOCOLS.md A10 (and Salesforce's WSDL sample).
+/// An envelope shaped exactly like Salesforce's Outbound Message WSDL sample (<https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging.htm>).
 fn envelope(session: &str, notifications: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>

@@ -1,6 +1,6 @@
 //! `POST /webhooks/salesforce/{connection}/{secret}`: an Outbound Message (SOAP).
 //! Outbound Messages carry no signature; the secret path segment, the organization id
-//! and TLS are what authenticate them (see PROTOCOLS.md A10).
+//! and TLS are what authenticate them (<https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging.htm>).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
