@@ -4,7 +4,7 @@
 //! of the deal's company.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use handoff::engine::EngineError;
 

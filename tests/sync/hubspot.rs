@@ -3,7 +3,7 @@
 //! economy, webhooks through intake to changes, and the same change by both paths.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

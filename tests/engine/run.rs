@@ -3,7 +3,7 @@
 //! one project, with its contacts as customer users in their roles.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! HANDOFF_TEST_DATABASE_URL names one (see tests/common); CI runs it both ways.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use handoff::engine::EngineError;
 

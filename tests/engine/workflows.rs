@@ -14,8 +14,8 @@ use handoff::engine::definition::{HubValues, Workflow, load_dir, parse};
 use handoff::engine::templates::Templates;
 use serde_json::json;
 
-const SF_FIXTURE: &str = include_str!("../connectors/sandbox/salesforce-sim/src/seed/fixture.toml");
-const HS_FIXTURE: &str = include_str!("../connectors/sandbox/hubspot/src/seed/fixture.toml");
+const SF_FIXTURE: &str = include_str!("../../connectors/sandbox/salesforce-sim/src/seed/fixture.toml");
+const HS_FIXTURE: &str = include_str!("../../connectors/sandbox/hubspot/src/seed/fixture.toml");
 
 /// OpportunityContactRole.Role values of the sandbox org (salesforce-sim `schema.rs`).
 const SF_CONTACT_ROLES: [&str; 9] = [

@@ -5,9 +5,7 @@
 //! a CRM writeback). Over HTTP, on SQLite or PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod mail_support;
-mod portal_support;
+use crate::portal_support;
 
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 // A panic in a test helper is a test failure, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod mail_support;
+use crate::mail_support;
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@
 //! own calls to the delivery function.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

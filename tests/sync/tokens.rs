@@ -2,7 +2,7 @@
 //! or processes see them expire. Against the HubSpot sandbox's real token endpoint.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! record), people matched by CRM id and email, invitations only for live projects.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::TestDb;
 use handoff::domain::people::ProjectRole;

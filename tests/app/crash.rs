@@ -4,8 +4,8 @@
 //! while an invitation email is on the wire sends it after a restart, exactly once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod mail_support;
+use crate::common;
+use crate::mail_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -3,7 +3,7 @@
 //! through intake to changes, expired sessions and the daily request limit.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

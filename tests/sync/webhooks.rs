@@ -1,7 +1,7 @@
 //! Webhook intake: verified, committed, then acknowledged; refused requests store nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

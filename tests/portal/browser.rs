@@ -9,9 +9,8 @@
 //! or `CI=true` (.ci/run installs them and sets the former), where it fails instead.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod mail_support;
-mod portal_support;
+use crate::common;
+use crate::portal_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

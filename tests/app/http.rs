@@ -1,7 +1,7 @@
 //! The HTTP server: health endpoints and shutdown, on the real app.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 

@@ -7,9 +7,7 @@
 //! tests/portal_sign_in.rs does not already cover. Over HTTP, on SQLite or PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod mail_support;
-mod portal_support;
+use crate::portal_support;
 
 use axum::extract::{Path, State};
 use axum::http::Method;

@@ -3,8 +3,8 @@
 //! are retried, permanent ones dead-lettered and replayable.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod mail_support;
+use crate::common;
+use crate::mail_support;
 
 use std::time::Duration;
 

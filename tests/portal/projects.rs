@@ -3,9 +3,7 @@
 //! customer-visible tasks. Over HTTP, on SQLite or PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod mail_support;
-mod portal_support;
+use crate::portal_support;
 
 use handoff::domain::people::ProjectRole;
 use handoff::domain::{ProjectId, ProjectStatus};

@@ -5,7 +5,7 @@
 //! `handoff serve`'s start (which does not run it) and by `handoff check` (exit 1).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -25,8 +25,8 @@ use sandbox_salesforce as sf;
 use secrecy::SecretString;
 
 const MASTER_KEY: &str = "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE=";
-const SF_WORKFLOW: &str = include_str!("../workflows/salesforce-closed-won.toml");
-const HS_WORKFLOW: &str = include_str!("../workflows/hubspot-closedwon.toml");
+const SF_WORKFLOW: &str = include_str!("../../workflows/salesforce-closed-won.toml");
+const HS_WORKFLOW: &str = include_str!("../../workflows/hubspot-closedwon.toml");
 
 struct Sandboxes {
     sf: sf::Sandbox,

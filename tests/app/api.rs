@@ -2,7 +2,7 @@
 //! make its tokens: bearer authentication, completing tasks, and what is stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

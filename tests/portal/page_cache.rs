@@ -6,9 +6,7 @@
 //! read again. On SQLite or PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod mail_support;
-mod portal_support;
+use crate::portal_support;
 
 use handoff::domain::people::Actor;
 use portal_support::{DANA, OMAR, Portal, spawn_portal};

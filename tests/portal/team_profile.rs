@@ -2,9 +2,7 @@
 //! person's profile (text fields and picture). Over HTTP, on SQLite or PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod mail_support;
-mod portal_support;
+use crate::portal_support;
 
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
 use handoff::domain::{Email, ProjectId, ProjectStatus};

@@ -2,9 +2,8 @@
 //! over HTTP against the running app, on SQLite or PostgreSQL (HANDOFF_TEST_DATABASE_URL).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-mod mail_support;
-mod portal_support;
+use crate::common;
+use crate::portal_support;
 
 use chrono::{Duration, Utc};
 use handoff::domain::people::{Actor, ProjectRole};
