@@ -1,18 +1,22 @@
 //! Activities as completed HubSpot tasks: created in batches on their record (and on
 //! the contact who acted), and the lookup that tells whether one is already logged.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use crm_hubspot::ReadOptions;
 use crm_hubspot::associations::{AssociationSpec, type_ids};
 use crm_hubspot::engagements::{NewTask, TaskStatus};
-use crm_hubspot::objects::{NewObject, types};
+use crm_hubspot::objects::{BatchError, NewObject, types};
 use handoff_domain::change::ObjectKind;
 
-use super::errors::map_error;
+use super::errors::{error_for, map_error};
 use super::{BATCH, HubspotCrm};
 use crate::crm::{ActivityWrite, CrmError, RowError, RowOutcome};
 
 impl HubspotCrm {
+    /// Each activity as a completed task, one batch create per 100: one outcome per
+    /// activity, in order.
     pub(super) async fn create_tasks(&self, object: ObjectKind, activities: &[ActivityWrite]) -> Result<Vec<RowOutcome>, CrmError> {
         let mut outcomes = Vec::with_capacity(activities.len());
         for chunk in activities.chunks(BATCH) {
@@ -27,25 +31,14 @@ impl HubspotCrm {
                 })
                 .collect();
             let result = self.client.batch_create(types::TASKS, &inputs).await.map_err(map_error)?;
-            let created: std::collections::HashSet<&str> =
-                result.results.iter().filter_map(|o| o.object_write_trace_id.as_deref()).collect();
-            outcomes.extend((0..chunk.len()).map(|i| {
-                let trace = i.to_string();
-                if created.contains(trace.as_str()) {
-                    return Ok(());
-                }
-                let reason = result
-                    .errors
-                    .iter()
-                    .find(|e| e.context.values().flatten().any(|v| *v == trace))
-                    .or(result.errors.first())
-                    .map_or_else(|| "HubSpot did not create the task".to_owned(), |e| e.message.clone());
-                Err(RowError::permanent(reason))
-            }));
+            let created: HashSet<&str> = result.results.iter().filter_map(|o| o.object_write_trace_id.as_deref()).collect();
+            outcomes.extend((0..chunk.len()).map(|i| task_outcome(&created, &result.errors, &i.to_string())));
         }
         Ok(outcomes)
     }
 
+    /// Whether `activity` is already a task on its record: one with its subject and
+    /// timestamp, created since `since` (less a minute for clock skew).
     pub(super) async fn task_logged(&self, object: ObjectKind, activity: &ActivityWrite, since: DateTime<Utc>) -> Result<bool, CrmError> {
         let from = Self::object_type(object);
         let linked = self
@@ -74,6 +67,18 @@ impl HubspotCrm {
         }
         Ok(false)
     }
+}
+
+/// Whether the batch created the task traced `trace` (it is among `created`), else the
+/// reason the batch gives: the error naming the row, else its first error.
+fn task_outcome(created: &HashSet<&str>, errors: &[BatchError], trace: &str) -> RowOutcome {
+    if created.contains(trace) {
+        return Ok(());
+    }
+    let reason = error_for(errors, trace)
+        .or(errors.first())
+        .map_or_else(|| "HubSpot did not create the task".to_owned(), |e| e.message.clone());
+    Err(RowError::permanent(reason))
 }
 
 /// `hs_timestamp` reads back as epoch milliseconds or as ISO 8601, depending on the path.

@@ -10,12 +10,14 @@ use crate::crm::CrmError;
 use crate::describe;
 
 impl HubspotCrm {
+    /// The fields of `object` as HubSpot describes its properties.
     pub(super) async fn fields_of(&self, object: ObjectKind) -> Result<FieldCatalog, CrmError> {
         let object_type = Self::object_type(object);
         let properties = self.client.properties(object_type).await.map_err(map_error)?;
         Ok(describe::from_properties(object_type, &properties))
     }
 
+    /// The labels defined between deals and contacts: the contact roles there are.
     pub(super) async fn deal_contact_labels_defined(&self) -> Result<Vec<String>, CrmError> {
         let labels = self.client.association_labels("deals", "contacts").await.map_err(map_error)?;
         Ok(describe::association_labels(&labels))

@@ -2,37 +2,84 @@
 //! deal with its contacts and their roles, its company (and its contacts, when
 //! workflows ask) and the owners its owner properties name.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use crm_hubspot::{Object, ReadOptions};
-use handoff_domain::change::{ChangeSource, ContactRole, ObjectKind, RecordChange};
+use crm_hubspot::Object;
+use handoff_domain::change::{ChangeSource, ContactRole, CrmUser, ObjectKind, RecordChange};
 use serde_json::{Map, Value};
 
-use super::errors::map_error;
-use super::{BATCH, HubspotCrm};
+use super::{HubspotCrm, distinct};
 use crate::crm::CrmError;
 
 impl HubspotCrm {
     /// The records `ids` as they stand now, as changes.
     pub(super) async fn read_changes(&self, object: ObjectKind, ids: &[String]) -> Result<Vec<RecordChange>, CrmError> {
-        let mut records = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH) {
-            let options = ReadOptions {
-                properties: self.properties(object),
-                ..Default::default()
-            };
-            let read = self
-                .client
-                .batch_read(Self::object_type(object), chunk, &options)
-                .await
-                .map_err(map_error)?;
-            records.extend(read.results.into_iter().map(|o| {
+        let read = self.read_batched(Self::object_type(object), ids, self.properties(object)).await?;
+        let records = read
+            .into_iter()
+            .map(|o| {
                 let at = modified(&o);
                 (o, at)
-            }));
-        }
+            })
+            .collect();
         self.changes(object, records).await
+    }
+
+    /// The records, each with when it was modified, as changes; deals with what they
+    /// are linked to.
+    pub(super) async fn changes(&self, object: ObjectKind, records: Vec<(Object, DateTime<Utc>)>) -> Result<Vec<RecordChange>, CrmError> {
+        if object != ObjectKind::Deal {
+            return Ok(records
+                .into_iter()
+                .map(|(o, at)| self.to_change(object, o, at, Vec::new()))
+                .collect());
+        }
+        self.deal_changes(records).await
+    }
+
+    async fn deal_changes(&self, records: Vec<(Object, DateTime<Utc>)>) -> Result<Vec<RecordChange>, CrmError> {
+        let ids: Vec<String> = records.iter().map(|(o, _)| o.id.clone()).collect();
+        let mut links = self.deal_links(&ids).await?;
+        let owners = self.owners_of(&self.owner_ids(&records)).await?;
+        Ok(records
+            .into_iter()
+            .map(|(o, at)| {
+                let users = self.users_named(&o, &owners);
+                let people = links.contacts.remove(&o.id).unwrap_or_default();
+                let company = links.companies.remove(&o.id);
+                let company_contacts = company
+                    .as_ref()
+                    .and_then(|c| links.company_contacts.get(&c.external_id))
+                    .cloned()
+                    .unwrap_or_default();
+                RecordChange {
+                    company,
+                    users,
+                    company_contacts,
+                    ..self.to_change(ObjectKind::Deal, o, at, people)
+                }
+            })
+            .collect())
+    }
+
+    /// The owner ids the records' owner properties name, each once.
+    fn owner_ids(&self, records: &[(Object, DateTime<Utc>)]) -> Vec<String> {
+        distinct(
+            records
+                .iter()
+                .flat_map(|(o, _)| self.user_fields.iter().filter_map(|f| o.get(f)))
+                .filter(|id| !id.trim().is_empty())
+                .map(str::to_owned),
+        )
+    }
+
+    /// Owner property → the owner it names on `o`, for the properties that name one.
+    fn users_named(&self, o: &Object, owners: &HashMap<String, CrmUser>) -> BTreeMap<String, CrmUser> {
+        self.user_fields
+            .iter()
+            .filter_map(|f| Some((f.clone(), owners.get(o.get(f)?)?.clone())))
+            .collect()
     }
 
     fn to_change(&self, object: ObjectKind, o: Object, modified_at: DateTime<Utc>, contacts: Vec<ContactRole>) -> RecordChange {
@@ -59,80 +106,10 @@ impl HubspotCrm {
             source: ChangeSource::Poll,
         }
     }
-
-    pub(super) async fn changes(&self, object: ObjectKind, records: Vec<(Object, DateTime<Utc>)>) -> Result<Vec<RecordChange>, CrmError> {
-        if object != ObjectKind::Deal {
-            return Ok(records
-                .into_iter()
-                .map(|(o, at)| self.to_change(object, o, at, Vec::new()))
-                .collect());
-        }
-        let ids: Vec<String> = records.iter().map(|(o, _)| o.id.clone()).collect();
-        let labels = self.deal_contact_labels(&ids).await?;
-        let mut companies = self.companies_of(&ids).await?;
-        let members = if self.company_contacts {
-            let mut company_ids: Vec<String> = companies.values().map(|c| c.external_id.clone()).collect();
-            company_ids.sort();
-            company_ids.dedup();
-            self.company_contact_ids(&company_ids).await?
-        } else {
-            HashMap::new()
-        };
-        // One read for the deals' contacts and their companies' contacts together.
-        let wanted = labels.keys().map(|(_, c)| *c).chain(members.values().flatten().copied());
-        let people = self.read_contacts(wanted.map(|c| c.to_string()).collect()).await?;
-        let person = |id: u64, roles: Vec<String>| {
-            let found = people.get(&id.to_string());
-            let prop = |name: &str| found.and_then(|p| p.properties.get(name).cloned().flatten());
-            ContactRole {
-                external_id: id.to_string(),
-                email: prop("email"),
-                first_name: prop("firstname"),
-                last_name: prop("lastname"),
-                title: prop("jobtitle"),
-                roles,
-                is_primary: false,
-            }
-        };
-        let mut contacts: HashMap<String, Vec<ContactRole>> = HashMap::new();
-        for ((deal, contact), roles) in labels {
-            contacts.entry(deal).or_default().push(person(contact, roles));
-        }
-        let mut owner_ids: Vec<String> = records
-            .iter()
-            .flat_map(|(o, _)| self.user_fields.iter().filter_map(|f| o.get(f)))
-            .filter(|id| !id.trim().is_empty())
-            .map(str::to_owned)
-            .collect();
-        owner_ids.sort();
-        owner_ids.dedup();
-        let owners = self.owners_of(&owner_ids).await?;
-        Ok(records
-            .into_iter()
-            .map(|(o, at)| {
-                let users = self
-                    .user_fields
-                    .iter()
-                    .filter_map(|f| Some((f.clone(), owners.get(o.get(f)?)?.clone())))
-                    .collect();
-                let people = contacts.remove(&o.id).unwrap_or_default();
-                let company = companies.remove(&o.id);
-                let company_contacts = company
-                    .as_ref()
-                    .and_then(|c| members.get(&c.external_id))
-                    .map(|ids| ids.iter().map(|id| person(*id, Vec::new())).collect())
-                    .unwrap_or_default();
-                RecordChange {
-                    company,
-                    users,
-                    company_contacts,
-                    ..self.to_change(object, o, at, people)
-                }
-            })
-            .collect())
-    }
 }
 
+/// When `o` was last modified: its own property (ISO 8601 or epoch milliseconds), else
+/// its `updatedAt`, else now.
 fn modified(o: &Object) -> DateTime<Utc> {
     ["hs_lastmodifieddate", "lastmodifieddate"]
         .iter()

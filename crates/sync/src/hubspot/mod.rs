@@ -12,16 +12,18 @@
 //!   contacts, company and owners;
 //! - [`associations`]: what a deal is linked to (contacts with labels, its company, the
 //!   company's contacts) and the contacts themselves;
+//! - [`batches`]: records and associations read in HubSpot's batches of 100;
 //! - [`owners`]: the portal's owners, cached;
 //! - [`polling`]: poll runs, their search pages and stored cursors;
 //! - [`writes`]: field writeback in batches;
 //! - [`activities`]: completed tasks logged on records, and whether one already is;
 //! - [`catalog`]: the fields and contact roles HubSpot offers;
 //! - [`seam`]: the `Crm` trait itself, handing each call to its part;
-//! - [`errors`]: HubSpot's errors as the seam's.
+//! - [`errors`]: HubSpot's errors (and a batch's failed rows) as the seam's.
 
 mod activities;
 mod associations;
+mod batches;
 mod catalog;
 mod changes;
 mod errors;
@@ -105,4 +107,12 @@ impl HubspotCrm {
             ObjectKind::Contact => CONTACT_PROPERTIES.iter().map(|p| (*p).to_owned()).collect(),
         }
     }
+}
+
+/// The ids, sorted, each once.
+fn distinct(ids: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut ids: Vec<String> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
