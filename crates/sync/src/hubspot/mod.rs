@@ -8,18 +8,18 @@
 //! per 100 companies for their contacts (read with the deals' contacts).
 //!
 //! The parts, one job each:
-//! - [`changes`]: records read by id and made into record changes, deals with their
+//! - `changes`: records read by id and made into record changes, deals with their
 //!   contacts, company and owners;
-//! - [`associations`]: what a deal is linked to (contacts with labels, its company, the
+//! - `associations`: what a deal is linked to (contacts with labels, its company, the
 //!   company's contacts) and the contacts themselves;
-//! - [`batches`]: records and associations read in HubSpot's batches of 100;
-//! - [`owners`]: the portal's owners, cached;
-//! - [`polling`]: poll runs, their search pages and stored cursors;
-//! - [`writes`]: field writeback in batches;
-//! - [`activities`]: completed tasks logged on records, and whether one already is;
-//! - [`catalog`]: the fields and contact roles HubSpot offers;
-//! - [`seam`]: the `Crm` trait itself, handing each call to its part;
-//! - [`errors`]: HubSpot's errors (and a batch's failed rows) as the seam's.
+//! - `batches`: records and associations read in HubSpot's batches of 100;
+//! - `owners`: the portal's owners, cached;
+//! - `polling`: poll runs, their search pages and stored cursors;
+//! - `writes`: field writeback in batches;
+//! - `activities`: completed tasks logged on records, and whether one already is;
+//! - `catalog`: the fields and contact roles HubSpot offers;
+//! - `seam`: the `Crm` trait itself, handing each call to its part;
+//! - `errors`: HubSpot's errors (and a batch's failed rows) as the seam's.
 
 mod activities;
 mod associations;
