@@ -5,6 +5,11 @@
 //! state), then one call into the [`handoff_engine::Engine`], which writes the change, its activity
 //! and any CRM writeback in one transaction. Bad input shows the page again (422) with
 //! the person's values and an error beside each field; success goes back to the task.
+//!
+//! The steps every action shares are [`TaskPost`]'s: [`TaskPost::open`] loads the task,
+//! [`TaskPost::finish`] makes the [`Change`] or shows the page again. A handler is left
+//! with its own part: the kind of task it is for, the [`Action`] it checks, and what
+//! it makes of its form.
 
 use std::collections::HashMap;
 
@@ -15,6 +20,7 @@ use serde::Deserialize;
 
 use super::csrf::CsrfForm;
 use super::error::{PortalError, PortalResult};
+use super::session::Customer;
 use super::tasks::{Action, Loaded, Rejected, load_task, render_task, teammates};
 use crate::WebState;
 use handoff_domain::form::{self, Submission};
@@ -23,12 +29,69 @@ use handoff_domain::{TaskKind, UserId};
 
 const SOURCE: &str = "portal";
 
-fn back(loaded: &Loaded, anchor: &str) -> Response {
-    Redirect::to(&format!("{}{anchor}", loaded.task_href())).into_response()
+/// A form posted on a task: who sent it and the task, which they may see.
+struct TaskPost {
+    state: WebState,
+    me: Customer,
+    loaded: Loaded,
 }
 
-fn invalid(id: &str, message: String, values: HashMap<String, String>) -> Rejected {
+/// What a task action asks the engine for, once its input is valid.
+enum Change {
+    /// A form's answers, a question's answer or an approval's decision.
+    Submit(Submission),
+    Comment(String),
+    Assign(UserId),
+}
+
+impl TaskPost {
+    /// The task `key` of project `id` for the sender of `form` ([`load_task`]: not found
+    /// unless they may see it), and the rest of the form.
+    async fn open<T>(state: WebState, id: &str, key: &str, form: CsrfForm<T>) -> PortalResult<(Self, T)> {
+        let CsrfForm { customer: me, form } = form;
+        let loaded = load_task(&state, &me, id, key).await?;
+        Ok((TaskPost { state, me, loaded }, form))
+    }
+
+    /// The end of every task action: a valid change goes to the engine and the person
+    /// back to the task (at `anchor`), a refused one shows the page again.
+    async fn finish(&self, input: Result<Change, Rejected>, anchor: &str) -> PortalResult<Response> {
+        let change = match input {
+            Ok(change) => change,
+            Err(rejected) => return render_task(&self.state, &self.me, &self.loaded, Some(rejected)).await,
+        };
+        let engine = &self.state.engine;
+        let project = self.loaded.page.details.project.id;
+        let key = self.loaded.task().key.as_str();
+        let actor = Actor::User(self.me.user.id);
+        match change {
+            Change::Submit(submission) => {
+                engine.submit_task(project, key, actor, SOURCE, &submission).await?;
+            }
+            Change::Comment(body) => {
+                engine.comment_on_task(project, key, actor, SOURCE, &body).await?;
+            }
+            Change::Assign(assignee) => engine.assign_task(project, key, assignee, actor, SOURCE).await?,
+        }
+        Ok(Redirect::to(&format!("{}{anchor}", self.loaded.task_href())).into_response())
+    }
+}
+
+/// Refused input for control `id`, with what was `sent` in it to show again.
+fn invalid(id: &str, message: String, sent: Option<&str>) -> Rejected {
+    let values = sent.map(|v| HashMap::from([(id.to_owned(), v.to_owned())])).unwrap_or_default();
     Rejected::one(StatusCode::UNPROCESSABLE_ENTITY, id, message, values)
+}
+
+/// What was `sent` in control `id` as a long text ([`form::long_text`]; `what` names it
+/// in the error), else refused with it to show again.
+fn long_text(sent: &str, what: &str, id: &str) -> Result<String, Rejected> {
+    form::long_text(sent, what).map_err(|message| invalid(id, message, Some(sent)))
+}
+
+/// A post for a kind of task this one is not.
+fn not_a(what: &str) -> PortalError {
+    PortalError::BadRequest(format!("This task is not {what}."))
 }
 
 /// `POST /projects/{id}/tasks/{key}/form`: the fields are named `field-<key>`; every
@@ -39,40 +102,24 @@ pub(super) async fn submit_form(
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<HashMap<String, String>>,
 ) -> PortalResult<Response> {
-    let me = &form.customer;
-    let loaded = load_task(&state, me, &id, &key).await?;
-    let TaskKind::Form { fields } = &loaded.task().kind else {
-        return Err(PortalError::BadRequest("This task is not a form.".into()));
+    let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
+    let TaskKind::Form { fields } = &post.loaded.task().kind else {
+        return Err(not_a("a form"));
     };
-    loaded.check(Action::Work)?;
-    let values: HashMap<String, String> = form.form.into_iter().filter(|(k, _)| k.starts_with("field-")).collect();
+    post.loaded.check(Action::Work)?;
+    let values: HashMap<String, String> = sent.into_iter().filter(|(k, _)| k.starts_with("field-")).collect();
     let input: HashMap<String, String> = values
         .iter()
         .filter_map(|(k, v)| k.strip_prefix("field-").map(|k| (k.to_owned(), v.clone())))
         .collect();
-    match form::validate(fields, &input) {
-        Ok(answers) => {
-            state
-                .engine
-                .submit_task(
-                    loaded.page.details.project.id,
-                    &key,
-                    Actor::User(me.user.id),
-                    SOURCE,
-                    &Submission::Form(answers),
-                )
-                .await?;
-            Ok(back(&loaded, ""))
-        }
-        Err(errors) => {
-            let rejected = Rejected {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                values,
-                errors: errors.into_iter().map(|e| (format!("field-{}", e.key), e.message)).collect(),
-            };
-            render_task(&state, me, &loaded, Some(rejected)).await
-        }
-    }
+    let change = form::validate(fields, &input)
+        .map(|answers| Change::Submit(Submission::Form(answers)))
+        .map_err(|errors| Rejected {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            values,
+            errors: errors.into_iter().map(|e| (format!("field-{}", e.key), e.message)).collect(),
+        });
+    post.finish(change, "").await
 }
 
 #[derive(Deserialize)]
@@ -87,31 +134,13 @@ pub(super) async fn answer(
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<AnswerForm>,
 ) -> PortalResult<Response> {
-    let me = &form.customer;
-    let loaded = load_task(&state, me, &id, &key).await?;
-    if !matches!(loaded.task().kind, TaskKind::Question { .. }) {
-        return Err(PortalError::BadRequest("This task is not a question.".into()));
+    let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
+    if !matches!(post.loaded.task().kind, TaskKind::Question { .. }) {
+        return Err(not_a("a question"));
     }
-    loaded.check(Action::Work)?;
-    match form::long_text(&form.form.answer, "your answer") {
-        Ok(text) => {
-            state
-                .engine
-                .submit_task(
-                    loaded.page.details.project.id,
-                    &key,
-                    Actor::User(me.user.id),
-                    SOURCE,
-                    &Submission::Question(text),
-                )
-                .await?;
-            Ok(back(&loaded, ""))
-        }
-        Err(message) => {
-            let values = HashMap::from([("answer".to_owned(), form.form.answer.clone())]);
-            render_task(&state, me, &loaded, Some(invalid("answer", message, values))).await
-        }
-    }
+    post.loaded.check(Action::Work)?;
+    let change = long_text(&sent.answer, "your answer", "answer").map(|text| Change::Submit(Submission::Question(text)));
+    post.finish(change, "").await
 }
 
 #[derive(Deserialize)]
@@ -130,34 +159,23 @@ pub(super) async fn decide(
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<ApprovalForm>,
 ) -> PortalResult<Response> {
-    let me = &form.customer;
-    let loaded = load_task(&state, me, &id, &key).await?;
-    if !matches!(loaded.task().kind, TaskKind::Approval { .. }) {
-        return Err(PortalError::BadRequest("This task is not an approval.".into()));
+    let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
+    if !matches!(post.loaded.task().kind, TaskKind::Approval { .. }) {
+        return Err(not_a("an approval"));
     }
-    loaded.check(Action::Decide)?;
-    let approved = match form.form.decision.as_str() {
+    post.loaded.check(Action::Decide)?;
+    let approved = match sent.decision.as_str() {
         "approve" => true,
         "request_changes" => false,
         _ => return Err(PortalError::BadRequest("Choose Approve or Request changes.".into())),
     };
-    let note = if form.form.note.trim().is_empty() && approved {
-        None
+    let note = if sent.note.trim().is_empty() && approved {
+        Ok(None)
     } else {
-        match form::long_text(&form.form.note, "what should change") {
-            Ok(note) => Some(note),
-            Err(message) => {
-                let values = HashMap::from([("note".to_owned(), form.form.note.clone())]);
-                return render_task(&state, me, &loaded, Some(invalid("note", message, values))).await;
-            }
-        }
+        long_text(&sent.note, "what should change", "note").map(Some)
     };
-    let submission = Submission::Approval { approved, note };
-    state
-        .engine
-        .submit_task(loaded.page.details.project.id, &key, Actor::User(me.user.id), SOURCE, &submission)
-        .await?;
-    Ok(back(&loaded, "#approval"))
+    let change = note.map(|note| Change::Submit(Submission::Approval { approved, note }));
+    post.finish(change, "#approval").await
 }
 
 #[derive(Deserialize)]
@@ -172,22 +190,10 @@ pub(super) async fn comment(
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<CommentForm>,
 ) -> PortalResult<Response> {
-    let me = &form.customer;
-    let loaded = load_task(&state, me, &id, &key).await?;
-    loaded.check(Action::Comment)?;
-    match form::long_text(&form.form.body, "a comment") {
-        Ok(body) => {
-            state
-                .engine
-                .comment_on_task(loaded.page.details.project.id, &key, Actor::User(me.user.id), SOURCE, &body)
-                .await?;
-            Ok(back(&loaded, "#comments"))
-        }
-        Err(message) => {
-            let values = HashMap::from([("comment-body".to_owned(), form.form.body.clone())]);
-            render_task(&state, me, &loaded, Some(invalid("comment-body", message, values))).await
-        }
-    }
+    let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
+    post.loaded.check(Action::Comment)?;
+    let change = long_text(&sent.body, "a comment", "comment-body").map(Change::Comment);
+    post.finish(change, "#comments").await
 }
 
 #[derive(Deserialize)]
@@ -203,29 +209,25 @@ pub(super) async fn assign(
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<AssignForm>,
 ) -> PortalResult<Response> {
-    let me = &form.customer;
-    let loaded = load_task(&state, me, &id, &key).await?;
-    loaded.check(Action::Assign)?;
-    if loaded.task().assignee_id.is_some() {
+    let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
+    post.loaded.check(Action::Assign)?;
+    if post.loaded.task().assignee_id.is_some() {
         return Err(PortalError::Refused("Someone has already taken this task.".into()));
     }
-    let assignee = match form.form.assignee.as_str() {
-        "me" => me.user.id,
-        other => {
-            let chosen: Option<UserId> = other.parse().ok();
-            let team = teammates(&state, &loaded, me.user.id).await?;
-            match chosen.filter(|c| team.iter().any(|(id, _)| id == c)) {
-                Some(id) => id,
-                None => {
-                    let message = "Choose yourself or a teammate on this project.".to_owned();
-                    return render_task(&state, me, &loaded, Some(invalid("assignee", message, HashMap::new()))).await;
-                }
-            }
-        }
-    };
-    state
-        .engine
-        .assign_task(loaded.page.details.project.id, &key, assignee, Actor::User(me.user.id), SOURCE)
-        .await?;
-    Ok(back(&loaded, ""))
+    let change = assignee(&post, &sent.assignee).await?.map(Change::Assign);
+    post.finish(change, "").await
+}
+
+/// The person `chosen` names: `me`, or a teammate's id; anyone else is refused.
+async fn assignee(post: &TaskPost, chosen: &str) -> PortalResult<Result<UserId, Rejected>> {
+    let me = post.me.user.id;
+    if chosen == "me" {
+        return Ok(Ok(me));
+    }
+    let chosen: Option<UserId> = chosen.parse().ok();
+    let team = teammates(&post.state, &post.loaded, me).await?;
+    Ok(chosen.filter(|c| team.iter().any(|(id, _)| id == c)).ok_or_else(|| {
+        let message = "Choose yourself or a teammate on this project.".to_owned();
+        invalid("assignee", message, None)
+    }))
 }
