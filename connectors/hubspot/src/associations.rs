@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::client::Client;
 use crate::error::Result;
-use crate::objects::{BATCH_LIMIT, BatchResult, IdRef, Page, Paging};
+use crate::wire::{BATCH_LIMIT, BatchResult, IdRef, Page, Paging};
 
 /// Who defined an association type. Type ids are directional (deal→contact is 3,
 /// contact→deal is 4).

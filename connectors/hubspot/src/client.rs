@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 use url::Url;
 
+use crate::budget::Budget;
 use crate::error::{ApiError, Error, RateLimitPolicy, Result};
-use crate::limits::Budget;
 use crate::paths::ApiPaths;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";

@@ -31,6 +31,7 @@
 
 pub mod associations;
 pub mod auth;
+pub mod budget;
 pub mod client;
 pub mod engagements;
 pub mod error;
@@ -42,12 +43,14 @@ pub mod poll;
 pub mod properties;
 pub mod search;
 pub mod webhook;
+pub mod wire;
 
 pub use auth::{OAuth, OAuthConfig, RefreshingToken, TokenSet, private_app_token};
+pub use budget::Budget;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, RetryPolicy};
 pub use crm_http::{AccessToken, StaticToken, TokenError, TokenProvider};
 pub use error::{ApiError, Error, RateLimitPolicy, Result};
-pub use limits::{Budget, DailyUsage};
+pub use limits::DailyUsage;
 pub use objects::{Object, Page, ReadOptions};
 pub use paths::ApiPaths;
 pub use poll::{Cursor, PollPage, Poller};

@@ -7,11 +7,10 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
+pub use crate::wire::{BATCH_LIMIT, BatchError, BatchResult, IdRef, NextPage, Page, Paging};
+
 use crate::client::Client;
 use crate::error::{Error, Result};
-
-/// HubSpot's limit on inputs per batch request.
-pub const BATCH_LIMIT: usize = 100;
 
 /// Object type names accepted in paths (the type ids `0-1`, `0-3`, … work too).
 pub mod types {
@@ -84,35 +83,6 @@ pub struct InlineAssociation {
     pub kind: Option<String>,
 }
 
-/// A page of results; `paging.next.after` is absent on the last page.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Page<T> {
-    #[serde(default = "Vec::new")]
-    pub results: Vec<T>,
-    #[serde(default)]
-    pub paging: Option<Paging>,
-}
-
-impl<T> Page<T> {
-    /// The cursor for the next page, or `None` on the last one.
-    pub fn next_after(&self) -> Option<&str> {
-        self.paging.as_ref()?.next.as_ref().map(|n| n.after.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Paging {
-    #[serde(default)]
-    pub next: Option<NextPage>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NextPage {
-    pub after: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
-}
-
 /// What to read with a record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReadOptions {
@@ -169,11 +139,6 @@ pub struct NewAssociation {
     pub types: Vec<crate::associations::AssociationSpec>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdRef {
-    pub id: String,
-}
-
 /// One row of a batch update: `{"id":"1","properties":{…}}`. `""` clears a property.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -183,43 +148,6 @@ pub struct ObjectUpdate {
     /// Set to a unique property's name to address records by it instead of by id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_property: Option<String>,
-}
-
-/// The result of one or more batch requests, merged. `errors` lists the failing rows of
-/// partial failures (HTTP 207).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResult<T> {
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default = "Vec::new")]
-    pub results: Vec<T>,
-    #[serde(default)]
-    pub errors: Vec<BatchError>,
-}
-
-impl<T> Default for BatchResult<T> {
-    fn default() -> Self {
-        Self {
-            status: None,
-            results: Vec::new(),
-            errors: Vec::new(),
-        }
-    }
-}
-
-/// One failure inside a batch answer; `context` names the inputs (`{"ids":["7"]}`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchError {
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub category: Option<String>,
-    #[serde(default)]
-    pub message: String,
-    #[serde(default)]
-    pub context: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Serialize)]

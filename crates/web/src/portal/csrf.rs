@@ -9,30 +9,15 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use base64::Engine;
-use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq;
 
 use super::error::PortalError;
+use super::form_token::verify;
 use super::session::Customer;
 use crate::WebState;
 
-const LABEL: &[u8] = b"handoff portal form token v1";
 /// The largest form body a portal form without uploads has any reason to send.
 const MAX_FORM_BYTES: usize = 64 * 1024;
-
-/// The form token of the session whose secret id is `session_secret`.
-pub fn token_for(session_secret: &SecretString) -> String {
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, session_secret.expose_secret().as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, LABEL).as_ref())
-}
-
-/// Whether `presented` is the session's token, compared in constant time.
-pub fn verify(session_secret: &SecretString, presented: &str) -> bool {
-    let expected = token_for(session_secret);
-    expected.len() == presented.len() && bool::from(expected.as_bytes().ct_eq(presented.as_bytes()))
-}
 
 /// False when the browser says the request comes from another site. Browsers that do
 /// not send `Sec-Fetch-Site` (and non-browsers) pass; the form token still protects
@@ -99,18 +84,6 @@ pub struct NoFields {}
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_token_belongs_to_one_session() {
-        let a = SecretString::from("session-a");
-        let b = SecretString::from("session-b");
-        let token = token_for(&a);
-        assert_eq!(token.len(), 43);
-        assert!(verify(&a, &token));
-        assert!(!verify(&b, &token));
-        assert!(!verify(&a, ""));
-        assert!(!verify(&a, &token[..42]));
-    }
 
     #[test]
     fn only_requests_marked_cross_site_are_refused() {

@@ -1,15 +1,12 @@
 //! The portal's one error type: every failure of a portal request becomes a page here
-//! (rendered in the layout by [`render_error_pages`]) or, when the person is not
+//! (rendered in the layout by `pages::render_error_pages`) or, when the person is not
 //! signed in, a redirect to the sign-in help page. Store errors are mapped once, in
 //! the `From` impl; 5xx pages reveal nothing and are logged with their cause.
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 
-use crate::WebState;
 use handoff_engine::{EngineError, Refusal};
 use handoff_store::StoreError;
 
@@ -69,7 +66,7 @@ impl From<EngineError> for PortalError {
     }
 }
 
-/// Set on an error response; [`render_error_pages`] turns it into the page.
+/// Set on an error response; `pages::render_error_pages` turns it into the page.
 #[derive(Clone, Debug, Serialize)]
 pub(super) struct ErrorPage {
     pub heading: &'static str,
@@ -119,24 +116,5 @@ impl IntoResponse for PortalError {
         let mut response = (status, page.message.clone()).into_response();
         response.extensions_mut().insert(page);
         response
-    }
-}
-
-/// The layer that renders [`ErrorPage`]s in the layout (it has the state, which the
-/// error does not). A page that cannot be rendered keeps its plain-text body.
-pub(super) async fn render_error_pages(State(state): State<WebState>, request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
-        return response;
-    };
-    match super::pages::render(&state, "error.html", page.heading, None, &page) {
-        Ok(mut rendered) => {
-            *rendered.status_mut() = response.status();
-            rendered
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot render an error page");
-            response
-        }
     }
 }

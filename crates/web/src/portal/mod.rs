@@ -10,10 +10,12 @@
 //! - [`routes`]: [`PortalRoute`] and [`Access`]; [`routes()`] below is the table of
 //!   every portal route with its declared access, and [`router`] is built from it.
 
+mod access;
 pub mod csrf;
 pub mod error;
 pub mod file_type;
 mod files;
+pub mod form_token;
 pub mod page_cache;
 pub mod pages;
 pub mod profile;
@@ -94,7 +96,7 @@ pub fn router_from(state: &WebState, routes: Vec<PortalRoute>) -> Router<WebStat
         // Routes on the same path merge (GET and POST of /invite/{token}).
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), pages::render_error_pages))
         .layer(middleware::from_fn(security_headers))
 }
 

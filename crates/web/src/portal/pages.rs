@@ -7,7 +7,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
-use super::error::PortalError;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+
+use super::error::{ErrorPage, PortalError};
 use super::session::Customer;
 use crate::WebState;
 
@@ -170,6 +173,25 @@ pub(super) fn paragraphs(text: &str) -> Vec<String> {
         .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|p| !p.is_empty())
         .collect()
+}
+
+/// The layer that renders [`ErrorPage`]s in the layout (it has the state, which the
+/// error does not). A page that cannot be rendered keeps its plain-text body.
+pub(super) async fn render_error_pages(State(state): State<WebState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let Some(page) = response.extensions().get::<ErrorPage>().cloned() else {
+        return response;
+    };
+    match render(&state, "error.html", page.heading, None, &page) {
+        Ok(mut rendered) => {
+            *rendered.status_mut() = response.status();
+            rendered
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render an error page");
+            response
+        }
+    }
 }
 
 #[cfg(test)]

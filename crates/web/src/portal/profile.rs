@@ -298,7 +298,7 @@ pub(super) async fn upload_picture(
         return Err(PortalError::Forbidden);
     }
     let form = read_picture_form(multipart).await?;
-    if !form.csrf.is_some_and(|t| super::csrf::verify(&me.session_secret, &t)) {
+    if !form.csrf.is_some_and(|t| super::form_token::verify(&me.session_secret, &t)) {
         tracing::info!("a picture upload without a valid form token was refused");
         return Err(PortalError::Forbidden);
     }

@@ -5,12 +5,11 @@
 //! a project the person does not belong to — and any task that is not
 //! customer-visible — is "not found", exactly like one that does not exist.
 
-use std::sync::Arc;
-
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
+use super::access::load;
 use super::csrf::{CsrfForm, NoFields};
 use super::error::{PortalError, PortalResult};
 use super::page_cache::ProjectPage;
@@ -19,7 +18,7 @@ use super::session::Customer;
 use crate::WebState;
 use handoff_domain::people::{Actor, ProjectRole};
 use handoff_domain::project::{ProjectDetails, Task};
-use handoff_domain::{OwnerSide, ProjectId, TaskKind, TaskStatus, UserId, Visibility};
+use handoff_domain::{OwnerSide, TaskKind, TaskStatus, UserId, Visibility};
 
 /// Which tasks the project page lists (`?filter=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -77,10 +76,6 @@ pub fn completable(task: &Task, status: TaskStatus) -> bool {
         && task.owner == OwnerSide::Customer
         && matches!(task.kind, TaskKind::Todo)
         && matches!(status, TaskStatus::Pending | TaskStatus::InProgress)
-}
-
-fn project_id(raw: &str) -> PortalResult<ProjectId> {
-    raw.parse().map_err(|_| PortalError::NotFound)
 }
 
 #[derive(Serialize)]
@@ -185,19 +180,6 @@ fn next_task(details: &ProjectDetails, me: UserId) -> Option<&Task> {
         .or_else(|| open.iter().find(|t| t.assignee_id.is_none()))
         .or_else(|| open.first())
         .copied()
-}
-
-/// The project's page model and the person's role, or not found. The session check
-/// read the membership and the page version, so a current model in memory costs no
-/// query (see [`super::page_cache`]).
-pub(super) async fn load(state: &WebState, me: &Customer, raw_id: &str) -> PortalResult<(Arc<ProjectPage>, ProjectRole)> {
-    let access = me.access(project_id(raw_id)?)?;
-    let page = state
-        .pages
-        .get(&state.store, access.project, access.page_version)
-        .await?
-        .ok_or(PortalError::NotFound)?;
-    Ok((page, access.role))
 }
 
 #[derive(Deserialize)]

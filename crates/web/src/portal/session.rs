@@ -43,7 +43,7 @@ impl std::fmt::Debug for Customer {
 impl Customer {
     /// The token the session's forms carry (see [`super::csrf`]).
     pub fn csrf_token(&self) -> String {
-        super::csrf::token_for(&self.session_secret)
+        super::form_token::token_for(&self.session_secret)
     }
 
     /// The person's role in `project`, or not found — for projects they do not belong

@@ -21,9 +21,9 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 
+use super::access::load;
 use super::error::{PortalError, PortalResult};
 use super::page_cache::ProjectPage;
-use super::projects::load;
 use super::session::Customer;
 use crate::WebState;
 use handoff_domain::people::{MembershipStatus, ProjectRole};

@@ -382,7 +382,7 @@ pub async fn check_csrf(multipart: &mut Multipart, me: &Customer, headers: &axum
         }
     }
     let token = String::from_utf8_lossy(&token);
-    if !super::csrf::verify(&me.session_secret, token.trim()) {
+    if !super::form_token::verify(&me.session_secret, token.trim()) {
         tracing::info!("a portal upload without a valid token was refused");
         return Err(PortalError::Forbidden);
     }
