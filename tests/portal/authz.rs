@@ -4,7 +4,7 @@
 //! request changes nothing in the database. A route added to the table whose handler
 //! forgets its check fails here — `a_route_that_forgets_its_check_fails_the_matrix`
 //! proves it with a deliberately unchecked route. Plus the sign-in attacks
-//! tests/portal_sign_in.rs does not already cover. Over HTTP, on SQLite or PostgreSQL.
+//! tests/portal/sign_in.rs does not already cover. Over HTTP, on SQLite or PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::portal_support;
@@ -503,7 +503,7 @@ async fn a_route_that_forgets_its_check_fails_the_matrix() {
     );
 }
 
-// --- Sign-in attacks not already in tests/portal_sign_in.rs ---
+// --- Sign-in attacks not already in tests/portal/sign_in.rs ---
 
 #[tokio::test]
 async fn one_link_posted_many_times_at_once_signs_in_once() {

@@ -43,7 +43,7 @@ pub use session::Customer;
 use crate::WebState;
 
 /// Every portal route: method, path, declared access, handler. The router is built
-/// from this table alone, and tests/portal_authz.rs holds every entry to its access.
+/// from this table alone, and tests/portal/authz.rs holds every entry to its access.
 /// Add a route here, one line, and nowhere else.
 pub fn routes() -> Vec<PortalRoute> {
     use Access::{ProjectEditor, ProjectMember, Public, SignedIn};

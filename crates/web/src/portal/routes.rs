@@ -2,7 +2,7 @@
 //! the access it declares, and [`super::router`] is built from that list alone, so no
 //! portal route exists outside it.
 //!
-//! The declaration is what tests/portal_authz.rs holds each route to: it sends every
+//! The declaration is what tests/portal/authz.rs holds each route to: it sends every
 //! route, as every kind of visitor (a member of the project, a customer of another
 //! project at the same company, a customer of another company, and someone signed
 //! out), and fails when anyone gets further than the declared access allows or a
