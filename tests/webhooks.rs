@@ -154,6 +154,37 @@ async fn stale_and_future_timestamps_are_401() {
 }
 
 #[tokio::test]
+async fn a_timestamp_within_the_clock_skew_is_accepted_and_a_signed_plus_sign_is_401() {
+    let app = app().await;
+    // A sender whose clock runs 5 s ahead of ours: within the documented allowance.
+    let ahead = now_ms() + 5_000;
+    assert_eq!(
+        post_hubspot(&app, "hubspot-main", &hubspot_events(0..1), ahead, HUBSPOT_SECRET)
+            .await
+            .status(),
+        204
+    );
+    // A leading `+` is another spelling of a number: refused even when the signature
+    // covers it as sent.
+    let url = format!("{}/webhooks/hubspot/hubspot-main", app.base_url);
+    let body = hubspot_events(1..2);
+    let ts = format!("+{}", now_ms());
+    let signature = crm_hubspot::webhook::sign_v3(HUBSPOT_SECRET, "POST", &url, body.as_bytes(), &ts);
+    let res = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("x-hubspot-signature-v3", signature)
+        .header("x-hubspot-request-timestamp", ts)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(stored(&app, "hubspot-main").await, 1);
+}
+
+#[tokio::test]
 async fn a_missing_signature_is_401() {
     let app = app().await;
     let res = app
