@@ -10,7 +10,10 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{FromRef, Request};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use tower_http::trace::TraceLayer;
 
 use handoff_config::Config;
@@ -40,12 +43,31 @@ impl FromRef<WebState> for portal::PageCache {
 }
 
 pub fn router(state: WebState) -> Router {
+    let hsts = state.config.server.base_url.scheme() == "https";
     Router::new()
         .merge(health::router())
         .merge(api::router(&state))
         .merge(api_invitations::router(&state))
         .merge(webhooks::router())
         .merge(portal::router(&state))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            strict_transport_security(hsts, request, next)
+        }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `Strict-Transport-Security` on every response (portal, API, webhooks, health, error
+/// pages) when the public base URL is https: browsers then never try the portal over
+/// plain http, where a session cookie or an invitation link could be read on the way.
+/// Not over http: a deployment reached by plain http (a laptop, the demo) would pin
+/// browsers to an https it does not serve.
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+
+async fn strict_transport_security(enabled: bool, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if enabled {
+        response.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    response
 }
