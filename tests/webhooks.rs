@@ -224,7 +224,31 @@ async fn a_body_over_one_mebibyte_is_413() {
     let body = format!("[{}]", " ".repeat(1024 * 1024 + 1));
     let res = post_hubspot(&app, "hubspot-main", &body, now_ms(), HUBSPOT_SECRET).await;
     assert_eq!(res.status(), 413);
+    assert_json_error(res).await;
     assert_eq!(stored(&app, "hubspot-main").await, 0);
+    // The same for an Outbound Message.
+    let res = post_salesforce(&app, "sf", PATH_SECRET, format!("<a>{}</a>", " ".repeat(1024 * 1024 + 1))).await;
+    assert_eq!(res.status(), 413);
+    assert_json_error(res).await;
+    assert_eq!(stored(&app, "sf").await, 0);
+}
+
+/// Every refusal is `{"error": "…"}` as JSON, whoever made it (a handler or axum).
+async fn assert_json_error(res: reqwest::Response) {
+    let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+    let text = res.text().await.unwrap();
+    assert!(content_type.starts_with("application/json"), "{content_type}: {text}");
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body.as_object().unwrap().len(), 1, "{text}");
+    assert!(!body["error"].as_str().unwrap().is_empty(), "{text}");
+}
+
+#[tokio::test]
+async fn a_webhook_sent_with_the_wrong_method_is_405_in_the_json_shape() {
+    let app = app().await;
+    let res = app.get("/webhooks/hubspot/hubspot-main").await;
+    assert_eq!(res.status(), 405);
+    assert_json_error(res).await;
 }
 
 #[tokio::test]

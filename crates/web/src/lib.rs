@@ -14,6 +14,7 @@ use axum::extract::{FromRef, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use axum::routing::any;
 use tower_http::trace::TraceLayer;
 
 use handoff_config::Config;
@@ -44,11 +45,19 @@ impl FromRef<WebState> for portal::PageCache {
 
 pub fn router(state: WebState) -> Router {
     let hsts = state.config.server.base_url.scheme() == "https";
-    Router::new()
+    // Everything that answers JSON, errors included: one shape, `{"error": "…"}`, for
+    // axum's own answers (413, 405, rejections) and for unknown `/api/v1` paths too.
+    let json = Router::new()
         .merge(health::router())
         .merge(api::router(&state))
         .merge(api_invitations::router(&state))
         .merge(webhooks::router())
+        .route("/api/v1", any(error::api_not_found))
+        .route("/api/v1/", any(error::api_not_found))
+        .route("/api/v1/{*rest}", any(error::api_not_found))
+        .layer(middleware::from_fn(error::json_errors));
+    Router::new()
+        .merge(json)
         .merge(portal::router(&state))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             strict_transport_security(hsts, request, next)
