@@ -382,6 +382,33 @@ fn check_refuses_a_token_keeping_connection_without_a_master_key() {
     assert!(stdout(&out).contains("hs                   hubspot"), "{}", stdout(&out));
 }
 
+#[test]
+fn check_warns_about_a_hubspot_connection_without_a_portal_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("handoff.toml");
+    let env = [
+        ("HANDOFF_CONNECTION_HS_PRIVATE_APP_TOKEN", "pat-x"),
+        ("HANDOFF_CONNECTION_HS_CLIENT_SECRET", "s"),
+    ];
+    std::fs::write(&file, "[connections.hs]\ncrm = \"hubspot\"\nauth = \"private_app\"\n").unwrap();
+    let out = handoff(dir.path(), &env, &["--config", file.to_str().unwrap(), "check", "--offline"]);
+    // A warning, not a failure: the connection works, it just trusts too many senders.
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: connection `hs` has no portal_id: signed webhook events from any HubSpot account are accepted"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(
+        &file,
+        "[connections.hs]\ncrm = \"hubspot\"\nauth = \"private_app\"\nportal_id = 2026001\n",
+    )
+    .unwrap();
+    let out = handoff(dir.path(), &env, &["--config", file.to_str().unwrap(), "check", "--offline"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("portal_id"), "{}", stderr(&out));
+}
+
 #[tokio::test]
 async fn sandbox_serves_both_crms_until_sigterm() {
     use std::io::{BufRead, BufReader};
