@@ -70,6 +70,24 @@ fn check_fails_on_a_dependency_cycle_naming_the_file_and_key() {
 }
 
 #[test]
+fn check_fails_on_an_upload_accepting_svg_naming_the_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name = \"Logos\"\n[[phases]]\nkey = \"one\"\nname = \"One\"\n[[phases.tasks]]\nkey = \"logo\"\ntitle = \"Logo\"\ntype = \"upload\"\naccept = [\"png\", \"svg\"]\n";
+    std::fs::write(dir.path().join("logos.toml"), text).unwrap();
+    let out = handoff(
+        dir.path(),
+        &[("HANDOFF_TEMPLATES_DIR", dir.path().to_str().unwrap())],
+        &["check", "--offline"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("logos.toml:9: `phases[0].tasks[0].accept[1]`: `svg`: SVG images can carry script"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_bad_environment_value_stops_start_up_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = handoff(dir.path(), &[("HANDOFF_LISTEN", "everywhere")], &["project", "list"]);
