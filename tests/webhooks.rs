@@ -270,14 +270,22 @@ async fn an_unknown_connection_is_404() {
 }
 
 fn outbound_message(org: &str, notification_ids: &[&str]) -> String {
-    let opportunity = sf_id("006000000000001");
-    let action = sf_id("04k000000000001");
-    let notifications: String = notification_ids
+    let notifications: Vec<_> = notification_ids
         .iter()
-        .map(|id| {
-            let id = sf_id(id);
+        .map(|id| (*id, "006000000000001", "2026-11-23T10:15:00.000Z"))
+        .collect();
+    outbound_message_of(org, &notifications)
+}
+
+/// An Outbound Message of (notification id, opportunity id, SystemModstamp) notifications.
+fn outbound_message_of(org: &str, notifications: &[(&str, &str, &str)]) -> String {
+    let action = sf_id("04k000000000001");
+    let notifications: String = notifications
+        .iter()
+        .map(|(id, opportunity, stamp)| {
+            let (id, opportunity) = (sf_id(id), sf_id(opportunity));
             format!(
-                r#"<Notification><Id>{id}</Id><sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>{opportunity}</sf:Id><sf:StageName>Closed Won</sf:StageName><sf:SystemModstamp>2026-11-23T10:15:00.000Z</sf:SystemModstamp></sObject></Notification>"#
+                r#"<Notification><Id>{id}</Id><sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>{opportunity}</sf:Id><sf:StageName>Closed Won</sf:StageName><sf:SystemModstamp>{stamp}</sf:SystemModstamp></sObject></Notification>"#
             )
         })
         .collect();
@@ -328,6 +336,44 @@ async fn a_redelivered_outbound_message_is_stored_once() {
         assert_eq!(res.status(), 200);
     }
     assert_eq!(stored(&app, "sf").await, 1);
+}
+
+#[tokio::test]
+async fn notifications_sharing_an_id_in_one_message_are_each_stored_unless_they_are_the_same_change() {
+    let app = app().await;
+    let body = outbound_message_of(
+        &org_id(),
+        &[
+            ("04l000000000001", "006000000000001", "2026-11-23T10:15:00.000Z"),
+            ("04l000000000001", "006000000000002", "2026-11-23T10:15:00.000Z"),
+            ("04l000000000001", "006000000000001", "2026-11-23T10:16:00.000Z"),
+            // An exact copy of the first: the same change, stored once.
+            ("04l000000000001", "006000000000001", "2026-11-23T10:15:00.000Z"),
+            ("04l000000000002", "006000000000003", "2026-11-23T10:15:00.000Z"),
+        ],
+    );
+    for _ in 0..2 {
+        let res = post_salesforce(&app, "sf", PATH_SECRET, body.clone()).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.text().await.unwrap().contains("<Ack>true</Ack>"));
+    }
+    let events = app.store().inbound_events_for("sf").await.unwrap();
+    let mut stored: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.external_id.clone(), e.occurred_at.unwrap().to_rfc3339()))
+        .collect();
+    stored.sort();
+    assert_eq!(
+        stored,
+        [
+            (sf_id("006000000000001"), "2026-11-23T10:15:00+00:00".to_owned()),
+            (sf_id("006000000000001"), "2026-11-23T10:16:00+00:00".to_owned()),
+            (sf_id("006000000000002"), "2026-11-23T10:15:00+00:00".to_owned()),
+            (sf_id("006000000000003"), "2026-11-23T10:15:00+00:00".to_owned()),
+        ]
+    );
+    // A notification id that occurs once keeps its plain key, as stored before.
+    assert!(events.iter().any(|e| e.dedupe_key == format!("om:{}", sf_id("04l000000000002"))));
 }
 
 #[tokio::test]
