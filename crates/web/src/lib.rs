@@ -10,7 +10,7 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, Request};
+use axum::extract::{FromRef, MatchedPath, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -62,8 +62,20 @@ pub fn router(state: WebState) -> Router {
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             strict_transport_security(hsts, request, next)
         }))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span every request's log lines carry: method and the matched *route template*
+/// (`/invite/{token}`, `/webhooks/salesforce/{connection}/{secret}`), never the URI.
+/// Paths hold secrets (a Salesforce connection's Outbound Message secret, unused
+/// invitation tokens) and a query string may hold anything (OAuth codes and states,
+/// a token pasted into a link), at every log level. Headers (the API's bearer token,
+/// the session cookie) are not recorded either. A path that matches no route is
+/// logged as `(no route)`.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request.extensions().get::<MatchedPath>().map_or("(no route)", MatchedPath::as_str);
+    tracing::debug_span!("request", method = %request.method(), route, version = ?request.version())
 }
 
 /// `Strict-Transport-Security` on every response (portal, API, webhooks, health, error
