@@ -179,6 +179,9 @@ fn load_workflows(dir: &std::path::Path) -> anyhow::Result<Vec<Workflow>> {
 /// finish. Taking a bound listener lets tests run the real app on port 0. The
 /// scheduled work (polls, inbound event resolution) runs beside HTTP and stops with it.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    for warning in state.config.connections.iter().flat_map(|c| c.warnings()) {
+        tracing::warn!("{warning}");
+    }
     let app = handoff_web::router(state.web());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let intervals = state

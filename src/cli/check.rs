@@ -77,6 +77,9 @@ fn configuration(config: &Config) -> bool {
     let mut ok = true;
     for c in &config.connections {
         println!("  {:<20} {}", c.name, c.crm_name());
+        for warning in c.warnings() {
+            eprintln!("warning: {warning}");
+        }
         if handoff_sync::adapters::stores_tokens(c) && config.secrets.master_key.is_none() {
             eprintln!(
                 "connection `{}` keeps OAuth tokens, which are stored encrypted: set HANDOFF_MASTER_KEY (openssl rand -base64 32)",

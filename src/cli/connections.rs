@@ -26,6 +26,7 @@ pub async fn run(state: AppState) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let health = state.store.connection_health().await?;
+    let sealer = handoff_store::sealed::Sealer::new(state.config.secrets.master_key.as_ref()).ok();
     println!(
         "{:<20} {:<11} {:<9} {:<14} {:<14} {:<17} LAST ERROR",
         "CONNECTION", "CRM", "STATE", "LAST WEBHOOK", "LAST POLL", "API BUDGET"
@@ -60,6 +61,37 @@ pub async fn run(state: AppState) -> anyhow::Result<ExitCode> {
             ago(h.last_poll_at),
             budget
         );
+        if let Some(note) = token_note(&state, sealer.as_ref(), c).await? {
+            println!("  {note}");
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A line about the connection's stored token when it needs saying: one this master
+/// key cannot decrypt is treated as absent, and what happens next depends on the flow.
+async fn token_note(
+    state: &AppState,
+    sealer: Option<&handoff_store::sealed::Sealer>,
+    c: &handoff_config::ConnectionConfig,
+) -> anyhow::Result<Option<String>> {
+    use handoff_sync::tokens::{TokenState, stored_token_state};
+    if !handoff_sync::adapters::stores_tokens(c) {
+        return Ok(None);
+    }
+    let Some(sealer) = sealer else {
+        return Ok(Some(format!("{}: HANDOFF_MASTER_KEY is not set; its token cannot be read", c.name)));
+    };
+    if stored_token_state(&state.store, sealer, &c.name).await? != TokenState::Unreadable {
+        return Ok(None);
+    }
+    let next = match handoff_sync::adapters::refresh_token_flow(c) {
+        None => "a new one is fetched with the configured credentials on next use",
+        Some(true) => "a new one is fetched with the configured refresh token on next use; if that is refused, reconnect the account",
+        Some(false) => "its refresh token is lost with it: the connection needs reconnecting",
+    };
+    Ok(Some(format!(
+        "{}: the stored token cannot be decrypted with this master key (was HANDOFF_MASTER_KEY changed?); {next}",
+        c.name
+    )))
 }

@@ -43,11 +43,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
         ..Default::default()
     })
     .await?;
-    let hubspot = sandbox_hubspot::start(sandbox_hubspot::Config {
-        listen: "127.0.0.1:0".parse()?,
-        ..Default::default()
-    })
-    .await?;
+    let (hubspot, hubspot_portal) = start_hubspot().await?;
     let smtp = SmtpCapture::start().await.context("cannot start the SMTP capture")?;
 
     let workflows_dir = tempfile_dir()?;
@@ -66,7 +62,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {listen} (set HANDOFF_LISTEN to another address)"))?;
     let address = listener.local_addr()?;
     config.server.base_url = format!("http://{address}").parse()?;
-    config.connections = connections(&salesforce, &hubspot)?;
+    config.connections = connections(&salesforce, &hubspot, hubspot_portal)?;
     let state = AppState::build(config).await?.validate_workflows_live().await;
     let server = tokio::spawn(app::serve(listener, state.clone(), app::shutdown_signal()));
 
@@ -124,7 +120,22 @@ fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     Ok(dir)
 }
 
-fn connections(sf: &sandbox_salesforce::Sandbox, hs: &sandbox_hubspot::Sandbox) -> anyhow::Result<Vec<ConnectionConfig>> {
+/// The HubSpot simulator and the account (portal) id its webhook events carry: its
+/// seed's, else its configuration's, as the simulator itself chooses.
+async fn start_hubspot() -> anyhow::Result<(sandbox_hubspot::Sandbox, u64)> {
+    let config = sandbox_hubspot::Config {
+        listen: "127.0.0.1:0".parse()?,
+        ..Default::default()
+    };
+    let portal_id = config.seed.portal_id.unwrap_or(config.portal_id);
+    Ok((sandbox_hubspot::start(config).await?, portal_id))
+}
+
+fn connections(
+    sf: &sandbox_salesforce::Sandbox,
+    hs: &sandbox_hubspot::Sandbox,
+    hubspot_portal: u64,
+) -> anyhow::Result<Vec<ConnectionConfig>> {
     // Polls would also find the sandboxes' seeded deals; the demo is about the live flow.
     let poll_interval = Duration::from_secs(3600);
     Ok(vec![
@@ -152,7 +163,8 @@ fn connections(sf: &sandbox_salesforce::Sandbox, hs: &sandbox_hubspot::Sandbox) 
                     token: SecretString::from(sandbox_hubspot::DEFAULT_PRIVATE_APP_TOKEN),
                 },
                 client_secret: Some(SecretString::from(sandbox_hubspot::DEFAULT_CLIENT_SECRET)),
-                portal_id: None,
+                // As a deployment should: events signed for other accounts are refused.
+                portal_id: Some(hubspot_portal),
                 accept_legacy_signatures: false,
             }),
         },
@@ -423,4 +435,36 @@ async fn show(state: &AppState, smtp: &SmtpCapture, address: &std::net::SocketAd
         println!("  to {:<34} {link}", message.rcpt_to.join(", "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo configures its connections as a deployment should: the HubSpot one
+    /// names the sandbox's account, so nothing warns and events for other accounts are
+    /// refused (the demo's own HubSpot deal reaching a project, tests/cli.rs, shows it
+    /// is the right account).
+    #[tokio::test]
+    async fn the_demo_hubspot_connection_names_the_sandbox_account() {
+        let salesforce = sandbox_salesforce::start(sandbox_salesforce::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let (hubspot, portal) = start_hubspot().await.unwrap();
+        let connections = connections(&salesforce, &hubspot, portal).unwrap();
+        let hs = connections.iter().find(|c| c.name == "hubspot").unwrap();
+        let CrmSettings::Hubspot(settings) = &hs.crm else {
+            panic!("the demo's `hubspot` connection is not HubSpot");
+        };
+        assert_eq!(settings.portal_id, Some(portal));
+        assert_eq!(portal, sandbox_hubspot::Config::default().portal_id);
+        for c in &connections {
+            assert_eq!(c.warnings(), Vec::<String>::new(), "{}", c.name);
+        }
+        hubspot.shutdown().await;
+        salesforce.shutdown().await;
+    }
 }

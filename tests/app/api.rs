@@ -384,3 +384,86 @@ async fn api_token_commands_refuse_a_reused_name_a_bad_name_and_an_unknown_id() 
     assert_eq!(app.store().list_api_tokens().await.unwrap().len(), 1);
     app.stop().await;
 }
+
+/// The one error shape of the API: `{"error": "<text>"}`, served as JSON.
+async fn json_error(res: reqwest::Response) -> (u16, String) {
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let text = res.text().await.unwrap();
+    assert!(content_type.starts_with("application/json"), "{status} {content_type}: {text}");
+    let body: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} not JSON ({e}): {text}"));
+    let object = body.as_object().unwrap_or_else(|| panic!("{status}: {text}"));
+    assert_eq!(object.len(), 1, "{status}: only `error`: {text}");
+    let message = object["error"].as_str().unwrap_or_else(|| panic!("{status}: {text}")).to_owned();
+    assert!(!message.is_empty(), "{status}: {text}");
+    (status, message)
+}
+
+#[tokio::test]
+async fn unknown_api_paths_wrong_methods_and_bad_bodies_answer_the_json_error_shape() {
+    let app = spawn_app().await;
+    let token = make_token(&app, "zapier").await;
+    let project = app.create_project("saas-onboarding", "Acme onboarding").await;
+    let url = |path: &str| format!("{}{path}", app.base_url);
+    // Unknown paths under /api/v1, with and without a token: the API's 404, not the portal's page.
+    for path in [
+        "/api/v1",
+        "/api/v1/",
+        "/api/v1/nope",
+        "/api/v1/projects",
+        &format!("/api/v1/projects/{project}/nope"),
+        &format!("/api/v1/projects/{project}/tasks/review-deal"),
+    ] {
+        for bearer in [None, Some(token.as_str())] {
+            let mut req = app.client.get(url(path));
+            if let Some(t) = bearer {
+                req = req.bearer_auth(t);
+            }
+            let (status, _) = json_error(req.send().await.unwrap()).await;
+            assert_eq!(status, 404, "{path}");
+        }
+    }
+    // A method the endpoint does not take: 405, still JSON, `Allow` kept.
+    let res = app
+        .client
+        .get(url(&format!("/api/v1/projects/{project}/tasks/review-deal/complete")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("allow").is_some());
+    assert_eq!(json_error(res).await.0, 405);
+    // A body that is not the JSON asked for: axum's rejection, in the one shape.
+    for (content_type, body) in [("application/json", "{not json"), ("text/plain", "x")] {
+        let res = app
+            .client
+            .post(url(&format!("/api/v1/projects/{project}/invitations")))
+            .bearer_auth(&token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let (status, _) = json_error(res).await;
+        assert!((400..500).contains(&status), "{content_type}: {status}");
+    }
+    // An API body over the limit: 413 in the one shape.
+    let res = app
+        .client
+        .post(url(&format!("/api/v1/projects/{project}/invitations")))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(format!("{{\"email\": \"{}\"}}", "a".repeat(3 * 1024 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_error(res).await.0, 413);
+    // The portal keeps its own HTML 404.
+    let res = app.get("/nope").await;
+    assert_eq!(res.status(), 404);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+}

@@ -70,6 +70,24 @@ fn check_fails_on_a_dependency_cycle_naming_the_file_and_key() {
 }
 
 #[test]
+fn check_fails_on_an_upload_accepting_svg_naming_the_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name = \"Logos\"\n[[phases]]\nkey = \"one\"\nname = \"One\"\n[[phases.tasks]]\nkey = \"logo\"\ntitle = \"Logo\"\ntype = \"upload\"\naccept = [\"png\", \"svg\"]\n";
+    std::fs::write(dir.path().join("logos.toml"), text).unwrap();
+    let out = handoff(
+        dir.path(),
+        &[("HANDOFF_TEMPLATES_DIR", dir.path().to_str().unwrap())],
+        &["check", "--offline"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("logos.toml:9: `phases[0].tasks[0].accept[1]`: `svg`: SVG images can carry script"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_bad_environment_value_stops_start_up_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = handoff(dir.path(), &[("HANDOFF_LISTEN", "everywhere")], &["project", "list"]);
@@ -380,6 +398,33 @@ fn check_refuses_a_token_keeping_connection_without_a_master_key() {
     let out = handoff(dir.path(), &env, &["--config", file.to_str().unwrap(), "check"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("hs                   hubspot"), "{}", stdout(&out));
+}
+
+#[test]
+fn check_warns_about_a_hubspot_connection_without_a_portal_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("handoff.toml");
+    let env = [
+        ("HANDOFF_CONNECTION_HS_PRIVATE_APP_TOKEN", "pat-x"),
+        ("HANDOFF_CONNECTION_HS_CLIENT_SECRET", "s"),
+    ];
+    std::fs::write(&file, "[connections.hs]\ncrm = \"hubspot\"\nauth = \"private_app\"\n").unwrap();
+    let out = handoff(dir.path(), &env, &["--config", file.to_str().unwrap(), "check", "--offline"]);
+    // A warning, not a failure: the connection works, it just trusts too many senders.
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: connection `hs` has no portal_id: signed webhook events from any HubSpot account are accepted"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(
+        &file,
+        "[connections.hs]\ncrm = \"hubspot\"\nauth = \"private_app\"\nportal_id = 2026001\n",
+    )
+    .unwrap();
+    let out = handoff(dir.path(), &env, &["--config", file.to_str().unwrap(), "check", "--offline"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("portal_id"), "{}", stderr(&out));
 }
 
 #[tokio::test]

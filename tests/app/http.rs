@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::spawn_app;
+use common::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_answers_while_the_process_runs() {
@@ -38,6 +38,48 @@ async fn readyz_is_503_when_the_database_is_gone_but_healthz_stays_up() {
 async fn unknown_paths_are_404() {
     let app = spawn_app().await;
     assert_eq!(app.get("/nope").await.status(), 404);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_hsts_when_the_base_url_is_https() {
+    let app = spawn_app_with(|c| c.server.base_url = "https://handoff.example.com".parse().unwrap()).await;
+    // Health, the portal (a page, a redirect, its 404), the API (a 401) and a webhook (a 404).
+    let answers = [
+        app.get("/healthz").await,
+        app.get("/sign-in").await,
+        app.get("/projects").await,
+        app.get("/nope").await,
+        app.get("/api/v1/projects/x").await,
+        app.client
+            .post(format!("{}/webhooks/hubspot/nope", app.base_url))
+            .send()
+            .await
+            .unwrap(),
+    ];
+    for res in answers {
+        let hsts = res
+            .headers()
+            .get("strict-transport-security")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(
+            hsts.as_deref(),
+            Some("max-age=31536000; includeSubDomains"),
+            "{} {}",
+            res.url(),
+            res.status()
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn no_response_carries_hsts_when_the_base_url_is_http() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/sign-in", "/projects", "/nope", "/api/v1/projects/x"] {
+        let res = app.get(path).await;
+        assert!(res.headers().get("strict-transport-security").is_none(), "{path}");
+    }
     app.stop().await;
 }
 

@@ -7,7 +7,7 @@ use crate::common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{TestApp, spawn_app_with};
+use common::{TestApp, TestDb, spawn_app_with};
 use crm_http::TokenProvider;
 use crm_hubspot::auth::{OAuth, OAuthConfig};
 use handoff::config::ConnectionConfig;
@@ -16,7 +16,7 @@ use handoff::domain::change::{ChangeSource, ObjectKind};
 use handoff::store::sealed::Sealer;
 use handoff::sync::adapters::HubspotGrant;
 use handoff::sync::poll::poll_once;
-use handoff::sync::tokens::DbTokenProvider;
+use handoff::sync::tokens::{DbTokenProvider, TokenState, stored_token_state};
 use sandbox_hubspot as sandbox;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -153,4 +153,151 @@ async fn two_processes_seeing_one_expired_token_refresh_it_once() {
     let fresh: std::collections::HashSet<String> = callers.join_all().await.into_iter().map(Result::unwrap).collect();
     assert_eq!(fresh.len(), 1, "all callers got the same new token");
     assert_eq!(sb.requests().count(TOKEN_ENDPOINT) - before, 2);
+}
+
+// ---- a stored token that this master key cannot open ---------------------------------
+
+/// The test harness's key (tests/common) and another one, as after a key rotation.
+const KEY_A: &str = "dGVzdC1vbmx5LW1hc3Rlci1rZXktMzItYnl0ZXMhISE=";
+const KEY_B: &str = "b3RoZXItdGVzdC1tYXN0ZXIta2V5LTMyLWJ5dGVzISE=";
+
+fn sealer(key: &str) -> Arc<Sealer> {
+    let env = [("HANDOFF_MASTER_KEY".to_owned(), key.to_owned())];
+    let config = handoff::config::Config::load(None, env).unwrap().config;
+    Arc::new(Sealer::new(config.secrets.master_key.as_ref()).unwrap())
+}
+
+async fn state(store: &handoff::store::Store, key: &str, connection: &str) -> TokenState {
+    stored_token_state(store, &sealer(key), connection).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_token_sealed_under_another_master_key_is_replaced_where_the_flow_needs_no_person() {
+    use crm_salesforce::auth::{ClientCredentials, JwtBearer};
+    use handoff::sync::adapters::SalesforceGrant;
+    use sandbox_salesforce as sf;
+    crm_http::install_crypto_provider();
+    let sb = sf::start(sf::Config::for_tests()).await.unwrap();
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    let login = sb.base_url();
+    let http = || crm_http::OAuthHttp::new("handoff-test", Duration::from_secs(5)).unwrap();
+    let grant = |flow: &str| -> Box<SalesforceGrant> {
+        Box::new(match flow {
+            "jwt" => SalesforceGrant::Jwt(
+                JwtBearer::new(
+                    &login,
+                    sf::DEFAULT_CLIENT_ID,
+                    sf::DEFAULT_USERNAME,
+                    &SecretString::from(sf::TEST_JWT_PRIVATE_KEY_PEM),
+                )
+                .unwrap(),
+                http(),
+            ),
+            _ => SalesforceGrant::ClientCredentials(
+                ClientCredentials::new(&login, sf::DEFAULT_CLIENT_ID, &SecretString::from(sf::DEFAULT_CLIENT_SECRET)).unwrap(),
+                http(),
+            ),
+        })
+    };
+    for flow in ["jwt", "client_credentials"] {
+        let provider = |key: &str| DbTokenProvider::new(flow, store.clone(), sealer(key), grant(flow), None);
+        let first = provider(KEY_A).token().await.unwrap();
+        assert_eq!(store.connection_token(flow).await.unwrap().unwrap().version, 1);
+        // The master key changes: the stored token is unreadable, not an error.
+        assert_eq!(state(&store, KEY_B, flow).await, TokenState::Unreadable);
+        let fresh = provider(KEY_B).token().await.unwrap();
+        assert!(!fresh.same_as(&first), "{flow}: a new token, not the old one");
+        let row = store.connection_token(flow).await.unwrap().unwrap();
+        assert_eq!(row.version, 2, "{flow}: the unreadable row was replaced, not left beside");
+        assert_eq!(state(&store, KEY_B, flow).await, TokenState::Readable);
+        assert_eq!(state(&store, KEY_A, flow).await, TokenState::Unreadable);
+        // A later process with the new key uses the stored token as is.
+        let again = provider(KEY_B).token().await.unwrap();
+        assert!(again.same_as(&fresh), "{flow}");
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_token_flow_whose_token_is_unreadable_says_to_reconnect_unless_a_refresh_token_is_configured() {
+    let (sb, app, refresh) = start().await;
+    let store = app.store().clone();
+    let provider = |key: &str, configured: Option<SecretString>| {
+        let oauth = OAuth::new(oauth_config(&sb), Duration::from_secs(5)).unwrap();
+        DbTokenProvider::new(CONNECTION, store.clone(), sealer(key), Box::new(HubspotGrant(oauth)), configured)
+    };
+    provider(KEY_A, Some(refresh.clone())).token().await.unwrap();
+    assert_eq!(state(&store, KEY_B, CONNECTION).await, TokenState::Unreadable);
+    // The refresh token was sealed with the access token: without one configured there
+    // is no way to a new token but a person reconnecting.
+    let before = sb.requests().count(TOKEN_ENDPOINT);
+    let err = provider(KEY_B, None).token().await.unwrap_err();
+    assert!(matches!(err, crm_http::TokenError::Rejected(_)), "{err}");
+    assert!(err.to_string().contains("reconnect the account"), "{err}");
+    assert!(err.to_string().contains("master key"), "{err}");
+    assert_eq!(sb.requests().count(TOKEN_ENDPOINT), before, "nothing was asked of the CRM");
+    assert_eq!(
+        store.connection_token(CONNECTION).await.unwrap().unwrap().version,
+        1,
+        "left as it was"
+    );
+    // With the refresh token in the configuration, a new token is fetched and stored.
+    provider(KEY_B, Some(refresh)).token().await.unwrap();
+    assert_eq!(store.connection_token(CONNECTION).await.unwrap().unwrap().version, 2);
+    assert_eq!(state(&store, KEY_B, CONNECTION).await, TokenState::Readable);
+}
+
+#[tokio::test]
+async fn handoff_connections_says_which_unreadable_tokens_renew_and_which_need_reconnecting() {
+    let db = TestDb::new().await;
+    let store = db.store().await;
+    for name in ["sf", "hs"] {
+        let sealed = sealer(KEY_A)
+            .seal(&format!("token:{name}"), &SecretString::from(r#"{"access_token":"t"}"#.to_owned()))
+            .unwrap();
+        assert!(store.put_connection_token(name, &sealed, None, None).await.unwrap());
+    }
+    store.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("sf.pem");
+    std::fs::write(&key_file, sandbox_salesforce::TEST_JWT_PRIVATE_KEY_PEM).unwrap();
+    let org = crm_salesforce::id::to_18("00D000000000001").unwrap();
+    let file = dir.path().join("handoff.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[connections.sf]\ncrm = \"salesforce\"\nlogin_url = \"http://127.0.0.1:9\"\nauth = \"jwt_bearer\"\nclient_id = \"c\"\nusername = \"u@example.com\"\norganization_id = \"{org}\"\n\
+             [connections.hs]\ncrm = \"hubspot\"\nauth = \"oauth\"\nclient_id = \"c\"\nportal_id = 1\n"
+        ),
+    )
+    .unwrap();
+    let run = |key: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_handoff"));
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("HANDOFF_")) {
+            cmd.env_remove(k);
+        }
+        cmd.current_dir(dir.path())
+            .args(["--config", file.to_str().unwrap(), "connections"])
+            .env("HANDOFF_LOG", "warn")
+            .env("HANDOFF_DATABASE_URL", db.url())
+            .env("HANDOFF_MASTER_KEY", key)
+            .env("HANDOFF_CONNECTION_SF_PRIVATE_KEY_FILE", &key_file)
+            .env("HANDOFF_CONNECTION_SF_WEBHOOK_SECRET", "w")
+            .env("HANDOFF_CONNECTION_HS_CLIENT_SECRET", "s");
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run(KEY_B);
+    assert!(
+        text.contains("sf: the stored token cannot be decrypted with this master key (was HANDOFF_MASTER_KEY changed?); a new one is fetched with the configured credentials on next use"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hs: the stored token cannot be decrypted with this master key (was HANDOFF_MASTER_KEY changed?); its refresh token is lost with it: the connection needs reconnecting"),
+        "{text}"
+    );
+    // With the key they were sealed with, nothing to say.
+    let text = run(KEY_A);
+    assert!(!text.contains("cannot be decrypted"), "{text}");
 }

@@ -154,6 +154,37 @@ async fn stale_and_future_timestamps_are_401() {
 }
 
 #[tokio::test]
+async fn a_timestamp_within_the_clock_skew_is_accepted_and_a_signed_plus_sign_is_401() {
+    let app = app().await;
+    // A sender whose clock runs 5 s ahead of ours: within the documented allowance.
+    let ahead = now_ms() + 5_000;
+    assert_eq!(
+        post_hubspot(&app, "hubspot-main", &hubspot_events(0..1), ahead, HUBSPOT_SECRET)
+            .await
+            .status(),
+        204
+    );
+    // A leading `+` is another spelling of a number: refused even when the signature
+    // covers it as sent.
+    let url = format!("{}/webhooks/hubspot/hubspot-main", app.base_url);
+    let body = hubspot_events(1..2);
+    let ts = format!("+{}", now_ms());
+    let signature = crm_hubspot::webhook::sign_v3(HUBSPOT_SECRET, "POST", &url, body.as_bytes(), &ts);
+    let res = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("x-hubspot-signature-v3", signature)
+        .header("x-hubspot-request-timestamp", ts)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert_eq!(stored(&app, "hubspot-main").await, 1);
+}
+
+#[tokio::test]
 async fn a_missing_signature_is_401() {
     let app = app().await;
     let res = app
@@ -193,7 +224,31 @@ async fn a_body_over_one_mebibyte_is_413() {
     let body = format!("[{}]", " ".repeat(1024 * 1024 + 1));
     let res = post_hubspot(&app, "hubspot-main", &body, now_ms(), HUBSPOT_SECRET).await;
     assert_eq!(res.status(), 413);
+    assert_json_error(res).await;
     assert_eq!(stored(&app, "hubspot-main").await, 0);
+    // The same for an Outbound Message.
+    let res = post_salesforce(&app, "sf", PATH_SECRET, format!("<a>{}</a>", " ".repeat(1024 * 1024 + 1))).await;
+    assert_eq!(res.status(), 413);
+    assert_json_error(res).await;
+    assert_eq!(stored(&app, "sf").await, 0);
+}
+
+/// Every refusal is `{"error": "…"}` as JSON, whoever made it (a handler or axum).
+async fn assert_json_error(res: reqwest::Response) {
+    let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+    let text = res.text().await.unwrap();
+    assert!(content_type.starts_with("application/json"), "{content_type}: {text}");
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body.as_object().unwrap().len(), 1, "{text}");
+    assert!(!body["error"].as_str().unwrap().is_empty(), "{text}");
+}
+
+#[tokio::test]
+async fn a_webhook_sent_with_the_wrong_method_is_405_in_the_json_shape() {
+    let app = app().await;
+    let res = app.get("/webhooks/hubspot/hubspot-main").await;
+    assert_eq!(res.status(), 405);
+    assert_json_error(res).await;
 }
 
 #[tokio::test]
@@ -215,14 +270,22 @@ async fn an_unknown_connection_is_404() {
 }
 
 fn outbound_message(org: &str, notification_ids: &[&str]) -> String {
-    let opportunity = sf_id("006000000000001");
-    let action = sf_id("04k000000000001");
-    let notifications: String = notification_ids
+    let notifications: Vec<_> = notification_ids
         .iter()
-        .map(|id| {
-            let id = sf_id(id);
+        .map(|id| (*id, "006000000000001", "2026-11-23T10:15:00.000Z"))
+        .collect();
+    outbound_message_of(org, &notifications)
+}
+
+/// An Outbound Message of (notification id, opportunity id, SystemModstamp) notifications.
+fn outbound_message_of(org: &str, notifications: &[(&str, &str, &str)]) -> String {
+    let action = sf_id("04k000000000001");
+    let notifications: String = notifications
+        .iter()
+        .map(|(id, opportunity, stamp)| {
+            let (id, opportunity) = (sf_id(id), sf_id(opportunity));
             format!(
-                r#"<Notification><Id>{id}</Id><sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>{opportunity}</sf:Id><sf:StageName>Closed Won</sf:StageName><sf:SystemModstamp>2026-11-23T10:15:00.000Z</sf:SystemModstamp></sObject></Notification>"#
+                r#"<Notification><Id>{id}</Id><sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Id>{opportunity}</sf:Id><sf:StageName>Closed Won</sf:StageName><sf:SystemModstamp>{stamp}</sf:SystemModstamp></sObject></Notification>"#
             )
         })
         .collect();
@@ -273,6 +336,44 @@ async fn a_redelivered_outbound_message_is_stored_once() {
         assert_eq!(res.status(), 200);
     }
     assert_eq!(stored(&app, "sf").await, 1);
+}
+
+#[tokio::test]
+async fn notifications_sharing_an_id_in_one_message_are_each_stored_unless_they_are_the_same_change() {
+    let app = app().await;
+    let body = outbound_message_of(
+        &org_id(),
+        &[
+            ("04l000000000001", "006000000000001", "2026-11-23T10:15:00.000Z"),
+            ("04l000000000001", "006000000000002", "2026-11-23T10:15:00.000Z"),
+            ("04l000000000001", "006000000000001", "2026-11-23T10:16:00.000Z"),
+            // An exact copy of the first: the same change, stored once.
+            ("04l000000000001", "006000000000001", "2026-11-23T10:15:00.000Z"),
+            ("04l000000000002", "006000000000003", "2026-11-23T10:15:00.000Z"),
+        ],
+    );
+    for _ in 0..2 {
+        let res = post_salesforce(&app, "sf", PATH_SECRET, body.clone()).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.text().await.unwrap().contains("<Ack>true</Ack>"));
+    }
+    let events = app.store().inbound_events_for("sf").await.unwrap();
+    let mut stored: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.external_id.clone(), e.occurred_at.unwrap().to_rfc3339()))
+        .collect();
+    stored.sort();
+    assert_eq!(
+        stored,
+        [
+            (sf_id("006000000000001"), "2026-11-23T10:15:00+00:00".to_owned()),
+            (sf_id("006000000000001"), "2026-11-23T10:16:00+00:00".to_owned()),
+            (sf_id("006000000000002"), "2026-11-23T10:15:00+00:00".to_owned()),
+            (sf_id("006000000000003"), "2026-11-23T10:15:00+00:00".to_owned()),
+        ]
+    );
+    // A notification id that occurs once keeps its plain key, as stored before.
+    assert!(events.iter().any(|e| e.dedupe_key == format!("om:{}", sf_id("04l000000000002"))));
 }
 
 #[tokio::test]

@@ -100,6 +100,25 @@ impl ConnectionConfig {
             CrmSettings::Hubspot(_) => "hubspot",
         }
     }
+
+    /// What works as configured but is unsafe: `handoff check` prints these and
+    /// `handoff serve` logs them at start. They do not stop either.
+    ///
+    /// A HubSpot connection without `portal_id` accepts webhook events for any HubSpot
+    /// account: the signature proves only that the app's client secret signed them, and
+    /// one app (and its secret) serves every account that installed it.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if let CrmSettings::Hubspot(h) = &self.crm
+            && h.portal_id.is_none()
+        {
+            warnings.push(format!(
+                "connection `{}` has no portal_id: signed webhook events from any HubSpot account are accepted; set `connections.{}.portal_id` to the account's Hub ID",
+                self.name, self.name
+            ));
+        }
+        warnings
+    }
 }
 
 /// The file shape of one connection; checked by [`RawConnection::validate`].

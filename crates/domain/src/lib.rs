@@ -8,6 +8,7 @@ pub mod change;
 pub mod connection_health;
 pub mod email;
 pub mod field_catalog;
+pub mod file_type;
 pub mod form;
 pub mod ids;
 pub mod lifecycle;

@@ -135,12 +135,28 @@ struct RawTask {
     depends_on: Vec<Key>,
     // Settings of particular task types; each is refused on other types.
     fields: Option<Vec<RawField>>,
-    accept: Option<Vec<String>>,
+    accept: Option<Vec<AcceptName>>,
     max_files: Option<u32>,
     prompt: Option<String>,
     subject: Option<String>,
     duration_minutes: Option<u32>,
     agenda: Option<String>,
+}
+
+/// One entry of an upload task's `accept`: a name of [`crate::file_type::ACCEPT_NAMES`].
+/// Refused while the file is read, so the message has the entry's line and key
+/// (`phases[1].tasks[2].accept[1]`), like a wrong type: a template asking for a kind the
+/// upload check always refuses (`svg`) would give customers a task they cannot do.
+struct AcceptName(String);
+
+impl<'de> Deserialize<'de> for AcceptName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        match crate::file_type::refusal(&name) {
+            Some(why) => Err(serde::de::Error::custom(why)),
+            None => Ok(AcceptName(name)),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -317,7 +333,7 @@ impl Validator {
                 fields: self.fields(at, raw.fields.as_deref().unwrap_or_default()),
             },
             RawKind::Upload => {
-                let accept = raw.accept.clone().unwrap_or_default();
+                let accept: Vec<String> = raw.accept.iter().flatten().map(|a| a.0.clone()).collect();
                 if accept.is_empty() {
                     self.problem(
                         format!("{at}.accept"),

@@ -143,3 +143,28 @@ fn broken_toml_is_reported_with_a_line() {
     let err = parse("t.toml", "name = \"x\"\n[[phases]\n").unwrap_err();
     assert_eq!(err.problems[0].line, Some(2), "{err}");
 }
+
+#[test]
+fn an_upload_accepting_a_refused_or_unknown_type_is_refused_with_its_line_and_key() {
+    let upload =
+        |accept: &str| format!("{MINIMAL}\n[[phases.tasks]]\nkey = \"logo\"\ntitle = \"Logo\"\ntype = \"upload\"\naccept = {accept}\n");
+    let line = MINIMAL.lines().count() + 6;
+    for (accept, bad, why) in [
+        (r#"["png", "jpg", "svg"]"#, 2, "script"),
+        (r#"["pdf", "pptx"]"#, 1, "cannot check"),
+        (r#"["exe"]"#, 0, "not a file type"),
+    ] {
+        let err = parse("t.toml", &upload(accept)).unwrap_err();
+        let p = &err.problems[0];
+        assert_eq!(p.key, format!("phases[0].tasks[2].accept[{bad}]"), "{err}");
+        assert_eq!(p.line, Some(line), "{err}");
+        assert!(p.message.contains(why), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("t.toml:{line}: `phases[0].tasks[2].accept[{bad}]`")),
+            "{err}"
+        );
+    }
+    // Case and a leading dot do not matter.
+    assert!(parse("t.toml", &upload(r#"["PDF", ".jpg"]"#)).is_ok());
+}

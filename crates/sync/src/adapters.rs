@@ -149,6 +149,10 @@ impl TokenGrant for HubspotGrant {
             })
         })
     }
+
+    fn needs_refresh_token(&self) -> bool {
+        true
+    }
 }
 
 /// A Salesforce OAuth grant, as the connection's settings say.
@@ -207,5 +211,22 @@ impl TokenGrant for SalesforceGrant {
             };
             Ok(granted(response))
         })
+    }
+
+    fn needs_refresh_token(&self) -> bool {
+        matches!(self, SalesforceGrant::WebServer(..))
+    }
+}
+
+/// Whether the connection can get a token only with a refresh token (HubSpot OAuth,
+/// Salesforce web server flow), and whether one is configured to start from.
+pub fn refresh_token_flow(c: &ConnectionConfig) -> Option<bool> {
+    match &c.crm {
+        CrmSettings::Hubspot(h) => match &h.auth {
+            HubspotAuth::OAuth { refresh_token, .. } => Some(refresh_token.is_some()),
+            HubspotAuth::PrivateApp { .. } => None,
+        },
+        // The configured refresh token is not handed to the provider (see `build`).
+        CrmSettings::Salesforce(s) => matches!(s.auth, SalesforceAuth::WebServer { .. }).then_some(false),
     }
 }

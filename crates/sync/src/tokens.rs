@@ -9,6 +9,11 @@
 //!   one token, and HubSpot refresh tokens can rotate).
 //! - A refresh response without an instance URL keeps the previous one (Salesforce
 //!   omits it on some refreshes).
+//! - A stored token that cannot be opened (the master key changed, or the row is
+//!   damaged) is treated as absent and overwritten: flows that need no person (JWT
+//!   bearer, client credentials) simply fetch a new one; a refresh-token flow can only
+//!   use a configured refresh token, and otherwise says the connection needs
+//!   reconnecting. Before, such a row failed every call until someone deleted it.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -43,6 +48,63 @@ pub struct GrantedToken {
 /// credentials…). Implemented per CRM over the connector crates.
 pub trait TokenGrant: Send + Sync {
     fn fetch<'a>(&'a self, refresh_token: Option<&'a SecretString>) -> BoxFuture<'a, Result<GrantedToken, TokenError>>;
+
+    /// Whether a new token can only come from a refresh token (which a person obtained
+    /// by connecting the account), as opposed to credentials in the configuration.
+    fn needs_refresh_token(&self) -> bool {
+        false
+    }
+}
+
+/// What the database holds for a connection's token, as this process's master key
+/// sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenState {
+    /// No token stored yet: the first call fetches one.
+    Absent,
+    /// A token this master key opens.
+    Readable,
+    /// A token this master key cannot open: sealed under another key (was
+    /// `HANDOFF_MASTER_KEY` changed?) or damaged. Treated as absent.
+    Unreadable,
+}
+
+/// The state of `connection`'s stored token (for `handoff connections`).
+pub async fn stored_token_state(store: &Store, sealer: &Sealer, connection: &str) -> Result<TokenState, handoff_store::StoreError> {
+    Ok(match store.connection_token(connection).await? {
+        None => TokenState::Absent,
+        Some(row) if open_row(sealer, connection, &row.sealed).is_some() => TokenState::Readable,
+        Some(_) => TokenState::Unreadable,
+    })
+}
+
+fn purpose_of(connection: &str) -> String {
+    format!("token:{connection}")
+}
+
+/// The stored token's content, if this sealer opens it and it is what we wrote.
+fn open_row(sealer: &Sealer, connection: &str, sealed: &str) -> Option<Sealed> {
+    let json = sealer.open(&purpose_of(connection), sealed).ok()?;
+    serde_json::from_str(json.expose_secret()).ok()
+}
+
+/// What [`DbTokenProvider::load`] found.
+enum Stored {
+    Absent,
+    Readable(Current),
+    /// Present but not openable; its version lets a new token replace it.
+    Unreadable {
+        version: i64,
+    },
+}
+
+impl Stored {
+    fn readable(&self) -> Option<&Current> {
+        match self {
+            Stored::Readable(c) => Some(c),
+            _ => None,
+        }
+    }
 }
 
 /// The sealed form in `connection_tokens`.
@@ -92,39 +154,58 @@ impl DbTokenProvider {
     }
 
     fn purpose(&self) -> String {
-        format!("token:{}", self.connection)
+        purpose_of(&self.connection)
     }
 
-    async fn load(&self) -> Result<Option<Current>, TokenError> {
+    async fn load(&self) -> Result<Stored, TokenError> {
         let stored = self
             .store
             .connection_token(&self.connection)
             .await
             .map_err(|e| TokenError::Unavailable(e.to_string()))?;
-        let Some(row) = stored else { return Ok(None) };
-        let json = self
-            .sealer
-            .open(&self.purpose(), &row.sealed)
-            .map_err(|e| TokenError::Unavailable(e.to_string()))?;
-        let sealed: Sealed =
-            serde_json::from_str(json.expose_secret()).map_err(|e| TokenError::Unavailable(format!("stored token: {e}")))?;
+        let Some(row) = stored else { return Ok(Stored::Absent) };
+        let Some(sealed) = open_row(&self.sealer, &self.connection, &row.sealed) else {
+            return Ok(Stored::Unreadable { version: row.version });
+        };
         let mut token = AccessToken::new(SecretString::from(sealed.access_token));
         token.instance_url = sealed.instance_url;
         token.expires_at = row.expires_at.map(SystemTime::from);
-        Ok(Some(Current {
+        Ok(Stored::Readable(Current {
             token,
             refresh_token: sealed.refresh_token.map(SecretString::from),
             version: Some(row.version),
         }))
     }
 
-    /// Gets a new token from the grant and stores it; `None` if another process stored
-    /// one first (the caller then reloads).
-    async fn renew(&self, previous: Option<&Current>) -> Result<Option<Current>, TokenError> {
+    /// Gets a new token from the grant and stores it over `stored`; `None` if another
+    /// process stored one first (the caller then reloads).
+    async fn renew(&self, stored: &Stored) -> Result<Option<Current>, TokenError> {
+        let previous = stored.readable();
         let refresh = previous
             .and_then(|p| p.refresh_token.clone())
             .or_else(|| self.initial_refresh_token.clone());
-        let granted = self.grant.fetch(refresh.as_ref()).await?;
+        let unreadable = matches!(stored, Stored::Unreadable { .. });
+        if unreadable {
+            tracing::warn!(
+                connection = %self.connection,
+                "the stored CRM token cannot be decrypted with this master key (was HANDOFF_MASTER_KEY changed?); getting a new one"
+            );
+            if self.grant.needs_refresh_token() && refresh.is_none() {
+                return Err(TokenError::Rejected(format!(
+                    "the stored token of connection `{}` cannot be decrypted with this master key (was HANDOFF_MASTER_KEY changed?) and its refresh token went with it: reconnect the account",
+                    self.connection
+                )));
+            }
+        }
+        let granted = match self.grant.fetch(refresh.as_ref()).await {
+            Err(TokenError::Rejected(e)) if unreadable && self.grant.needs_refresh_token() => {
+                return Err(TokenError::Rejected(format!(
+                    "the stored token of connection `{}` cannot be decrypted with this master key and the configured refresh token was refused ({e}): reconnect the account",
+                    self.connection
+                )));
+            }
+            other => other?,
+        };
         let mut token = AccessToken::new(granted.access_token.clone());
         token.instance_url = granted
             .instance_url
@@ -143,7 +224,11 @@ impl DbTokenProvider {
             .seal(&self.purpose(), &json)
             .map_err(|e| TokenError::Unavailable(e.to_string()))?;
         let expires_at = token.expires_at.map(DateTime::<Utc>::from);
-        let expected = previous.and_then(|p| p.version);
+        let expected = match stored {
+            Stored::Absent => None,
+            Stored::Readable(p) => p.version,
+            Stored::Unreadable { version } => Some(*version),
+        };
         let written = self
             .store
             .put_connection_token(&self.connection, &sealed, expires_at, expected)
@@ -170,10 +255,10 @@ impl DbTokenProvider {
         loop {
             // Another process may have stored a newer token.
             let stored = self.load().await?;
-            if let Some(s) = &stored
+            if let Some(s) = stored.readable()
                 && usable(&s.token, rejected)
             {
-                *current = stored.clone();
+                *current = Some(s.clone());
                 return Ok(s.token.clone());
             }
             let lease = format!("token:{}", self.connection);
@@ -192,14 +277,14 @@ impl DbTokenProvider {
                         return Err(e);
                     }
                 };
-                if let Some(l) = &latest
+                if let Some(l) = latest.readable()
                     && usable(&l.token, rejected)
                 {
                     let _ = self.store.release_lease(&lease, &self.holder).await;
-                    *current = latest.clone();
+                    *current = Some(l.clone());
                     return Ok(l.token.clone());
                 }
-                let renewed = self.renew(latest.as_ref()).await;
+                let renewed = self.renew(&latest).await;
                 let _ = self.store.release_lease(&lease, &self.holder).await;
                 match renewed? {
                     Some(fresh) => {

@@ -2,7 +2,9 @@
 //! a response here, once. 5xx bodies reveal nothing and are logged with their cause.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -96,4 +98,48 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The route layer of every JSON router (the API, webhooks, health): an error answer
+/// that did not come from [`ApiError`] — axum's own, such as the body limit's 413, a
+/// 405, an extractor's rejection — is given the one shape `{"error": "…"}` too. Its
+/// status and other headers (`Allow`, `WWW-Authenticate`) are kept; the message is
+/// axum's plain-text reason when it gave one, otherwise the status's name.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // axum's rejections are one short line; anything longer is not shown.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty() && !status.is_server_error());
+    let message = text.unwrap_or_else(|| {
+        status
+            .canonical_reason()
+            .map_or_else(|| status.as_str().to_owned(), str::to_lowercase)
+    });
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    let mut json = (status, Json(json!({ "error": message }))).into_response();
+    for (name, value) in &parts.headers {
+        json.headers_mut().entry(name).or_insert_with(|| value.clone());
+    }
+    json
+}
+
+/// Any path under `/api/v1` that names no endpoint: the API's own 404, not the portal's
+/// HTML page.
+pub async fn api_not_found() -> ApiError {
+    ApiError::NotFound("no such API endpoint".into())
 }

@@ -179,7 +179,15 @@ fn missing_headers_are_named() {
 #[test]
 fn malformed_timestamps_are_rejected() {
     let now = at_ms(1_700_000_000_000);
-    for ts in ["", "abc", "-5", "1.7e12", "170000000000000000000000"] {
+    for ts in [
+        "",
+        "abc",
+        "-5",
+        "1.7e12",
+        "170000000000000000000000",
+        " 1700000000000",
+        "1700000000000 ",
+    ] {
         let result = verifier().verify("POST", URI, &v3_headers(V3, ts), BODY, now);
         assert!(matches!(result, Err(SignatureError::Malformed(_))), "{ts:?}: {result:?}");
     }
@@ -189,6 +197,21 @@ fn malformed_timestamps_are_rejected() {
         verifier().verify("POST", URI, &h, BODY, now),
         Err(SignatureError::Malformed(_))
     ));
+}
+
+#[test]
+fn a_plus_signed_timestamp_is_refused_even_when_signed_over_its_literal_text() {
+    // `u64::from_str` accepts "+1700000000000"; the header must be digits only.
+    let now = at_ms(1_700_000_000_000);
+    let plus = "+1700000000000";
+    let signature = sign_v3(SECRET, "POST", URI, BODY, plus);
+    let result = verifier().verify("POST", URI, &v3_headers(&signature, plus), BODY, now);
+    assert!(matches!(result, Err(SignatureError::Malformed(_))), "{result:?}");
+    for ts in ["+0", "0x1", "1_700_000_000_000", "\u{0661}700000000000"] {
+        let signature = sign_v3(SECRET, "POST", URI, BODY, ts);
+        let result = verifier().verify("POST", URI, &v3_headers(&signature, ts), BODY, now);
+        assert!(matches!(result, Err(SignatureError::Malformed(_))), "{ts:?}: {result:?}");
+    }
 }
 
 #[test]

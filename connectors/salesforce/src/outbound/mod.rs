@@ -205,6 +205,41 @@ fn required_id(parent: &Element, local: &'static str) -> Result<String, Outbound
     Ok(value)
 }
 
+impl OutboundMessage {
+    /// A key per notification, for storing each once however often the message is
+    /// redelivered, in the order of [`OutboundMessage::notifications`].
+    ///
+    /// The notification id alone (`om:<id>`) when it occurs once in the message, as it
+    /// always does from Salesforce. When one message carries the same id more than once,
+    /// the id cannot tell them apart, and keying by it alone stored only the first while
+    /// the whole message was acknowledged: the rest was lost for good. Refusing such a
+    /// message instead would not help: Salesforce sends the same message again for 24
+    /// hours and then drops it, with every other notification in it. So those
+    /// notifications are keyed by id, record and `SystemModstamp`
+    /// (`om:<id>:<record>:<modstamp>`): copies that are the same change (same record,
+    /// same stamp, so the same values) are stored once, different changes each, and a
+    /// redelivery of the message gives the same keys. Storing one change twice costs
+    /// nothing downstream, where record changes are deduplicated by record, stamp and
+    /// content; dropping one would lose it.
+    pub fn dedupe_keys(&self) -> Vec<String> {
+        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+        for n in &self.notifications {
+            *count.entry(n.id.as_str()).or_default() += 1;
+        }
+        self.notifications
+            .iter()
+            .map(|n| {
+                if count[n.id.as_str()] == 1 {
+                    format!("om:{}", n.id)
+                } else {
+                    let stamp = n.sobject.fields.get("SystemModstamp").cloned().flatten().unwrap_or_default();
+                    format!("om:{}:{}:{stamp}", n.id, n.sobject.id)
+                }
+            })
+            .collect()
+    }
+}
+
 /// The SOAP acknowledgement, as the Outbound Messaging WSDL defines it
 /// (`notificationsResponse` holding an `xsd:boolean` `Ack`). Salesforce redelivers a
 /// message until it receives `true`.

@@ -236,3 +236,35 @@ fn a_byte_order_mark_is_tolerated() {
     let body = format!("\u{feff}{}", two_notifications());
     assert!(parse(body.as_bytes()).is_ok());
 }
+
+#[test]
+fn dedupe_keys_are_the_notification_id_and_tell_apart_different_changes_sharing_one() {
+    let message = parse(two_notifications().as_bytes()).unwrap();
+    assert_eq!(message.dedupe_keys(), [format!("om:{NOTE_1}"), format!("om:{NOTE_2}")]);
+    // One id twice: two records, then the same record at another stamp, then an exact copy.
+    let stamped = |opp: &str, stamp: &str| {
+        opportunity(NOTE_1, opp, "Closed Won").replace("</sObject>", &format!("<sf:SystemModstamp>{stamp}</sf:SystemModstamp></sObject>"))
+    };
+    let body = envelope(
+        "",
+        &[
+            stamped(OPP_1, "2026-11-23T10:15:00.000Z"),
+            stamped(OPP_2, "2026-11-23T10:15:00.000Z"),
+            stamped(OPP_1, "2026-11-23T10:16:00.000Z"),
+            stamped(OPP_1, "2026-11-23T10:15:00.000Z"),
+        ]
+        .concat(),
+    );
+    let keys = parse(body.as_bytes()).unwrap().dedupe_keys();
+    assert_eq!(
+        keys,
+        [
+            format!("om:{NOTE_1}:{OPP_1}:2026-11-23T10:15:00.000Z"),
+            format!("om:{NOTE_1}:{OPP_2}:2026-11-23T10:15:00.000Z"),
+            format!("om:{NOTE_1}:{OPP_1}:2026-11-23T10:16:00.000Z"),
+            format!("om:{NOTE_1}:{OPP_1}:2026-11-23T10:15:00.000Z"),
+        ]
+    );
+    // The same message again gives the same keys.
+    assert_eq!(parse(body.as_bytes()).unwrap().dedupe_keys(), keys);
+}

@@ -57,7 +57,12 @@ impl<T: DeserializeOwned + Send> FromRequest<WebState> for CsrfForm<T> {
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.into_owned());
         if !presented.is_some_and(|t| verify(&customer.session_secret, &t)) {
-            tracing::info!(path = %parts.uri.path(), "a portal form without a valid token was refused");
+            // The route template, not the path: no path of this log line may carry a token.
+            let route = parts
+                .extensions
+                .get::<axum::extract::MatchedPath>()
+                .map_or("(no route)", axum::extract::MatchedPath::as_str);
+            tracing::info!(route, "a portal form without a valid token was refused");
             return Err(PortalError::Forbidden);
         }
         let request = Request::from_parts(parts, axum::body::Body::from(bytes));

@@ -33,11 +33,13 @@ pub async fn receive(State(state): State<WebState>, Path((name, secret)): Path<(
     let batch: Vec<NewInboundEvent> = message
         .notifications
         .iter()
-        .map(|n| NewInboundEvent {
+        .zip(message.dedupe_keys())
+        .map(|(n, dedupe_key)| NewInboundEvent {
             connection: name.clone(),
             source: EventSource::Webhook,
-            // Salesforce's notification id is the same on every redelivery.
-            dedupe_key: format!("om:{}", n.id),
+            // Salesforce's notification id is the same on every redelivery; a message
+            // repeating one id keeps each different change (see `dedupe_keys`).
+            dedupe_key,
             event_type: "outbound_message".into(),
             object_type: n.sobject.object_type.clone(),
             external_id: n.sobject.id.clone(),
