@@ -352,9 +352,10 @@ impl World {
 /// One request: a GET, or a POST carrying this visitor's own valid form token, so the
 /// form token is never what stops it.
 async fn send(browser: &mut Browser, base: &str, method: &Method, path: &str, file_field: Option<&str>) -> Page {
-    let token = browser
-        .session()
-        .map_or_else(|| "none".to_owned(), |id| portal::form_token::token_for(&SecretString::from(id.clone())));
+    let token = browser.session().map_or_else(
+        || "none".to_owned(),
+        |id| portal::form_token::token_for(&SecretString::from(id.clone())),
+    );
     match (method.clone(), file_field) {
         (Method::GET, _) => browser.get(path).await,
         (Method::POST, None) => browser.post(path, &[("csrf", &token)]).await,

@@ -157,3 +157,68 @@ async fn the_daily_request_limit_stops_the_poll_without_moving_the_cursor() {
     sb.faults().clear();
     assert_eq!(poll(&app).await.unwrap().new_changes, sb.count("Opportunity"));
 }
+
+/// An org connected with the web-server flow polls with the refresh token its
+/// configuration gives (before, the configured token was never handed to the token
+/// provider, so such a connection could not get its first access token).
+#[tokio::test]
+async fn a_web_server_connection_polls_with_its_configured_refresh_token() {
+    crm_http::install_crypto_provider();
+    let sb = sandbox::start(sandbox::Config {
+        auto_approve: Some(sandbox::DEFAULT_USERNAME.into()),
+        ..sandbox::Config::for_tests()
+    })
+    .await
+    .unwrap();
+    let secret = SecretString::from(sandbox::DEFAULT_CLIENT_SECRET);
+    let redirect = "http://127.0.0.1/oauth/callback";
+    let flow = crm_salesforce::auth::WebServerFlow::new(&sb.base_url(), sandbox::DEFAULT_CLIENT_ID, &secret, redirect).unwrap();
+    let request = flow.authorize_url(&["api", "refresh_token"], true);
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let location = browser.get(request.url.as_str()).send().await.unwrap().headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let http = crm_http::OAuthHttp::new("handoff-test", Duration::from_secs(5)).unwrap();
+    let issued = flow
+        .exchange_code(&http, &SecretString::from(code), request.pkce_verifier.as_ref())
+        .await
+        .unwrap();
+    let refresh_token = issued.refresh_token.unwrap();
+
+    let (base, org) = (sb.base_url(), sb.organization_id().to_owned());
+    let app = spawn_app_with(move |c| {
+        c.connections = vec![ConnectionConfig {
+            name: CONNECTION.into(),
+            poll_interval: Duration::from_secs(300),
+            crm: CrmSettings::Salesforce(SalesforceSettings {
+                login_url: base.parse().unwrap(),
+                api_version: "67.0".into(),
+                auth: SalesforceAuth::WebServer {
+                    client_id: sandbox::DEFAULT_CLIENT_ID.into(),
+                    client_secret: SecretString::from(sandbox::DEFAULT_CLIENT_SECRET),
+                    refresh_token: Some(refresh_token),
+                },
+                organization_id: org,
+                webhook_secret: SecretString::from(PATH_SECRET),
+            }),
+        }];
+    })
+    .await;
+    let crm = app.state.crms.get(CONNECTION).unwrap().clone();
+    let report = poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(report.new_changes > 0, "{report:?}");
+    app.stop().await;
+}

@@ -57,7 +57,13 @@ pub fn build(config: &Config, store: &Store, reads: &std::collections::HashMap<S
                     }
                 };
                 let grant = salesforce_grant(settings).map_err(|e| invalid(e.to_string()))?;
-                let tokens = DbTokenProvider::new(&connection.name, store.clone(), sealer, Box::new(grant), None);
+                // The web-server flow starts from a refresh token (configured, or stored
+                // when an admin connects the org); the other flows need none.
+                let refresh_token = match &settings.auth {
+                    SalesforceAuth::WebServer { refresh_token, .. } => refresh_token.clone(),
+                    SalesforceAuth::JwtBearer { .. } | SalesforceAuth::ClientCredentials { .. } => None,
+                };
+                let tokens = DbTokenProvider::new(&connection.name, store.clone(), sealer, Box::new(grant), refresh_token);
                 let client = crm_salesforce::Client::builder(Arc::new(tokens))
                     .api_version(&settings.api_version)
                     .timeout(CALL_TIMEOUT)
