@@ -1,6 +1,6 @@
 //! Plumbing the two CRM simulators share. Only the simulators use it: the connector
-//! clients must stay an independent implementation of each wire protocol (seam 2 in
-//! ARCHITECTURE.md), and nothing here speaks a CRM's protocol. The kit decides *that* a
+//! clients must stay an independent implementation of each wire protocol (see
+//! docs/ARCHITECTURE.md), and nothing here speaks a CRM's protocol. The kit decides *that* a
 //! request fails, is slowed or goes unanswered, reads seed files, starts servers, logs
 //! requests and draws the plain HTML of a consent page; how an error looks on the wire, what
 //! a seed holds, which routes exist and which OAuth parameters and errors a CRM uses stay with
