@@ -123,7 +123,7 @@ async fn hubspot(deals: usize) -> anyhow::Result<()> {
                 token: SecretString::from(sandbox::DEFAULT_PRIVATE_APP_TOKEN),
             },
             client_secret: None,
-            portal_id: None,
+            portal_id: Some(sandbox::Config::for_tests().portal_id),
             accept_legacy_signatures: false,
         }),
     }];

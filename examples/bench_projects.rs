@@ -181,7 +181,7 @@ async fn scenario(db: &BenchDb, deals: usize, mode: Mode) -> anyhow::Result<()> 
                 token: SecretString::from(sandbox::DEFAULT_PRIVATE_APP_TOKEN),
             },
             client_secret: Some(SecretString::from(SECRET)),
-            portal_id: None,
+            portal_id: Some(2_026_001),
             accept_legacy_signatures: false,
         }),
     }];

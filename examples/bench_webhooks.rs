@@ -99,7 +99,7 @@ async fn run(url: &str) -> anyhow::Result<(f64, Vec<f64>)> {
                 token: SecretString::from("unused"),
             },
             client_secret: Some(SecretString::from(SECRET)),
-            portal_id: None,
+            portal_id: Some(7),
             accept_legacy_signatures: false,
         }),
     }];

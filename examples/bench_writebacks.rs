@@ -235,7 +235,7 @@ async fn start_hubspot(deals: usize, config: &mut Config) -> anyhow::Result<Sand
                 token: SecretString::from(hs::DEFAULT_PRIVATE_APP_TOKEN),
             },
             client_secret: None,
-            portal_id: None,
+            portal_id: Some(hs::Config::for_tests().portal_id),
             accept_legacy_signatures: false,
         }),
     }];
