@@ -201,6 +201,8 @@ async fn add_staff(state: &AppState, sf: &sandbox_salesforce::Sandbox) -> anyhow
             first_name: Some(first.into()),
             last_name: Some(last.into()),
             crm_users: link.into_iter().collect(),
+            // The demo's staff can reach everything, the admin pages included.
+            role: handoff_domain::people::StaffRole::Admin,
         };
         state.engine.add_staff(&new, "demo").await?;
     }

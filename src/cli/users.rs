@@ -7,6 +7,7 @@ use clap::Subcommand;
 
 use crate::app::AppState;
 use handoff_domain::Email;
+use handoff_domain::people::StaffRole;
 use handoff_store::NewStaff;
 
 #[derive(Subcommand, Debug)]
@@ -24,12 +25,25 @@ pub enum UsersCommand {
         /// hubspot:81000001); repeat for several. Needed when the CRM's email differs.
         #[arg(long = "crm-user", value_name = "CONNECTION:ID")]
         crm_users: Vec<String>,
+        /// What they may do in the console: `staff` (run projects) or `admin` (also the
+        /// admin pages and staff accounts). An existing account takes the role given.
+        #[arg(long, default_value = "staff", value_parser = parse_role)]
+        role: StaffRole,
     },
+}
+
+fn parse_role(raw: &str) -> Result<StaffRole, String> {
+    raw.parse()
 }
 
 pub async fn run(cmd: UsersCommand, state: AppState) -> anyhow::Result<ExitCode> {
     match cmd {
-        UsersCommand::AddStaff { email, name, crm_users } => {
+        UsersCommand::AddStaff {
+            email,
+            name,
+            crm_users,
+            role,
+        } => {
             let email = Email::parse(&email).with_context(|| format!("`{email}` is not an email address"))?;
             let mut links = Vec::with_capacity(crm_users.len());
             for raw in &crm_users {
@@ -51,11 +65,12 @@ pub async fn run(cmd: UsersCommand, state: AppState) -> anyhow::Result<ExitCode>
                 first_name,
                 last_name,
                 crm_users: links,
+                role,
             };
             let added = state.engine.add_staff(&new, "cli").await?;
             let verb = if added.created { "added" } else { "already had" };
             eprintln!(
-                "{verb} staff user {}; joined {} project(s) whose CRM owner or team field names them",
+                "{verb} staff user {} ({role}); joined {} project(s) whose CRM owner or team field names them",
                 new.email, added.joined
             );
             println!("{}", added.user_id);

@@ -192,9 +192,7 @@ struct DeliverJob {
 }
 
 async fn deliver_tick(_tick: Tick<CronUtc>, job: Data<DeliverJob>) -> Result<(), BoxDynError> {
-    match handoff_engine::outbox::email::deliver_invitations(&job.store, &job.mailer, &job.sealer, &job.base_url, &job.product_name, 50)
-        .await
-    {
+    match handoff_engine::outbox::email::deliver_emails(&job.store, &job.mailer, &job.sealer, &job.base_url, &job.product_name, 50).await {
         Ok(d) => {
             if d.sent + d.retried + d.dead > 0 {
                 tracing::info!(sent = d.sent, retried = d.retried, dead = d.dead, "invitation emails");

@@ -16,7 +16,7 @@ use handoff::domain::plan::{Plan, PlannedCompany, PlannedPerson};
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectStatus};
 use handoff::engine::invite::{DEFAULT_VALIDITY, new_invitation, token_hash};
-use handoff::engine::outbox::email::deliver_invitations;
+use handoff::engine::outbox::email::deliver_emails;
 use handoff::engine::templates::Templates;
 use handoff::mail::Mailer;
 use handoff::store::Store;
@@ -91,11 +91,11 @@ async fn an_invitation_is_emailed_once_with_a_link_matching_the_stored_hash() {
     let mailer = mailer(&smtp.url());
 
     // The configured product name (branding) signs the email.
-    let first = deliver_invitations(&store, &mailer, &sealer, &base(), "Northwind Launchpad", 10)
+    let first = deliver_emails(&store, &mailer, &sealer, &base(), "Northwind Launchpad", 10)
         .await
         .unwrap();
     assert_eq!(first.sent, 1);
-    let again = deliver_invitations(&store, &mailer, &sealer, &base(), "handoff", 10).await.unwrap();
+    let again = deliver_emails(&store, &mailer, &sealer, &base(), "handoff", 10).await.unwrap();
     assert_eq!(again.sent, 0, "sent once");
     let messages = smtp.messages();
     assert_eq!(messages.len(), 1);
@@ -120,14 +120,14 @@ async fn a_transient_smtp_failure_is_retried_later() {
     let sealer = sealer(&db);
     invite_dana(&store, &sealer).await;
     let busy = SmtpCapture::start_with(Behaviour::RefuseRcpt("451 4.3.0 try again later")).await;
-    let report = deliver_invitations(&store, &mailer(&busy.url()), &sealer, &base(), "handoff", 10)
+    let report = deliver_emails(&store, &mailer(&busy.url()), &sealer, &base(), "handoff", 10)
         .await
         .unwrap();
     assert_eq!((report.sent, report.retried, report.dead), (0, 1, 0));
     // Not due again until the backoff has passed.
     let smtp = SmtpCapture::start().await;
     assert_eq!(
-        deliver_invitations(&store, &mailer(&smtp.url()), &sealer, &base(), "handoff", 10)
+        deliver_emails(&store, &mailer(&smtp.url()), &sealer, &base(), "handoff", 10)
             .await
             .unwrap()
             .sent,
@@ -143,7 +143,7 @@ async fn a_permanent_failure_is_dead_lettered_and_can_be_replayed() {
     let sealer = sealer(&db);
     invite_dana(&store, &sealer).await;
     let refusing = SmtpCapture::start_with(Behaviour::RefuseRcpt("550 5.1.1 no such user")).await;
-    let report = deliver_invitations(&store, &mailer(&refusing.url()), &sealer, &base(), "handoff", 10)
+    let report = deliver_emails(&store, &mailer(&refusing.url()), &sealer, &base(), "handoff", 10)
         .await
         .unwrap();
     assert_eq!(report.dead, 1);
@@ -154,7 +154,7 @@ async fn a_permanent_failure_is_dead_lettered_and_can_be_replayed() {
     store.outbox_retry(dead[0].id).await.unwrap();
     let smtp = SmtpCapture::start().await;
     assert_eq!(
-        deliver_invitations(&store, &mailer(&smtp.url()), &sealer, &base(), "handoff", 10)
+        deliver_emails(&store, &mailer(&smtp.url()), &sealer, &base(), "handoff", 10)
             .await
             .unwrap()
             .sent,

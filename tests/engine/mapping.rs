@@ -157,6 +157,7 @@ fn staff(email: &str, crm_users: &[(&str, &str)]) -> NewStaff {
         first_name: Some("Staff".into()),
         last_name: None,
         crm_users: crm_users.iter().map(|(c, u)| ((*c).to_owned(), (*u).to_owned())).collect(),
+        role: handoff::domain::people::StaffRole::Staff,
     }
 }
 

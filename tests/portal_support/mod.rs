@@ -10,7 +10,7 @@ use handoff::config::SmtpConfig;
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
 use handoff::domain::project::{NewProject, ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectId, ProjectStatus, UserId};
-use handoff::engine::outbox::email::deliver_invitations;
+use handoff::engine::outbox::email::deliver_emails;
 use handoff::mail::Mailer;
 use handoff::store::NewUser;
 use handoff::store::sealed::Sealer;
@@ -228,7 +228,7 @@ impl Portal {
     /// Sends the due invitation emails; returns how many went out.
     pub async fn deliver(&mut self) -> usize {
         let base: url::Url = self.app.base_url.parse().unwrap();
-        let sent = deliver_invitations(
+        let sent = deliver_emails(
             self.app.store(),
             &self.mailer,
             &self.sealer,

@@ -66,6 +66,14 @@ pub enum EmailJob {
         email: Email,
         sealed_token: String,
     },
+    /// A staff member's emailed sign-in link to the console (the fallback to signing in
+    /// with the CRM); the token is sealed like an invitation's.
+    StaffSignIn {
+        link_id: Uuid,
+        user_id: UserId,
+        email: Email,
+        sealed_token: String,
+    },
 }
 
 #[cfg(test)]

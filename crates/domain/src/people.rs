@@ -18,6 +18,12 @@ text_enum!(
     UserKind, "user kind" { Internal = "internal", Customer = "customer" }
 );
 
+text_enum!(
+    /// What a staff member may do in the console: admins also reach the admin pages
+    /// (connections, workflows, sync) and manage staff accounts.
+    StaffRole, "staff role" { Admin = "admin", Staff = "staff" }
+);
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct User {
     pub id: UserId,

@@ -26,12 +26,35 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
+/// What a link signs in to: a customer's invitation to the portal, or a staff member's
+/// emailed sign-in to the console. Each seals its token for its own purpose, so one
+/// kind's sealed token never opens as the other's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    Invitation,
+    ConsoleSignIn,
+}
+
+impl LinkKind {
+    fn purpose(self, id: uuid::Uuid) -> String {
+        match self {
+            LinkKind::Invitation => format!("invitation:{id}"),
+            LinkKind::ConsoleSignIn => format!("console-link:{id}"),
+        }
+    }
+}
+
 fn purpose(id: uuid::Uuid) -> String {
-    format!("invitation:{id}")
+    LinkKind::Invitation.purpose(id)
 }
 
 /// A fresh invitation expiring `validity` after `now`.
 pub fn new_invitation(sealer: &Sealer, now: DateTime<Utc>, validity: Duration) -> Result<NewInvitation, SealError> {
+    new_link(LinkKind::Invitation, sealer, now, validity)
+}
+
+/// A fresh link of `kind` expiring `validity` after `now`.
+pub fn new_link(kind: LinkKind, sealer: &Sealer, now: DateTime<Utc>, validity: Duration) -> Result<NewInvitation, SealError> {
     let mut bytes = [0u8; 32];
     SystemRandom::new().fill(&mut bytes).map_err(|_| SealError::Seal("no randomness"))?;
     let token = SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
@@ -39,7 +62,7 @@ pub fn new_invitation(sealer: &Sealer, now: DateTime<Utc>, validity: Duration) -
     Ok(NewInvitation {
         id,
         token_hash: token_hash(token.expose_secret()),
-        sealed_token: sealer.seal(&purpose(id), &token)?,
+        sealed_token: sealer.seal(&kind.purpose(id), &token)?,
         expires_at: now + validity,
     })
 }
@@ -47,6 +70,16 @@ pub fn new_invitation(sealer: &Sealer, now: DateTime<Utc>, validity: Duration) -
 /// The token of an invitation, from its outbox row, for the email.
 pub fn unseal_token(sealer: &Sealer, id: uuid::Uuid, sealed: &str) -> Result<SecretString, SealError> {
     sealer.open(&purpose(id), sealed)
+}
+
+/// The token of a link of `kind`, from its outbox row.
+pub fn unseal_link(kind: LinkKind, sealer: &Sealer, id: uuid::Uuid, sealed: &str) -> Result<SecretString, SealError> {
+    sealer.open(&kind.purpose(id), sealed)
+}
+
+/// The console sign-in link sent by email: its page asks to confirm, like an invitation's.
+pub fn console_link_url(base_url: &url::Url, token: &SecretString) -> String {
+    format!("{}/console/link/{}", base_url.as_str().trim_end_matches('/'), token.expose_secret())
 }
 
 /// The sign-in link sent by email.

@@ -1,4 +1,4 @@
-//! Outgoing email: invitations rendered from the Tera templates in templates/email/
+//! Outgoing email: invitations and staff sign-in links rendered from the Tera templates in templates/email/
 //! (built into the binary) and sent over SMTP with lettre.
 //!
 //! The outbox owns retries: [`Mailer::send`] makes one attempt, and its error says
@@ -12,9 +12,11 @@ mod error;
 mod mailer;
 mod message;
 mod render;
+mod staff_sign_in;
 
 pub use endpoint::Security;
 pub use error::MailError;
 pub use mailer::Mailer;
 pub use message::{MessageId, OutgoingEmail};
 pub use render::{InvitationEmail, render_invitation};
+pub use staff_sign_in::{StaffSignInEmail, render_staff_sign_in};

@@ -13,12 +13,16 @@ use handoff_domain::Email;
 /// autoescaping on by the name's suffix: `.html` is escaped, `.txt` is not.
 const INVITATION_HTML: &str = "email/invitation.html";
 const INVITATION_TEXT: &str = "email/invitation.txt";
+pub(crate) const STAFF_SIGN_IN_HTML: &str = "email/staff_sign_in.html";
+pub(crate) const STAFF_SIGN_IN_TEXT: &str = "email/staff_sign_in.txt";
 
 static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
     let mut tera = tera::Tera::new();
     tera.add_raw_templates([
         (INVITATION_HTML, include_str!("../../../templates/email/invitation.html.tera")),
         (INVITATION_TEXT, include_str!("../../../templates/email/invitation.txt.tera")),
+        (STAFF_SIGN_IN_HTML, include_str!("../../../templates/email/staff_sign_in.html.tera")),
+        (STAFF_SIGN_IN_TEXT, include_str!("../../../templates/email/staff_sign_in.txt.tera")),
     ])
     .map_err(|e| e.to_string())?;
     Ok(tera)
@@ -83,7 +87,7 @@ pub fn render_invitation(invitation: &InvitationEmail) -> Result<OutgoingEmail, 
     })
 }
 
-fn render(template: &'static str, context: &tera::Context) -> Result<String, MailError> {
+pub(crate) fn render(template: &'static str, context: &tera::Context) -> Result<String, MailError> {
     let fail = |message: String| MailError::Template { template, message };
     let tera = TEMPLATES.as_ref().map_err(|e| fail(e.clone()))?;
     tera.render(template, context).map_err(|e| fail(e.to_string()))
@@ -91,14 +95,14 @@ fn render(template: &'static str, context: &tera::Context) -> Result<String, Mai
 
 /// The link goes into an `href`: escaping stops it breaking out of the attribute, and
 /// this stops a `javascript:` or relative link from ever being sent.
-fn check_link(link: &str) -> Result<(), MailError> {
+pub(crate) fn check_link(link: &str) -> Result<(), MailError> {
     match url::Url::parse(link) {
         Ok(url) if matches!(url.scheme(), "https" | "http") => Ok(()),
         _ => Err(MailError::InvalidMessage("the sign-in link must be an absolute http(s) URL".into())),
     }
 }
 
-fn present(value: &Option<String>) -> Option<&str> {
+pub(crate) fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 

@@ -69,6 +69,8 @@ pub struct NewStaff {
     pub last_name: Option<String>,
     /// (connection, CRM user id) pairs.
     pub crm_users: Vec<(String, String)>,
+    /// What they may do in the console.
+    pub role: handoff_domain::people::StaffRole,
 }
 
 /// What adding a staff user did.
@@ -322,12 +324,18 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn create_staff(&mut self, email: &Email, first_name: Option<&str>, last_name: Option<&str>) -> Result<UserId, StoreError> {
-        const CREATE: &str =
-            "INSERT INTO users (id, kind, email, first_name, last_name, created_at) VALUES ($1, 'internal', $2, $3, $4, $5)";
+    pub async fn create_staff(
+        &mut self,
+        email: &Email,
+        first_name: Option<&str>,
+        last_name: Option<&str>,
+        role: handoff_domain::people::StaffRole,
+    ) -> Result<UserId, StoreError> {
+        const CREATE: &str = "INSERT INTO users (id, kind, email, first_name, last_name, staff_role, created_at) \
+                              VALUES ($1, 'internal', $2, $3, $4, $5, $6)";
         let id = UserId::new();
         on_tx!(self, c => sqlx::query(CREATE).bind(id.as_uuid()).bind(email.as_str()).bind(first_name).bind(last_name)
-            .bind(Utc::now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+            .bind(role.as_str()).bind(Utc::now()).execute(&mut **c).await.map(|r| r.rows_affected()))?;
         Ok(id)
     }
 

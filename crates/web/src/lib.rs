@@ -4,6 +4,7 @@ mod api;
 mod api_invitations;
 pub mod error;
 mod health;
+pub mod page_error;
 pub mod portal;
 pub mod webhooks;
 

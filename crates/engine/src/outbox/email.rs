@@ -1,4 +1,4 @@
-//! Delivering invitation emails from the outbox: a plain function the scheduled job
+//! Delivering emails from the outbox (invitations, staff sign-in links): a plain function the scheduled job
 //! calls and tests drive directly.
 //!
 //! Delivery is at least once: a crash between the SMTP server's acceptance and marking
@@ -8,10 +8,10 @@
 use chrono::Utc;
 
 use super::{LEASE, retry_at};
-use crate::invite::{sign_in_url, unseal_token};
+use crate::invite::{LinkKind, console_link_url, sign_in_url, unseal_link, unseal_token};
 use handoff_domain::Email;
 use handoff_domain::outbox::{EmailJob, OutboxKind};
-use handoff_mail::{InvitationEmail, Mailer, MessageId, render_invitation};
+use handoff_mail::{InvitationEmail, Mailer, MessageId, OutgoingEmail, StaffSignInEmail, render_invitation, render_staff_sign_in};
 use handoff_store::outbox::OutboxItem;
 use handoff_store::sealed::Sealer;
 use handoff_store::{Store, StoreError};
@@ -23,9 +23,9 @@ pub struct Delivered {
     pub dead: usize,
 }
 
-/// Sends up to `limit` due invitation emails, signed with `product_name` (the
+/// Sends up to `limit` due emails (invitations, staff sign-in links), signed with `product_name` (the
 /// configured branding, as the portal shows it).
-pub async fn deliver_invitations(
+pub async fn deliver_emails(
     store: &Store,
     mailer: &Mailer,
     sealer: &Sealer,
@@ -64,21 +64,64 @@ async fn send_one(
     product_name: &str,
     item: &OutboxItem,
 ) -> Result<(), (String, bool)> {
-    let EmailJob::Invitation {
-        invitation_id,
-        sealed_token,
-        ..
-    } = serde_json::from_value(item.payload.0.clone()).map_err(|e| (format!("unreadable outbox payload: {e}"), true))?;
+    let job: EmailJob = serde_json::from_value(item.payload.0.clone()).map_err(|e| (format!("unreadable outbox payload: {e}"), true))?;
+    // The invitation whose email this is, to note it as sent.
+    let mut sent_invitation = None;
+    let message = match job {
+        EmailJob::Invitation {
+            invitation_id,
+            sealed_token,
+            ..
+        } => {
+            let Some(message) = invitation(store, sealer, base_url, product_name, invitation_id, &sealed_token).await? else {
+                // Revoked before it went out: nothing to send, and nothing to retry.
+                return Ok(());
+            };
+            sent_invitation = Some(invitation_id);
+            message
+        }
+        EmailJob::StaffSignIn { link_id, sealed_token, .. } => {
+            let Some((staff, expires_at)) = store.console_link_to_send(link_id).await.map_err(|e| (e.to_string(), false))? else {
+                // Used already, or the account was revoked: nothing to send.
+                return Ok(());
+            };
+            let token = unseal_link(LinkKind::ConsoleSignIn, sealer, link_id, &sealed_token).map_err(|e| (e.to_string(), true))?;
+            render_staff_sign_in(&StaffSignInEmail {
+                to: staff.user.email.clone(),
+                to_name: Some(staff.user.display_name()),
+                product_name: product_name.to_owned(),
+                sign_in_url: console_link_url(base_url, &token),
+                expires_at,
+            })
+            .map_err(|e| (e.to_string(), true))?
+        }
+    };
+    let message = message.with_message_id(MessageId::for_outbox_row(item.id));
+    mailer.send(&message).await.map_err(|e| (e.to_string(), e.is_permanent()))?;
+    if let Some(invitation_id) = sent_invitation {
+        store.invitation_sent(invitation_id).await.map_err(|e| (e.to_string(), false))?;
+    }
+    Ok(())
+}
+
+/// The invitation email, or `None` when the invitation was revoked before it went out.
+async fn invitation(
+    store: &Store,
+    sealer: &Sealer,
+    base_url: &url::Url,
+    product_name: &str,
+    invitation_id: uuid::Uuid,
+    sealed_token: &str,
+) -> Result<Option<OutgoingEmail>, (String, bool)> {
     let context = store
         .invitation_context(invitation_id)
         .await
         .map_err(|e| (e.to_string(), false))?
         .ok_or_else(|| ("the invitation no longer exists".to_owned(), true))?;
     if context.revoked {
-        // Revoked before it went out: nothing to send, and nothing to retry.
-        return Ok(());
+        return Ok(None);
     }
-    let token = unseal_token(sealer, invitation_id, &sealed_token).map_err(|e| (e.to_string(), true))?;
+    let token = unseal_token(sealer, invitation_id, sealed_token).map_err(|e| (e.to_string(), true))?;
     let name = |f: &Option<String>, l: &Option<String>| match (f, l) {
         (Some(f), Some(l)) => Some(format!("{f} {l}")),
         (Some(n), None) | (None, Some(n)) => Some(n.clone()),
@@ -95,9 +138,5 @@ async fn send_one(
         expires_at: context.expires_at,
         welcome_message: context.welcome_message.clone(),
     };
-    let message = render_invitation(&email)
-        .map_err(|e| (e.to_string(), true))?
-        .with_message_id(MessageId::for_outbox_row(item.id));
-    mailer.send(&message).await.map_err(|e| (e.to_string(), e.is_permanent()))?;
-    store.invitation_sent(invitation_id).await.map_err(|e| (e.to_string(), false))
+    render_invitation(&email).map(Some).map_err(|e| (e.to_string(), true))
 }

@@ -4,27 +4,27 @@
 
 use std::sync::Arc;
 
-use super::error::{PortalError, PortalResult};
 use super::page_cache::ProjectPage;
 use super::session::Customer;
 use crate::WebState;
+use crate::page_error::{PageError, PageResult};
 use handoff_domain::ProjectId;
 use handoff_domain::people::ProjectRole;
 
 /// The project id in a path; one that does not parse is not found.
-pub(super) fn project_id(raw: &str) -> PortalResult<ProjectId> {
-    raw.parse().map_err(|_| PortalError::NotFound)
+pub(super) fn project_id(raw: &str) -> PageResult<ProjectId> {
+    raw.parse().map_err(|_| PageError::NotFound)
 }
 
 /// The project's page model and the person's role, or not found. The session check
 /// read the membership and the page version, so a current model in memory costs no
 /// query (see [`super::page_cache`]).
-pub(super) async fn load(state: &WebState, me: &Customer, raw_id: &str) -> PortalResult<(Arc<ProjectPage>, ProjectRole)> {
+pub(super) async fn load(state: &WebState, me: &Customer, raw_id: &str) -> PageResult<(Arc<ProjectPage>, ProjectRole)> {
     let access = me.access(project_id(raw_id)?)?;
     let page = state
         .pages
         .get(&state.store, access.project, access.page_version)
         .await?
-        .ok_or(PortalError::NotFound)?;
+        .ok_or(PageError::NotFound)?;
     Ok((page, access.role))
 }

@@ -11,10 +11,10 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::error::PortalError;
 use super::form_token::verify;
 use super::session::Customer;
 use crate::WebState;
+use crate::page_error::PageError;
 
 /// The largest form body a portal form without uploads has any reason to send.
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -42,17 +42,17 @@ pub struct CsrfForm<T> {
 }
 
 impl<T: DeserializeOwned + Send> FromRequest<WebState> for CsrfForm<T> {
-    type Rejection = PortalError;
+    type Rejection = PageError;
 
-    async fn from_request(request: Request, state: &WebState) -> Result<Self, PortalError> {
+    async fn from_request(request: Request, state: &WebState) -> Result<Self, PageError> {
         let (mut parts, body) = request.into_parts();
         let customer = signed_in_for_post(&mut parts, state).await?;
         if !same_site(&parts.headers) {
-            return Err(PortalError::Forbidden);
+            return Err(PageError::Forbidden);
         }
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
-            .map_err(|_| PortalError::BadRequest("the form is too large".into()))?;
+            .map_err(|_| PageError::BadRequest("the form is too large".into()))?;
         let presented = url::form_urlencoded::parse(&bytes)
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.into_owned());
@@ -63,21 +63,21 @@ impl<T: DeserializeOwned + Send> FromRequest<WebState> for CsrfForm<T> {
                 .get::<axum::extract::MatchedPath>()
                 .map_or("(no route)", axum::extract::MatchedPath::as_str);
             tracing::info!(route, "a portal form without a valid token was refused");
-            return Err(PortalError::Forbidden);
+            return Err(PageError::Forbidden);
         }
         let request = Request::from_parts(parts, axum::body::Body::from(bytes));
         let axum::Form(form) = axum::Form::<T>::from_request(request, state)
             .await
-            .map_err(|e| PortalError::BadRequest(e.body_text()))?;
+            .map_err(|e| PageError::BadRequest(e.body_text()))?;
         Ok(CsrfForm { customer, form })
     }
 }
 
 /// The customer behind a POST. A signed-out POST is sent to sign-in without a way
 /// back (going back would be a GET of a POST-only URL).
-async fn signed_in_for_post(parts: &mut Parts, state: &WebState) -> Result<Customer, PortalError> {
+async fn signed_in_for_post(parts: &mut Parts, state: &WebState) -> Result<Customer, PageError> {
     match Customer::from_request_parts(parts, state).await {
-        Err(PortalError::SignedOut { clear_cookie, .. }) => Err(PortalError::SignedOut { next: None, clear_cookie }),
+        Err(PageError::SignedOut { clear_cookie, .. }) => Err(PageError::SignedOut { next: None, clear_cookie }),
         other => other,
     }
 }

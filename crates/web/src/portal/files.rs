@@ -11,13 +11,13 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::csrf::{CsrfForm, NoFields};
-use super::error::{PortalError, PortalResult};
 use super::file_type::FileType;
 use super::routes::{Access, PortalRoute};
 use super::session::Customer;
 use super::tasks::{Action, Rejected, load_task, render_task};
 use super::upload::{self, UploadPolicy};
 use crate::WebState;
+use crate::page_error::{PageError, PageResult};
 use handoff_domain::TaskKind;
 use handoff_domain::people::Actor;
 use handoff_store::NewTaskFile;
@@ -42,7 +42,7 @@ async fn add_file(
     Path((id, key)): Path<(String, String)>,
     headers: HeaderMap,
     mut multipart: Multipart,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let result = receive_file(&state, &me, &id, &key, &headers, &mut multipart).await;
     if result.is_err() {
         upload::drain(&mut multipart).await;
@@ -57,11 +57,11 @@ async fn receive_file(
     key: &str,
     headers: &HeaderMap,
     multipart: &mut Multipart,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     upload::check_csrf(multipart, me, headers).await?;
     let loaded = load_task(state, me, id, key).await?;
     let TaskKind::Upload { accept, max_files } = &loaded.task().kind else {
-        return Err(PortalError::BadRequest("This task does not take files.".into()));
+        return Err(PageError::BadRequest("This task does not take files.".into()));
     };
     loaded.check(Action::Work)?;
     let policy = UploadPolicy {
@@ -69,7 +69,7 @@ async fn receive_file(
         allowed: FileType::from_names(accept),
     };
     let mut field = loop {
-        match multipart.next_field().await.map_err(|e| PortalError::BadRequest(e.body_text()))? {
+        match multipart.next_field().await.map_err(|e| PageError::BadRequest(e.body_text()))? {
             Some(f) if f.name() == Some("file") => break Some(f),
             Some(_) => continue,
             None => break None,
@@ -132,14 +132,14 @@ pub(super) async fn download(
     State(state): State<WebState>,
     me: Customer,
     Path((id, key, file)): Path<(String, String, String)>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let loaded = load_task(&state, &me, &id, &key).await?;
-    let file_id: uuid::Uuid = file.parse().map_err(|_| PortalError::NotFound)?;
+    let file_id: uuid::Uuid = file.parse().map_err(|_| PageError::NotFound)?;
     let file = state
         .store
         .task_file(loaded.page.details.project.id, loaded.task().id, file_id)
         .await?
-        .ok_or(PortalError::NotFound)?;
+        .ok_or(PageError::NotFound)?;
     upload::download(
         &state.config.portal.upload_dir,
         &file.storage_name,
@@ -155,15 +155,15 @@ pub(super) async fn hand_in(
     State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<NoFields>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let me = &form.customer;
     let loaded = load_task(&state, me, &id, &key).await?;
     if !matches!(loaded.task().kind, TaskKind::Upload { .. }) {
-        return Err(PortalError::BadRequest("This task does not take files.".into()));
+        return Err(PageError::BadRequest("This task does not take files.".into()));
     }
     loaded.check(Action::Work)?;
     if state.store.task_files(loaded.task().id).await?.is_empty() {
-        return Err(PortalError::Refused("Upload at least one file first.".into()));
+        return Err(PageError::Refused("Upload at least one file first.".into()));
     }
     state
         .engine

@@ -4,7 +4,7 @@
 //! - [`session`]: the session cookie and the [`Customer`] extractor (the signed-in
 //!   person); pages take it, so none can be reached signed out.
 //! - [`csrf`]: [`CsrfForm`], the extractor every state-changing form goes through.
-//! - [`error`]: [`PortalError`], the one mapping of failures to pages.
+//! - [`error`]: [`PageError`], the one mapping of failures to pages.
 //! - [`pages`]: the Tera templates and the layout's frame.
 //! - [`sign_in`], [`projects`]: the pages themselves.
 //! - [`routes`]: [`PortalRoute`] and [`Access`]; [`routes()`] below is the table of
@@ -12,7 +12,7 @@
 
 mod access;
 pub mod csrf;
-pub mod error;
+
 pub mod file_type;
 mod files;
 pub mod form_token;
@@ -34,8 +34,8 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 
+pub use crate::page_error::{PageError, PageResult};
 pub use csrf::CsrfForm;
-pub use error::{PortalError, PortalResult};
 pub use page_cache::PageCache;
 pub use routes::{Access, PortalRoute};
 pub use session::Customer;
@@ -105,8 +105,8 @@ async fn home(_me: Customer) -> Redirect {
     Redirect::to("/projects")
 }
 
-async fn not_found() -> PortalError {
-    PortalError::NotFound
+async fn not_found() -> PageError {
+    PageError::NotFound
 }
 
 /// Cached for a year: its URL carries a hash of its content.

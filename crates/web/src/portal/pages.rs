@@ -10,9 +10,9 @@ use serde::Serialize;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 
-use super::error::{ErrorPage, PortalError};
 use super::session::Customer;
 use crate::WebState;
+use crate::page_error::{ErrorPage, PageError};
 
 /// Names end in `.html`, so Tera escapes every value in them (autoescape by suffix).
 static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
@@ -87,13 +87,7 @@ struct Me {
 
 /// Renders `template` with `body`'s fields at the top level and the frame as `site`.
 /// Pages are personal: they are never stored by caches.
-pub fn render(
-    state: &WebState,
-    template: &str,
-    title: &str,
-    who: Option<&Customer>,
-    body: &impl Serialize,
-) -> Result<Response, PortalError> {
+pub fn render(state: &WebState, template: &str, title: &str, who: Option<&Customer>, body: &impl Serialize) -> Result<Response, PageError> {
     render_with(state, template, title, who, body, [])
 }
 
@@ -106,7 +100,7 @@ pub fn render_with<const N: usize>(
     who: Option<&Customer>,
     body: &impl Serialize,
     built: [(&'static str, tera::Value); N],
-) -> Result<Response, PortalError> {
+) -> Result<Response, PageError> {
     let branding = &state.config.branding;
     let site = Site {
         title,
@@ -121,7 +115,7 @@ pub fn render_with<const N: usize>(
         me_id: who.map(|c| c.user.id.to_string()),
         csrf: who.map(Customer::csrf_token),
     };
-    let fail = |e: String| PortalError::Internal(anyhow::anyhow!("rendering {template}: {e}"));
+    let fail = |e: String| PageError::Internal(anyhow::anyhow!("rendering {template}: {e}"));
     let tera = TEMPLATES.as_ref().map_err(|e| fail(e.clone()))?;
     let mut context = tera::Context::from_serialize(body).map_err(|e| fail(e.to_string()))?;
     context.insert("site", &site);
@@ -137,8 +131,8 @@ pub fn render_with<const N: usize>(
 }
 
 /// `value` as Tera holds it, to keep and pass to [`render_with`].
-pub fn to_value(value: &impl Serialize) -> Result<tera::Value, PortalError> {
-    tera::Value::try_from_serializable(value).map_err(|e| PortalError::Internal(anyhow::anyhow!("preparing a page: {e}")))
+pub fn to_value(value: &impl Serialize) -> Result<tera::Value, PageError> {
+    tera::Value::try_from_serializable(value).map_err(|e| PageError::Internal(anyhow::anyhow!("preparing a page: {e}")))
 }
 
 /// The accent colour as CSS variables, with the text colour on it chosen for contrast.

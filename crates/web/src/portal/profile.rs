@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::csrf::CsrfForm;
-use super::error::{PortalError, PortalResult};
 use super::pages::render;
 use super::session::Customer;
 use crate::WebState;
+use crate::page_error::{PageError, PageResult};
 use handoff_domain::UserId;
 use handoff_domain::profile::{FieldErrors, Profile, ProfileInput, TIMEZONES};
 
@@ -73,7 +73,7 @@ struct TimezoneOption {
 }
 
 /// The profile page for `me`, with `form`'s values.
-async fn page(state: &WebState, me: &Customer, form: ProfileForm, extras: Extras) -> PortalResult<Response> {
+async fn page(state: &WebState, me: &Customer, form: ProfileForm, extras: Extras) -> PageResult<Response> {
     let company = match me.user.company_id {
         Some(id) => state.store.company(id).await?.map(|c| c.name),
         None => None,
@@ -126,7 +126,7 @@ async fn page(state: &WebState, me: &Customer, form: ProfileForm, extras: Extras
 
 /// The page again with an error: 422, values as posted.
 /// `form` is `None` for the picture's form: the text fields show what is saved.
-pub(super) async fn invalid(state: &WebState, me: &Customer, form: Option<ProfileForm>, extras: Extras) -> PortalResult<Response> {
+pub(super) async fn invalid(state: &WebState, me: &Customer, form: Option<ProfileForm>, extras: Extras) -> PageResult<Response> {
     let form = form.unwrap_or_else(|| ProfileForm::of(me));
     let mut response = page(state, me, form, extras).await?;
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -140,7 +140,7 @@ pub(super) struct ProfileQuery {
 }
 
 /// `GET /profile`.
-pub(super) async fn view(State(state): State<WebState>, me: Customer, Query(q): Query<ProfileQuery>) -> PortalResult<Response> {
+pub(super) async fn view(State(state): State<WebState>, me: Customer, Query(q): Query<ProfileQuery>) -> PageResult<Response> {
     let notice = match q.saved.as_deref() {
         Some("picture") => Some("Your picture was saved."),
         Some("picture-removed") => Some("Your picture was removed."),
@@ -155,7 +155,7 @@ pub(super) async fn view(State(state): State<WebState>, me: Customer, Query(q): 
 }
 
 /// `POST /profile`: the text fields. Email and company, if posted, are ignored.
-pub(super) async fn save(State(state): State<WebState>, form: CsrfForm<ProfileForm>) -> PortalResult<Response> {
+pub(super) async fn save(State(state): State<WebState>, form: CsrfForm<ProfileForm>) -> PageResult<Response> {
     let CsrfForm { customer: me, form } = form;
     match Profile::parse(&form.input(), me.user.timezone.as_deref()) {
         Ok(profile) => {
@@ -184,15 +184,15 @@ pub(super) async fn picture(
     me: Customer,
     Path(user_id): Path<String>,
     headers: HeaderMap,
-) -> PortalResult<Response> {
-    let user: UserId = user_id.parse().map_err(|_| PortalError::NotFound)?;
+) -> PageResult<Response> {
+    let user: UserId = user_id.parse().map_err(|_| PageError::NotFound)?;
     if !state.store.shares_a_project(me.user.id, user).await? {
-        return Err(PortalError::NotFound);
+        return Err(PageError::NotFound);
     }
-    let picture = state.store.picture(user).await?.ok_or(PortalError::NotFound)?;
+    let picture = state.store.picture(user).await?.ok_or(PageError::NotFound)?;
     let etag = format!("\"{}\"", picture.updated_at.timestamp_micros());
-    let etag = HeaderValue::from_str(&etag).map_err(|e| PortalError::Internal(e.into()))?;
-    let content_type = HeaderValue::from_str(&picture.content_type).map_err(|e| PortalError::Internal(e.into()))?;
+    let etag = HeaderValue::from_str(&etag).map_err(|e| PageError::Internal(e.into()))?;
+    let content_type = HeaderValue::from_str(&picture.content_type).map_err(|e| PageError::Internal(e.into()))?;
     let cache = [
         (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
@@ -252,8 +252,8 @@ struct PictureForm {
 
 /// Reads the form: the token (short), the picture up to [`MAX_PICTURE_BYTES`] (the
 /// rest of a larger one is read and dropped), other fields ignored.
-async fn read_picture_form(mut multipart: axum::extract::Multipart) -> PortalResult<PictureForm> {
-    let bad = |_| PortalError::BadRequest("The form could not be read. Go back and try again.".into());
+async fn read_picture_form(mut multipart: axum::extract::Multipart) -> PageResult<PictureForm> {
+    let bad = |_| PageError::BadRequest("The form could not be read. Go back and try again.".into());
     let mut form = PictureForm::default();
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
         match field.name() {
@@ -262,7 +262,7 @@ async fn read_picture_form(mut multipart: axum::extract::Multipart) -> PortalRes
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
                     token.extend_from_slice(&chunk);
                     if token.len() > 256 {
-                        return Err(PortalError::Forbidden);
+                        return Err(PageError::Forbidden);
                     }
                 }
                 form.csrf = Some(String::from_utf8_lossy(&token).into_owned());
@@ -293,14 +293,14 @@ pub(super) async fn upload_picture(
     me: Customer,
     headers: HeaderMap,
     multipart: axum::extract::Multipart,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     if !super::csrf::same_site(&headers) {
-        return Err(PortalError::Forbidden);
+        return Err(PageError::Forbidden);
     }
     let form = read_picture_form(multipart).await?;
     if !form.csrf.is_some_and(|t| super::form_token::verify(&me.session_secret, &t)) {
         tracing::info!("a picture upload without a valid form token was refused");
-        return Err(PortalError::Forbidden);
+        return Err(PageError::Forbidden);
     }
     if form.too_large {
         let message = format!("The picture is larger than {} KB. Choose a smaller one.", MAX_PICTURE_BYTES / 1024);
@@ -319,7 +319,7 @@ pub(super) async fn upload_picture(
 }
 
 /// The profile page with `message` beside the picture's field.
-async fn refuse_picture(state: &WebState, me: &Customer, status: StatusCode, message: String) -> PortalResult<Response> {
+async fn refuse_picture(state: &WebState, me: &Customer, status: StatusCode, message: String) -> PageResult<Response> {
     let extras = Extras {
         picture_error: Some(message),
         ..Extras::default()
@@ -330,7 +330,7 @@ async fn refuse_picture(state: &WebState, me: &Customer, status: StatusCode, mes
 }
 
 /// `POST /profile/remove-picture`.
-pub(super) async fn remove_picture(State(state): State<WebState>, form: CsrfForm<super::csrf::NoFields>) -> PortalResult<Response> {
+pub(super) async fn remove_picture(State(state): State<WebState>, form: CsrfForm<super::csrf::NoFields>) -> PageResult<Response> {
     state.store.remove_picture(form.customer.user.id).await?;
     Ok(Redirect::to("/profile?saved=picture-removed").into_response())
 }

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use super::access::load;
 use super::csrf::{CsrfForm, NoFields};
-use super::error::{PortalError, PortalResult};
 use super::page_cache::ProjectPage;
 use super::pages::{paragraphs, render, render_with};
 use super::session::Customer;
 use crate::WebState;
+use crate::page_error::{PageError, PageResult};
 use handoff_domain::people::{Actor, ProjectRole};
 use handoff_domain::project::{ProjectDetails, Task};
 use handoff_domain::{OwnerSide, TaskKind, TaskStatus, UserId, Visibility};
@@ -89,7 +89,7 @@ struct ListedProject {
 }
 
 /// `GET /projects`.
-pub(super) async fn list(State(state): State<WebState>, me: Customer) -> PortalResult<Response> {
+pub(super) async fn list(State(state): State<WebState>, me: Customer) -> PageResult<Response> {
     let projects: Vec<ListedProject> = state
         .store
         .customer_projects(me.user.id)
@@ -217,7 +217,7 @@ struct FilterLink {
 
 /// The phases with their customer-visible tasks that `filter` keeps (phases left
 /// empty are left out), as the template takes them.
-fn phase_list(page: &ProjectPage, filter: Filter, me: UserId) -> PortalResult<tera::Value> {
+fn phase_list(page: &ProjectPage, filter: Filter, me: UserId) -> PageResult<tera::Value> {
     let details = &page.details;
     let phases: Vec<PhaseView> = details
         .phases
@@ -244,7 +244,7 @@ pub(super) async fn view(
     me: Customer,
     Path(id): Path<String>,
     Query(q): Query<ViewQuery>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let (page, role) = load(&state, &me, &id).await?;
     let details = &page.details;
     let filter = Filter::parse(q.filter.as_deref());
@@ -300,7 +300,7 @@ pub(super) async fn view(
 
 /// `GET /projects/{id}/tasks/{key}`: one task, with what its kind asks for (see
 /// [`super::tasks`]).
-pub(super) async fn task(State(state): State<WebState>, me: Customer, Path((id, key)): Path<(String, String)>) -> PortalResult<Response> {
+pub(super) async fn task(State(state): State<WebState>, me: Customer, Path((id, key)): Path<(String, String)>) -> PageResult<Response> {
     let loaded = super::tasks::load_task(&state, &me, &id, &key).await?;
     super::tasks::render_task(&state, &me, &loaded, None).await
 }
@@ -311,17 +311,17 @@ pub(super) async fn complete(
     State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<NoFields>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let me = &form.customer;
     let (page, role) = load(&state, me, &id).await?;
     let details = &page.details;
     let task = details
         .task_by_key(&key)
         .filter(|t| t.visibility == Visibility::Customer)
-        .ok_or(PortalError::NotFound)?;
+        .ok_or(PageError::NotFound)?;
     let status = details.status_of(task);
     if status != TaskStatus::Completed && !may_complete(role, task, status) {
-        return Err(PortalError::Refused(refusal(role, task, status).into()));
+        return Err(PageError::Refused(refusal(role, task, status).into()));
     }
     state
         .engine

@@ -13,8 +13,8 @@ use chrono::Utc;
 use ring::rand::{SecureRandom, SystemRandom};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::error::{PortalError, PortalResult};
 use crate::WebState;
+use crate::page_error::{PageError, PageResult};
 use handoff_domain::ProjectId;
 use handoff_domain::people::{ProjectRole, User};
 use handoff_engine::invite::token_hash;
@@ -49,18 +49,18 @@ impl Customer {
     /// The person's role in `project`, or not found — for projects they do not belong
     /// to, Drafts, archived projects and ids that do not exist alike. Every project
     /// page starts here.
-    pub fn role_in(&self, project: ProjectId) -> PortalResult<ProjectRole> {
+    pub fn role_in(&self, project: ProjectId) -> PageResult<ProjectRole> {
         Ok(self.access(project)?.role)
     }
 
     /// [`Customer::role_in`] with the project's page version, as of this request's
     /// session check.
-    pub fn access(&self, project: ProjectId) -> PortalResult<ProjectAccess> {
+    pub fn access(&self, project: ProjectId) -> PageResult<ProjectAccess> {
         self.projects
             .iter()
             .find(|a| a.project == project)
             .copied()
-            .ok_or(PortalError::NotFound)
+            .ok_or(PageError::NotFound)
     }
 
     pub(super) fn id_hash(&self) -> String {
@@ -69,9 +69,9 @@ impl Customer {
 }
 
 impl FromRequestParts<WebState> for Customer {
-    type Rejection = PortalError;
+    type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, PortalError> {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, PageError> {
         if let Some(found) = parts.extensions.get::<Customer>() {
             return Ok(found.clone());
         }
@@ -79,7 +79,7 @@ impl FromRequestParts<WebState> for Customer {
             .then(|| parts.uri.path_and_query().map(|pq| pq.as_str().to_owned()))
             .flatten();
         let Some(secret) = read_cookie(&parts.headers, cookie_name(state)) else {
-            return Err(PortalError::SignedOut { next, clear_cookie: None });
+            return Err(PageError::SignedOut { next, clear_cookie: None });
         };
         let idle = state.config.portal.session_idle_timeout;
         let Some(session) = state
@@ -87,7 +87,7 @@ impl FromRequestParts<WebState> for Customer {
             .live_session(&token_hash(secret.expose_secret()), Utc::now(), idle)
             .await?
         else {
-            return Err(PortalError::SignedOut {
+            return Err(PageError::SignedOut {
                 next,
                 clear_cookie: Some(clear_cookie(state)),
             });
@@ -104,12 +104,12 @@ impl FromRequestParts<WebState> for Customer {
 
 /// `Option<Customer>`: pages anyone may see (sign-in help) show who is signed in.
 impl OptionalFromRequestParts<WebState> for Customer {
-    type Rejection = PortalError;
+    type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Option<Self>, PortalError> {
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Option<Self>, PageError> {
         match <Customer as FromRequestParts<WebState>>::from_request_parts(parts, state).await {
             Ok(c) => Ok(Some(c)),
-            Err(PortalError::SignedOut { .. }) => Ok(None),
+            Err(PageError::SignedOut { .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -131,18 +131,18 @@ pub(super) fn cookie_name(state: &WebState) -> &'static str {
 }
 
 /// A fresh session id.
-pub(super) fn new_session_id() -> PortalResult<SecretString> {
+pub(super) fn new_session_id() -> PageResult<SecretString> {
     let mut bytes = [0u8; 32];
     SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| PortalError::Internal(anyhow::anyhow!("no randomness for a session id")))?;
+        .map_err(|_| PageError::Internal(anyhow::anyhow!("no randomness for a session id")))?;
     Ok(SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)))
 }
 
 /// The cookie that carries `id`. It lives as long as the session may (the absolute
 /// timeout), so closing the browser does not cost the person another email round trip;
 /// the server enforces both timeouts whatever the browser keeps.
-pub(super) fn session_cookie(state: &WebState, id: &SecretString) -> PortalResult<HeaderValue> {
+pub(super) fn session_cookie(state: &WebState, id: &SecretString) -> PageResult<HeaderValue> {
     let max_age = state.config.portal.session_absolute_timeout.num_seconds();
     let value = format!(
         "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
@@ -150,7 +150,7 @@ pub(super) fn session_cookie(state: &WebState, id: &SecretString) -> PortalResul
         id.expose_secret(),
         if secure(state) { "; Secure" } else { "" }
     );
-    HeaderValue::from_str(&value).map_err(|e| PortalError::Internal(e.into()))
+    HeaderValue::from_str(&value).map_err(|e| PageError::Internal(e.into()))
 }
 
 /// A cookie that makes the browser forget the session cookie.

@@ -11,10 +11,10 @@ use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::csrf::{CsrfForm, NoFields, same_site};
-use super::error::{PortalError, PortalResult};
 use super::pages::render;
 use super::session::{Customer, clear_cookie, cookie_name, new_session_id, read_cookie, session_cookie};
 use crate::WebState;
+use crate::page_error::{PageError, PageResult};
 use handoff_domain::{Email, ProjectId};
 use handoff_engine::invite::token_hash;
 use handoff_store::{LinkProblem, NewSession};
@@ -41,7 +41,7 @@ fn problem_text(problem: LinkProblem) -> &'static str {
 }
 
 /// The page for a link that does not sign in: why, and the fresh-link form.
-fn link_problem_page(state: &WebState, problem: LinkProblem) -> PortalResult<Response> {
+fn link_problem_page(state: &WebState, problem: LinkProblem) -> PageResult<Response> {
     let page = SignInPage {
         heading: "This link no longer works",
         problem: Some(problem_text(problem)),
@@ -53,7 +53,7 @@ fn link_problem_page(state: &WebState, problem: LinkProblem) -> PortalResult<Res
 }
 
 /// `GET /invite/{token}`: the confirmation page. Reads, never writes.
-pub(super) async fn confirm_page(State(state): State<WebState>, Path(token): Path<String>) -> PortalResult<Response> {
+pub(super) async fn confirm_page(State(state): State<WebState>, Path(token): Path<String>) -> PageResult<Response> {
     if !well_formed_token(&token) {
         return link_problem_page(&state, LinkProblem::Unknown);
     }
@@ -83,9 +83,9 @@ pub(super) async fn confirm_page(State(state): State<WebState>, Path(token): Pat
 
 /// `POST /invite/{token}`: uses the link, starts a new session (ending any the browser
 /// had) and lands in the invitation's project.
-pub(super) async fn sign_in(State(state): State<WebState>, headers: HeaderMap, Path(token): Path<String>) -> PortalResult<Response> {
+pub(super) async fn sign_in(State(state): State<WebState>, headers: HeaderMap, Path(token): Path<String>) -> PageResult<Response> {
     if !same_site(&headers) {
-        return Err(PortalError::Forbidden);
+        return Err(PageError::Forbidden);
     }
     if !well_formed_token(&token) {
         return link_problem_page(&state, LinkProblem::Unknown);
@@ -138,11 +138,7 @@ fn project_of(next: &str) -> Option<ProjectId> {
 }
 
 /// `GET /sign-in`: how to sign in, and the fresh-link form.
-pub(super) async fn help_page(
-    State(state): State<WebState>,
-    who: Option<Customer>,
-    Query(q): Query<SignInQuery>,
-) -> PortalResult<Response> {
+pub(super) async fn help_page(State(state): State<WebState>, who: Option<Customer>, Query(q): Query<SignInQuery>) -> PageResult<Response> {
     let page = SignInPage {
         heading: "Sign in",
         problem: None,
@@ -164,9 +160,9 @@ pub(super) async fn request_link(
     State(state): State<WebState>,
     headers: HeaderMap,
     axum::Form(form): axum::Form<LinkRequestForm>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     if !same_site(&headers) {
-        return Err(PortalError::Forbidden);
+        return Err(PageError::Forbidden);
     }
     let Ok(email) = Email::parse(form.email.trim()) else {
         let page = SignInPage {
@@ -193,7 +189,7 @@ pub(super) async fn request_link(
 }
 
 /// `POST /sign-out`: ends the session and forgets the cookie.
-pub(super) async fn sign_out(State(state): State<WebState>, form: CsrfForm<NoFields>) -> PortalResult<Response> {
+pub(super) async fn sign_out(State(state): State<WebState>, form: CsrfForm<NoFields>) -> PageResult<Response> {
     state.store.end_session(&form.customer.id_hash()).await?;
     tracing::info!(user = %form.customer.user.id, "signed out of the portal");
     let mut response = Redirect::to("/sign-in").into_response();

@@ -19,10 +19,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::csrf::CsrfForm;
-use super::error::{PortalError, PortalResult};
 use super::session::Customer;
 use super::tasks::{Action, Loaded, Rejected, load_task, render_task, teammates};
 use crate::WebState;
+use crate::page_error::{PageError, PageResult};
 use handoff_domain::form::{self, Submission};
 use handoff_domain::people::Actor;
 use handoff_domain::{TaskKind, UserId};
@@ -47,7 +47,7 @@ enum Change {
 impl TaskPost {
     /// The task `key` of project `id` for the sender of `form` ([`load_task`]: not found
     /// unless they may see it), and the rest of the form.
-    async fn open<T>(state: WebState, id: &str, key: &str, form: CsrfForm<T>) -> PortalResult<(Self, T)> {
+    async fn open<T>(state: WebState, id: &str, key: &str, form: CsrfForm<T>) -> PageResult<(Self, T)> {
         let CsrfForm { customer: me, form } = form;
         let loaded = load_task(&state, &me, id, key).await?;
         Ok((TaskPost { state, me, loaded }, form))
@@ -55,7 +55,7 @@ impl TaskPost {
 
     /// The end of every task action: a valid change goes to the engine and the person
     /// back to the task (at `anchor`), a refused one shows the page again.
-    async fn finish(&self, input: Result<Change, Rejected>, anchor: &str) -> PortalResult<Response> {
+    async fn finish(&self, input: Result<Change, Rejected>, anchor: &str) -> PageResult<Response> {
         let change = match input {
             Ok(change) => change,
             Err(rejected) => return render_task(&self.state, &self.me, &self.loaded, Some(rejected)).await,
@@ -90,8 +90,8 @@ fn long_text(sent: &str, what: &str, id: &str) -> Result<String, Rejected> {
 }
 
 /// A post for a kind of task this one is not.
-fn not_a(what: &str) -> PortalError {
-    PortalError::BadRequest(format!("This task is not {what}."))
+fn not_a(what: &str) -> PageError {
+    PageError::BadRequest(format!("This task is not {what}."))
 }
 
 /// `POST /projects/{id}/tasks/{key}/form`: the fields are named `field-<key>`; every
@@ -101,7 +101,7 @@ pub(super) async fn submit_form(
     State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<HashMap<String, String>>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
     let TaskKind::Form { fields } = &post.loaded.task().kind else {
         return Err(not_a("a form"));
@@ -133,7 +133,7 @@ pub(super) async fn answer(
     State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<AnswerForm>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
     if !matches!(post.loaded.task().kind, TaskKind::Question { .. }) {
         return Err(not_a("a question"));
@@ -158,7 +158,7 @@ pub(super) async fn decide(
     State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<ApprovalForm>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
     if !matches!(post.loaded.task().kind, TaskKind::Approval { .. }) {
         return Err(not_a("an approval"));
@@ -167,7 +167,7 @@ pub(super) async fn decide(
     let approved = match sent.decision.as_str() {
         "approve" => true,
         "request_changes" => false,
-        _ => return Err(PortalError::BadRequest("Choose Approve or Request changes.".into())),
+        _ => return Err(PageError::BadRequest("Choose Approve or Request changes.".into())),
     };
     let note = if sent.note.trim().is_empty() && approved {
         Ok(None)
@@ -189,7 +189,7 @@ pub(super) async fn comment(
     State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<CommentForm>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
     post.loaded.check(Action::Comment)?;
     let change = long_text(&sent.body, "a comment", "comment-body").map(Change::Comment);
@@ -208,18 +208,18 @@ pub(super) async fn assign(
     State(state): State<WebState>,
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<AssignForm>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let (post, sent) = TaskPost::open(state, &id, &key, form).await?;
     post.loaded.check(Action::Assign)?;
     if post.loaded.task().assignee_id.is_some() {
-        return Err(PortalError::Refused("Someone has already taken this task.".into()));
+        return Err(PageError::Refused("Someone has already taken this task.".into()));
     }
     let change = assignee(&post, &sent.assignee).await?.map(Change::Assign);
     post.finish(change, "").await
 }
 
 /// The person `chosen` names: `me`, or a teammate's id; anyone else is refused.
-async fn assignee(post: &TaskPost, chosen: &str) -> PortalResult<Result<UserId, Rejected>> {
+async fn assignee(post: &TaskPost, chosen: &str) -> PageResult<Result<UserId, Rejected>> {
     let me = post.me.user.id;
     if chosen == "me" {
         return Ok(Ok(me));

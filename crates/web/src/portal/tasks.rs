@@ -22,10 +22,10 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 
 use super::access::load;
-use super::error::{PortalError, PortalResult};
 use super::page_cache::ProjectPage;
 use super::session::Customer;
 use crate::WebState;
+use crate::page_error::{PageError, PageResult};
 use handoff_domain::people::{MembershipStatus, ProjectRole};
 use handoff_domain::project::Task;
 use handoff_domain::{OwnerSide, TaskStatus, UserId, Visibility};
@@ -47,25 +47,25 @@ pub(super) enum Action {
 
 /// Whether `role` may do `action` on `task` (seen with `status`): the one rule the
 /// page shows and the actions enforce.
-pub(super) fn check(role: ProjectRole, task: &Task, status: TaskStatus, action: Action) -> PortalResult<()> {
+pub(super) fn check(role: ProjectRole, task: &Task, status: TaskStatus, action: Action) -> PageResult<()> {
     if !matches!(role, ProjectRole::CustomerAdmin | ProjectRole::CustomerMember) {
-        return Err(PortalError::NotAllowed(VIEWER.into()));
+        return Err(PageError::NotAllowed(VIEWER.into()));
     }
     if action == Action::Comment {
         return Ok(());
     }
     if action == Action::Decide && role != ProjectRole::CustomerAdmin {
-        return Err(PortalError::NotAllowed(
+        return Err(PageError::NotAllowed(
             "Only an administrator of your company can decide on an approval.".into(),
         ));
     }
     if task.owner == OwnerSide::Staff {
-        return Err(PortalError::Refused("The onboarding team does this task.".into()));
+        return Err(PageError::Refused("The onboarding team does this task.".into()));
     }
     match status {
-        TaskStatus::Completed => Err(PortalError::Refused("This task is already completed.".into())),
+        TaskStatus::Completed => Err(PageError::Refused("This task is already completed.".into())),
         TaskStatus::Blocked if action != Action::Assign => {
-            Err(PortalError::Refused("This task waits for another one to be done first.".into()))
+            Err(PageError::Refused("This task waits for another one to be done first.".into()))
         }
         _ => Ok(()),
     }
@@ -88,7 +88,7 @@ impl Loaded {
     }
 
     /// [`check`] for this task and person.
-    pub fn check(&self, action: Action) -> PortalResult<()> {
+    pub fn check(&self, action: Action) -> PageResult<()> {
         check(self.role, self.task(), self.status(), action)
     }
 
@@ -99,14 +99,14 @@ impl Loaded {
 
 /// The project `raw_id` and its task `key`, or not found — for projects the person is
 /// not in and tasks customers do not see alike.
-pub(super) async fn load_task(state: &WebState, me: &Customer, raw_id: &str, key: &str) -> PortalResult<Loaded> {
+pub(super) async fn load_task(state: &WebState, me: &Customer, raw_id: &str, key: &str) -> PageResult<Loaded> {
     let (page, role) = load(state, me, raw_id).await?;
     let index = page
         .details
         .tasks
         .iter()
         .position(|t| t.key.as_str() == key && t.visibility == Visibility::Customer)
-        .ok_or(PortalError::NotFound)?;
+        .ok_or(PageError::NotFound)?;
     Ok(Loaded { page, role, index })
 }
 
@@ -139,7 +139,7 @@ impl Rejected {
 
 /// The project's active customer admins and members other than `me`: who a task can
 /// be given to.
-pub(super) async fn teammates(state: &WebState, loaded: &Loaded, me: UserId) -> PortalResult<Vec<(UserId, String)>> {
+pub(super) async fn teammates(state: &WebState, loaded: &Loaded, me: UserId) -> PageResult<Vec<(UserId, String)>> {
     Ok(state
         .store
         .project_members(loaded.page.details.project.id)

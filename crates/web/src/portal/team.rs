@@ -12,18 +12,18 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::csrf::CsrfForm;
-use super::error::{PortalError, PortalResult};
 use super::pages::render;
 use super::session::Customer;
 use crate::WebState;
+use crate::page_error::{PageError, PageResult};
 use handoff_domain::people::ProjectRole;
 use handoff_domain::profile::{FieldErrors, name};
 use handoff_domain::{Email, ProjectId, UserId};
 use handoff_engine::invitations::{NewTeammate, TeammateInvite, TeammateRefusal};
 use handoff_store::TeamMember;
 
-fn project_id(raw: &str) -> PortalResult<ProjectId> {
-    raw.parse().map_err(|_| PortalError::NotFound)
+fn project_id(raw: &str) -> PageResult<ProjectId> {
+    raw.parse().map_err(|_| PageError::NotFound)
 }
 
 /// How a role reads on the page.
@@ -134,8 +134,8 @@ struct Extras {
     notice: Option<String>,
 }
 
-async fn page(state: &WebState, me: &Customer, project: ProjectId, role: ProjectRole, extras: Extras) -> PortalResult<Response> {
-    let details = state.store.project_details(project).await?.ok_or(PortalError::NotFound)?;
+async fn page(state: &WebState, me: &Customer, project: ProjectId, role: ProjectRole, extras: Extras) -> PageResult<Response> {
+    let details = state.store.project_details(project).await?.ok_or(PageError::NotFound)?;
     let team = state.store.team(project).await?;
     let (staff, customers): (Vec<&TeamMember>, Vec<&TeamMember>) =
         team.iter().partition(|m| matches!(m.role, ProjectRole::Owner | ProjectRole::Staff));
@@ -199,7 +199,7 @@ pub(super) async fn view(
     me: Customer,
     Path(id): Path<String>,
     Query(q): Query<TeamQuery>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let project = project_id(&id)?;
     let role = me.role_in(project)?;
     // After an invitation (post, redirect, get): name the person, if they are a member.
@@ -221,12 +221,12 @@ pub(super) async fn view(
 }
 
 /// `POST /projects/{id}/team/invite`.
-pub(super) async fn invite(State(state): State<WebState>, Path(id): Path<String>, form: CsrfForm<InviteForm>) -> PortalResult<Response> {
+pub(super) async fn invite(State(state): State<WebState>, Path(id): Path<String>, form: CsrfForm<InviteForm>) -> PageResult<Response> {
     let CsrfForm { customer: me, form } = form;
     let project = project_id(&id)?;
     let role = me.role_in(project)?;
     if role.invitable_roles().is_empty() {
-        return Err(PortalError::Refused(
+        return Err(PageError::Refused(
             "Only your company's admins on this project can invite teammates. Ask one of them, or your onboarding team.".into(),
         ));
     }
@@ -280,7 +280,7 @@ async fn invalid(
     role: ProjectRole,
     form: InviteForm,
     errors: FieldErrors,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let mut response = page(
         state,
         me,

@@ -25,9 +25,9 @@ use axum::response::{IntoResponse, Response};
 use ring::rand::{SecureRandom, SystemRandom};
 use tokio::io::AsyncWriteExt;
 
-use super::error::{PortalError, PortalResult};
 use super::file_type::{FileType, list_labels, sniff};
 use super::session::Customer;
+use crate::page_error::{PageError, PageResult};
 
 /// How many leading bytes the type is decided on.
 const HEAD_LEN: usize = 8 * 1024;
@@ -334,19 +334,19 @@ pub fn content_disposition(name: &str) -> String {
 
 /// The stored file `storage_name` in `dir` as a download: an attachment named `name`,
 /// of `content_type` (the checked one), not to be sniffed, rendered or cached.
-pub async fn download(dir: &Path, storage_name: &str, name: &str, content_type: &str) -> PortalResult<Response> {
+pub async fn download(dir: &Path, storage_name: &str, name: &str, content_type: &str) -> PageResult<Response> {
     let bytes = tokio::fs::read(dir.join(storage_name)).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             tracing::error!(
                 file = storage_name,
                 "an uploaded file is recorded but missing from the upload directory"
             );
-            PortalError::NotFound
+            PageError::NotFound
         } else {
-            PortalError::Internal(e.into())
+            PageError::Internal(e.into())
         }
     })?;
-    let header = |v: &str| HeaderValue::from_str(v).map_err(|e| PortalError::Internal(e.into()));
+    let header = |v: &str| HeaderValue::from_str(v).map_err(|e| PageError::Internal(e.into()));
     Ok((
         [
             (header::CONTENT_TYPE, header(content_type)?),
@@ -365,26 +365,26 @@ pub async fn download(dir: &Path, storage_name: &str, name: &str, content_type: 
 
 /// Reads the form's first field, which must be the session's `csrf` token, and refuses
 /// the request otherwise (403, nothing read further, nothing kept).
-pub async fn check_csrf(multipart: &mut Multipart, me: &Customer, headers: &axum::http::HeaderMap) -> PortalResult<()> {
+pub async fn check_csrf(multipart: &mut Multipart, me: &Customer, headers: &axum::http::HeaderMap) -> PageResult<()> {
     if !super::csrf::same_site(headers) {
-        return Err(PortalError::Forbidden);
+        return Err(PageError::Forbidden);
     }
-    let field = multipart.next_field().await.map_err(|e| PortalError::BadRequest(e.body_text()))?;
+    let field = multipart.next_field().await.map_err(|e| PageError::BadRequest(e.body_text()))?;
     let Some(mut field) = field.filter(|f| f.name() == Some("csrf")) else {
         tracing::info!("a portal upload without a form token was refused");
-        return Err(PortalError::Forbidden);
+        return Err(PageError::Forbidden);
     };
     let mut token = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| PortalError::BadRequest(e.body_text()))? {
+    while let Some(chunk) = field.chunk().await.map_err(|e| PageError::BadRequest(e.body_text()))? {
         token.extend_from_slice(&chunk);
         if token.len() > MAX_TOKEN_BYTES {
-            return Err(PortalError::Forbidden);
+            return Err(PageError::Forbidden);
         }
     }
     let token = String::from_utf8_lossy(&token);
     if !super::form_token::verify(&me.session_secret, token.trim()) {
         tracing::info!("a portal upload without a valid token was refused");
-        return Err(PortalError::Forbidden);
+        return Err(PageError::Forbidden);
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Action, Loaded, Rejected};
 use crate::WebState;
-use crate::portal::error::PortalResult;
+use crate::page_error::PageResult;
 use crate::portal::file_type::{FileType, accept_attribute, list_labels};
 use crate::portal::pages::{paragraphs, render};
 use crate::portal::projects::{TaskView, may_edit};
@@ -41,7 +41,7 @@ pub(in crate::portal) async fn render_task(
     me: &Customer,
     loaded: &Loaded,
     rejected: Option<Rejected>,
-) -> PortalResult<Response> {
+) -> PageResult<Response> {
     let rejected = rejected.as_ref();
     let base = loaded.task_href();
     let work = work_action(loaded.task());
@@ -63,7 +63,7 @@ pub(in crate::portal) async fn render_task(
 }
 
 /// The page as a response; after a refusal, titled as an error and with its status.
-fn respond(state: &WebState, me: &Customer, task_title: &str, page: &Page<'_>, rejected: Option<&Rejected>) -> PortalResult<Response> {
+fn respond(state: &WebState, me: &Customer, task_title: &str, page: &Page<'_>, rejected: Option<&Rejected>) -> PageResult<Response> {
     let title = match rejected {
         Some(_) => format!("Error: {task_title}"),
         None => task_title.to_owned(),
@@ -205,7 +205,7 @@ async fn kind_part(
     submissions: &[StoredSubmission],
     can_work: bool,
     rejected: Option<&Rejected>,
-) -> PortalResult<KindPart> {
+) -> PageResult<KindPart> {
     Ok(match &loaded.task().kind {
         TaskKind::Form { fields } => KindPart {
             answers: latest_answers(fields, submissions),
@@ -462,7 +462,7 @@ async fn upload_view(
     base: &str,
     can_work: bool,
     rejected: Option<&Rejected>,
-) -> PortalResult<UploadView> {
+) -> PageResult<UploadView> {
     let types = FileType::from_names(accept);
     let files = state.store.task_files(loaded.task().id).await?;
     let count = u32::try_from(files.len()).unwrap_or(u32::MAX);
@@ -512,7 +512,7 @@ async fn assign_view(
     me: &Customer,
     base: &str,
     rejected: Option<&Rejected>,
-) -> PortalResult<Option<AssignView>> {
+) -> PageResult<Option<AssignView>> {
     if loaded.task().assignee_id.is_some() || loaded.check(Action::Assign).is_err() {
         return Ok(None);
     }
@@ -555,7 +555,7 @@ struct CommentsView {
 }
 
 /// The task's comments, oldest first, and the box for a new one.
-async fn comments_view(state: &WebState, loaded: &Loaded, base: &str, rejected: Option<&Rejected>) -> PortalResult<CommentsView> {
+async fn comments_view(state: &WebState, loaded: &Loaded, base: &str, rejected: Option<&Rejected>) -> PageResult<CommentsView> {
     let items = state
         .store
         .task_comments(loaded.task().id)

@@ -11,7 +11,7 @@ use handoff_engine::{EngineError, Refusal};
 use handoff_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
-pub enum PortalError {
+pub enum PageError {
     /// Not there, or not the caller's to see: the two are never told apart.
     #[error("not found")]
     NotFound,
@@ -38,30 +38,28 @@ pub enum PortalError {
     Internal(anyhow::Error),
 }
 
-pub type PortalResult<T> = Result<T, PortalError>;
+pub type PageResult<T> = Result<T, PageError>;
 
-impl From<StoreError> for PortalError {
+impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound { .. } => PortalError::NotFound,
-            StoreError::Conflict(m) => PortalError::Refused(m),
-            other => PortalError::Internal(other.into()),
+            StoreError::NotFound { .. } => PageError::NotFound,
+            StoreError::Conflict(m) => PageError::Refused(m),
+            other => PageError::Internal(other.into()),
         }
     }
 }
 
-impl From<EngineError> for PortalError {
+impl From<EngineError> for PageError {
     fn from(e: EngineError) -> Self {
         match e {
             EngineError::Store(e) => e.into(),
             // Customers are told what they can act on, in their words.
-            EngineError::Refused(Refusal::Blocked { .. }) => {
-                PortalError::Refused("This task waits for another one to be done first.".into())
-            }
+            EngineError::Refused(Refusal::Blocked { .. }) => PageError::Refused("This task waits for another one to be done first.".into()),
             EngineError::Refused(Refusal::NoMasterKey) => {
-                PortalError::Refused("Invitations cannot be sent right now. Please try again later.".into())
+                PageError::Refused("Invitations cannot be sent right now. Please try again later.".into())
             }
-            EngineError::Refused(r) => PortalError::Refused(r.to_string()),
+            EngineError::Refused(r) => PageError::Refused(r.to_string()),
         }
     }
 }
@@ -73,10 +71,10 @@ pub(super) struct ErrorPage {
     pub message: String,
 }
 
-impl IntoResponse for PortalError {
+impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, heading, message) = match self {
-            PortalError::SignedOut { next, clear_cookie } => {
+            PageError::SignedOut { next, clear_cookie } => {
                 let target = match next {
                     Some(next) => format!(
                         "/sign-in?next={}",
@@ -90,20 +88,20 @@ impl IntoResponse for PortalError {
                 }
                 return response;
             }
-            PortalError::NotFound => (
+            PageError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "Page not found",
                 "There is nothing here, or it is not yours to see. Check the address, or go back to your projects.".to_owned(),
             ),
-            PortalError::Forbidden => (
+            PageError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "This form has expired",
                 "The form was not accepted, and nothing was changed. Go back, reload the page and try again.".to_owned(),
             ),
-            PortalError::NotAllowed(m) => (StatusCode::FORBIDDEN, "You cannot do that here", m),
-            PortalError::Refused(m) => (StatusCode::CONFLICT, "That cannot be done right now", m),
-            PortalError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something in the request was not right", m),
-            PortalError::Internal(cause) => {
+            PageError::NotAllowed(m) => (StatusCode::FORBIDDEN, "You cannot do that here", m),
+            PageError::Refused(m) => (StatusCode::CONFLICT, "That cannot be done right now", m),
+            PageError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Something in the request was not right", m),
+            PageError::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "portal request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
