@@ -90,6 +90,7 @@ async fn salesforce(deals: usize) -> anyhow::Result<()> {
                 client_id: sf_sandbox::DEFAULT_CLIENT_ID.into(),
                 username: sf_sandbox::DEFAULT_USERNAME.into(),
                 private_key: SecretString::from(sf_sandbox::TEST_JWT_PRIVATE_KEY_PEM),
+                client_secret: None,
             },
             organization_id: sb.organization_id().to_owned(),
             webhook_secret: SecretString::from("unused"),
@@ -119,6 +120,7 @@ async fn hubspot(deals: usize) -> anyhow::Result<()> {
         poll_interval: Duration::from_secs(3600),
         crm: CrmSettings::Hubspot(HubspotSettings {
             base_url: sb.base_url().parse()?,
+            client_id: None,
             auth: HubspotAuth::PrivateApp {
                 token: SecretString::from(sandbox::DEFAULT_PRIVATE_APP_TOKEN),
             },

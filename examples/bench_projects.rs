@@ -177,6 +177,7 @@ async fn scenario(db: &BenchDb, deals: usize, mode: Mode) -> anyhow::Result<()> 
         poll_interval: Duration::from_secs(3600),
         crm: CrmSettings::Hubspot(HubspotSettings {
             base_url: sb.base_url().parse()?,
+            client_id: None,
             auth: HubspotAuth::PrivateApp {
                 token: SecretString::from(sandbox::DEFAULT_PRIVATE_APP_TOKEN),
             },

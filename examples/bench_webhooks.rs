@@ -95,6 +95,7 @@ async fn run(url: &str) -> anyhow::Result<(f64, Vec<f64>)> {
         crm: CrmSettings::Hubspot(HubspotSettings {
             // Nothing is polled or fetched: the benchmark measures intake only.
             base_url: "http://127.0.0.1:9".parse()?,
+            client_id: None,
             auth: HubspotAuth::PrivateApp {
                 token: SecretString::from("unused"),
             },

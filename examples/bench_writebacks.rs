@@ -173,6 +173,7 @@ async fn start_salesforce(deals: usize, config: &mut Config) -> anyhow::Result<S
                 client_id: sf::DEFAULT_CLIENT_ID.into(),
                 username: sf::DEFAULT_USERNAME.into(),
                 private_key: SecretString::from(sf::TEST_JWT_PRIVATE_KEY_PEM),
+                client_secret: None,
             },
             organization_id: sb.organization_id().to_owned(),
             webhook_secret: SecretString::from("unused"),
@@ -231,6 +232,7 @@ async fn start_hubspot(deals: usize, config: &mut Config) -> anyhow::Result<Sand
         poll_interval: Duration::from_secs(3600),
         crm: CrmSettings::Hubspot(HubspotSettings {
             base_url: sb.base_url().parse()?,
+            client_id: None,
             auth: HubspotAuth::PrivateApp {
                 token: SecretString::from(hs::DEFAULT_PRIVATE_APP_TOKEN),
             },

@@ -117,6 +117,7 @@ async fn no_secret_or_token_reaches_the_log_at_trace_level() {
                 poll_interval: Duration::from_secs(300),
                 crm: CrmSettings::Hubspot(HubspotSettings {
                     base_url: "http://127.0.0.1:9".parse().unwrap(),
+                    client_id: None,
                     auth: HubspotAuth::PrivateApp {
                         token: SecretString::from(HUBSPOT_PAT),
                     },

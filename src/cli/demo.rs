@@ -149,6 +149,7 @@ fn connections(
                     client_id: sandbox_salesforce::DEFAULT_CLIENT_ID.into(),
                     username: sandbox_salesforce::DEFAULT_USERNAME.into(),
                     private_key: SecretString::from(sandbox_salesforce::TEST_JWT_PRIVATE_KEY_PEM),
+                    client_secret: None,
                 },
                 organization_id: sf.organization_id().to_owned(),
                 webhook_secret: SecretString::from(OUTBOUND_SECRET),
@@ -159,6 +160,7 @@ fn connections(
             poll_interval,
             crm: CrmSettings::Hubspot(HubspotSettings {
                 base_url: hs.base_url().parse()?,
+                client_id: None,
                 auth: HubspotAuth::PrivateApp {
                     token: SecretString::from(sandbox_hubspot::DEFAULT_PRIVATE_APP_TOKEN),
                 },

@@ -53,6 +53,7 @@ fn salesforce(sb: &sf::Sandbox) -> ConnectionConfig {
                 client_id: sf::DEFAULT_CLIENT_ID.into(),
                 username: sf::DEFAULT_USERNAME.into(),
                 private_key: SecretString::from(sf::TEST_JWT_PRIVATE_KEY_PEM),
+                client_secret: None,
             },
             organization_id: sb.organization_id().to_owned(),
             webhook_secret: SecretString::from("secret"),
@@ -66,6 +67,7 @@ fn hubspot(name: &str, base_url: &str) -> ConnectionConfig {
         poll_interval: Duration::from_secs(300),
         crm: CrmSettings::Hubspot(HubspotSettings {
             base_url: base_url.parse().unwrap(),
+            client_id: None,
             auth: HubspotAuth::PrivateApp {
                 token: SecretString::from("pat-sandbox-handoff"),
             },

@@ -97,6 +97,7 @@ fn salesforce_connection(sb: &sandbox_salesforce::Sandbox) -> ConnectionConfig {
                 client_id: sandbox_salesforce::DEFAULT_CLIENT_ID.into(),
                 username: sandbox_salesforce::DEFAULT_USERNAME.into(),
                 private_key: SecretString::from(sandbox_salesforce::TEST_JWT_PRIVATE_KEY_PEM),
+                client_secret: None,
             },
             organization_id: sb.organization_id().to_owned(),
             webhook_secret: SecretString::from("secret"),
@@ -110,6 +111,7 @@ fn hubspot_connection(sb: &sandbox_hubspot::Sandbox) -> ConnectionConfig {
         poll_interval: Duration::from_secs(300),
         crm: CrmSettings::Hubspot(HubspotSettings {
             base_url: sb.base_url().parse().unwrap(),
+            client_id: None,
             auth: HubspotAuth::PrivateApp {
                 token: SecretString::from("pat-sandbox-handoff"),
             },

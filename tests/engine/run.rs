@@ -32,6 +32,7 @@ async fn start() -> (sandbox::Sandbox, TestApp) {
                     client_id: sandbox::DEFAULT_CLIENT_ID.into(),
                     username: sandbox::DEFAULT_USERNAME.into(),
                     private_key: SecretString::from(sandbox::TEST_JWT_PRIVATE_KEY_PEM),
+                    client_secret: None,
                 },
                 organization_id: org,
                 webhook_secret: SecretString::from("secret"),

@@ -54,6 +54,7 @@ async fn start() -> World {
                     client_id: sf::DEFAULT_CLIENT_ID.into(),
                     username: sf::DEFAULT_USERNAME.into(),
                     private_key: SecretString::from(sf::TEST_JWT_PRIVATE_KEY_PEM),
+                    client_secret: None,
                 },
                 organization_id: sf.organization_id().to_owned(),
                 webhook_secret: SecretString::from("secret"),
@@ -64,6 +65,7 @@ async fn start() -> World {
             poll_interval: Duration::from_secs(300),
             crm: CrmSettings::Hubspot(HubspotSettings {
                 base_url: hs.base_url().parse().unwrap(),
+                client_id: None,
                 auth: HubspotAuth::PrivateApp {
                     token: SecretString::from("pat-sandbox-handoff"),
                 },

@@ -354,7 +354,7 @@ impl World {
 async fn send(browser: &mut Browser, base: &str, method: &Method, path: &str, file_field: Option<&str>) -> Page {
     let token = browser.session().map_or_else(
         || "none".to_owned(),
-        |id| portal::form_token::token_for(&SecretString::from(id.clone())),
+        |id| handoff::web::form_token::token_for(&SecretString::from(id.clone())),
     );
     match (method.clone(), file_field) {
         (Method::GET, _) => browser.get(path).await,
@@ -583,7 +583,7 @@ async fn a_session_cookie_replayed_after_signing_out_is_refused() {
     let mut world = world().await;
     let mut browser = world.portal.signed_in(MEMBER).await;
     let cookie = browser.session().unwrap().clone();
-    let token = portal::form_token::token_for(&SecretString::from(cookie.clone()));
+    let token = handoff::web::form_token::token_for(&SecretString::from(cookie.clone()));
     assert_eq!(browser.post("/sign-out", &[("csrf", &token)]).await.status, 303);
 
     let mut replay = world.portal.browser();
@@ -609,7 +609,7 @@ async fn a_session_cookie_replayed_after_signing_out_is_refused() {
 async fn a_form_token_in_the_query_string_does_not_count() {
     let mut world = world().await;
     let mut browser = world.portal.signed_in(MEMBER).await;
-    let token = portal::form_token::token_for(&SecretString::from(browser.session().unwrap().clone()));
+    let token = handoff::web::form_token::token_for(&SecretString::from(browser.session().unwrap().clone()));
     let before = world.db.fingerprint().await;
     let page = browser
         .post(

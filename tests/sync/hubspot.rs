@@ -35,6 +35,7 @@ async fn start_with(config: sandbox::Config) -> (sandbox::Sandbox, TestApp) {
             poll_interval: Duration::from_secs(300),
             crm: CrmSettings::Hubspot(HubspotSettings {
                 base_url: base.parse().unwrap(),
+                client_id: None,
                 auth: HubspotAuth::PrivateApp {
                     token: SecretString::from("pat-sandbox-handoff"),
                 },

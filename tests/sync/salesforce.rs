@@ -34,6 +34,7 @@ async fn start_with(config: sandbox::Config) -> (sandbox::Sandbox, TestApp) {
                     client_id: sandbox::DEFAULT_CLIENT_ID.into(),
                     username: sandbox::DEFAULT_USERNAME.into(),
                     private_key: SecretString::from(sandbox::TEST_JWT_PRIVATE_KEY_PEM),
+                    client_secret: None,
                 },
                 organization_id: org,
                 webhook_secret: SecretString::from(PATH_SECRET),

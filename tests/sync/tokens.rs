@@ -72,6 +72,7 @@ async fn start() -> (sandbox::Sandbox, TestApp, SecretString) {
             poll_interval: Duration::from_secs(300),
             crm: CrmSettings::Hubspot(HubspotSettings {
                 base_url: base.parse().unwrap(),
+                client_id: None,
                 auth: HubspotAuth::OAuth {
                     client_id: sandbox::DEFAULT_CLIENT_ID.into(),
                     client_secret: SecretString::from(sandbox::DEFAULT_CLIENT_SECRET),

@@ -29,6 +29,7 @@ fn connections() -> Vec<ConnectionConfig> {
             poll_interval: Duration::from_secs(300),
             crm: CrmSettings::Hubspot(HubspotSettings {
                 base_url: "http://127.0.0.1:9".parse().unwrap(),
+                client_id: None,
                 auth: HubspotAuth::PrivateApp {
                     token: SecretString::from("pat-sandbox-handoff"),
                 },

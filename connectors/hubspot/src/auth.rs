@@ -205,6 +205,48 @@ impl OAuth {
     }
 }
 
+/// Who an access token belongs to: `GET /oauth/v1/access-tokens/{token}`
+/// (<https://developers.hubspot.com/docs/api-reference/legacy/authentication/oauth-tokens/v1/get-oauth-token-metadata>).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct AccessTokenInfo {
+    /// The HubSpot user's email (their login).
+    pub user: Option<String>,
+    pub user_id: Option<u64>,
+    /// The account (portal) the token is for.
+    pub hub_id: Option<u64>,
+    pub hub_domain: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl OAuth {
+    /// The user and account an access token belongs to. The v1 family's endpoint is
+    /// used whichever family the token came from; HubSpot answers it for both.
+    pub async fn access_token_info(&self, access_token: &SecretString) -> Result<AccessTokenInfo, TokenError> {
+        let unavailable = |e: String| TokenError::Unavailable(e);
+        let base = self
+            .config
+            .token_url
+            .rsplit_once("/oauth/")
+            .map_or(self.config.token_url.as_str(), |(base, _)| base);
+        let mut url = url::Url::parse(&format!("{base}/oauth/v1/access-tokens")).map_err(|e| unavailable(e.to_string()))?;
+        url.path_segments_mut()
+            .map_err(|()| unavailable("token URL cannot take a path".into()))?
+            .push(access_token.expose_secret());
+        let request = http::Request::builder()
+            .method("GET")
+            .uri(url.as_str())
+            .body(Vec::new())
+            .map_err(|e| unavailable(e.to_string()))?;
+        let response = self.http.call(request).await.map_err(|e| unavailable(e.to_string()))?;
+        match response.status().as_u16() {
+            200..=299 => serde_json::from_slice(response.body()).map_err(|e| unavailable(format!("unreadable token info: {e}"))),
+            404 => Err(TokenError::Rejected("HubSpot does not know this access token".into())),
+            _ => Err(TokenError::Rejected(ApiError::from_body(response.body()).to_string())),
+        }
+    }
+}
+
 impl OAuth {
     /// Revokes a refresh token, disconnecting the app from the account:
     /// `DELETE /oauth/v1/refresh-tokens/{token}` on the v1 family, `POST …/token/revoke`

@@ -55,6 +55,9 @@ pub enum SalesforceAuth {
         client_id: String,
         username: String,
         private_key: SecretString,
+        /// The connected app's consumer secret, which the JWT flow does not need: with
+        /// it, staff can sign in to the console with Salesforce.
+        client_secret: Option<SecretString>,
     },
     ClientCredentials {
         client_id: String,
@@ -73,6 +76,9 @@ pub enum SalesforceAuth {
 pub struct HubspotSettings {
     pub base_url: url::Url,
     pub auth: HubspotAuth,
+    /// The public app's client id, for a private-app connection whose staff sign in to
+    /// the console with HubSpot (an OAuth connection uses its own).
+    pub client_id: Option<String>,
     /// The app's client secret: signs webhooks (and authenticates OAuth).
     pub client_secret: Option<SecretString>,
     /// Events from any other HubSpot account are refused.
@@ -93,7 +99,41 @@ pub enum HubspotAuth {
     },
 }
 
+/// An OAuth app's credentials (client id and secret): what a connection needs for
+/// staff to sign in to the console with the CRM, or for an admin to connect it.
+#[derive(Debug, Clone)]
+pub struct OAuthApp {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
 impl ConnectionConfig {
+    /// The OAuth app staff sign in with, when the connection has one: a Salesforce
+    /// connected app with its consumer secret, a HubSpot app's client id and secret.
+    pub fn sign_in_app(&self) -> Option<OAuthApp> {
+        let app = |id: &str, secret: &SecretString| OAuthApp {
+            client_id: id.to_owned(),
+            client_secret: secret.clone(),
+        };
+        match &self.crm {
+            CrmSettings::Salesforce(s) => match &s.auth {
+                SalesforceAuth::JwtBearer {
+                    client_id, client_secret, ..
+                } => client_secret.as_ref().map(|c| app(client_id, c)),
+                SalesforceAuth::ClientCredentials { client_id, client_secret }
+                | SalesforceAuth::WebServer {
+                    client_id, client_secret, ..
+                } => Some(app(client_id, client_secret)),
+            },
+            CrmSettings::Hubspot(h) => match &h.auth {
+                HubspotAuth::OAuth {
+                    client_id, client_secret, ..
+                } => Some(app(client_id, client_secret)),
+                HubspotAuth::PrivateApp { .. } => Some(app(h.client_id.as_deref()?, h.client_secret.as_ref()?)),
+            },
+        }
+    }
+
     pub fn crm_name(&self) -> &'static str {
         match self.crm {
             CrmSettings::Salesforce(_) => "salesforce",
@@ -201,6 +241,7 @@ impl RawConnection {
                         client_id: need("client_id", &self.client_id)?,
                         username: need("username", &self.username)?,
                         private_key: need_secret("private_key", &self.private_key)?,
+                        client_secret: secret(&self.client_secret),
                     },
                     "client_credentials" => SalesforceAuth::ClientCredentials {
                         client_id: need("client_id", &self.client_id)?,
@@ -252,6 +293,12 @@ impl RawConnection {
                 CrmSettings::Hubspot(HubspotSettings {
                     base_url: url("base_url", &self.base_url, "https://api.hubapi.com")?,
                     auth,
+                    client_id: self
+                        .client_id
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned),
                     client_secret: secret(&self.client_secret),
                     portal_id: self.portal_id,
                     accept_legacy_signatures: self.accept_legacy_signatures,

@@ -24,6 +24,20 @@ text_enum!(
     StaffRole, "staff role" { Admin = "admin", Staff = "staff" }
 );
 
+/// Who a CRM says signed in: read from the CRM's identity endpoint after the OAuth
+/// code exchange (Salesforce userinfo, HubSpot access-token info).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrmIdentity {
+    /// The connection the person signed in through.
+    pub connection: String,
+    pub crm_user_id: String,
+    pub email: Option<Email>,
+    /// Whether the CRM says the email is the person's (Salesforce `email_verified`;
+    /// HubSpot's user emails are the login, verified by HubSpot).
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct User {
     pub id: UserId,

@@ -69,6 +69,12 @@ impl Engine {
         &self.store
     }
 
+    /// The sealer for secrets the web layer keeps briefly (an OAuth request's PKCE
+    /// verifier); `None` without a master key.
+    pub fn sealer(&self) -> Option<&Sealer> {
+        self.links.sealer.as_deref()
+    }
+
     /// A fresh link valid for the configured time, or `None` when there is no master
     /// key to seal it with.
     fn fresh_link(&self, now: chrono::DateTime<chrono::Utc>) -> Option<handoff_domain::plan::NewInvitation> {

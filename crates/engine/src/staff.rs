@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use handoff_domain::people::{Actor, Company, NewActivity, StaffRole, UserKind};
+use handoff_domain::people::{Actor, Company, CrmIdentity, NewActivity, StaffRole, UserKind};
 use handoff_domain::{Email, UserId};
 use handoff_store::{NewStaff, StaffAccount, StaffAdded, Tx};
 
@@ -17,20 +17,6 @@ use super::invite::{LinkKind, new_link};
 pub const CONSOLE_LINK_VALIDITY: Duration = Duration::minutes(30);
 /// The window of the per-address limit on console link requests.
 const LINK_REQUEST_WINDOW: Duration = Duration::hours(1);
-
-/// Who a CRM says signed in: read from the CRM's identity endpoint after the OAuth
-/// code exchange (Salesforce userinfo, HubSpot access-token info).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CrmIdentity {
-    /// The connection the person signed in through.
-    pub connection: String,
-    pub crm_user_id: String,
-    pub email: Option<Email>,
-    /// Whether the CRM says the email is the person's (Salesforce `email_verified`;
-    /// HubSpot's user emails are the login, verified by HubSpot).
-    pub email_verified: bool,
-    pub name: Option<String>,
-}
 
 /// The staff member a CRM identity belongs to, or why there is none.
 #[derive(Clone, Debug, PartialEq)]

@@ -176,6 +176,7 @@ fn salesforce_grant(s: &SalesforceSettings) -> Result<SalesforceGrant, crm_sales
             client_id,
             username,
             private_key,
+            ..
         } => SalesforceGrant::Jwt(JwtBearer::new(login, client_id, username, private_key)?, http),
         SalesforceAuth::ClientCredentials { client_id, client_secret } => {
             SalesforceGrant::ClientCredentials(ClientCredentials::new(login, client_id, client_secret)?, http)

@@ -10,6 +10,7 @@ pub mod poll;
 pub mod process;
 pub mod reads;
 pub mod salesforce;
+pub mod sign_in;
 pub mod tokens;
 
 pub use crm::{ChangePage, Crm, CrmError};

@@ -2,10 +2,16 @@
 
 mod api;
 mod api_invitations;
+pub mod console;
+pub mod cookie;
+pub mod csrf;
 pub mod error;
+pub mod form_token;
 mod health;
 pub mod page_error;
 pub mod portal;
+pub mod route;
+mod templates;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -60,6 +66,7 @@ pub fn router(state: WebState) -> Router {
     Router::new()
         .merge(json)
         .merge(portal::router(&state))
+        .merge(console::router(&state))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             strict_transport_security(hsts, request, next)
         }))

@@ -1,4 +1,4 @@
-//! The portal's one error type: every failure of a portal request becomes a page here
+//! The pages' one error type (portal and console): every failure of a page request becomes a page here
 //! (rendered in the layout by `pages::render_error_pages`) or, when the person is not
 //! signed in, a redirect to the sign-in help page. Store errors are mapped once, in
 //! the `From` impl; 5xx pages reveal nothing and are logged with their cause.
@@ -15,10 +15,12 @@ pub enum PageError {
     /// Not there, or not the caller's to see: the two are never told apart.
     #[error("not found")]
     NotFound,
-    /// No live session: to the sign-in help page, then back to `next` (a local path).
-    /// `clear_cookie` expires a cookie that named no live session.
+    /// No live session: to the area's sign-in page (`sign_in`: the portal's or the
+    /// console's), then back to `next` (a local path). `clear_cookie` expires a cookie
+    /// that named no live session.
     #[error("signed out")]
     SignedOut {
+        sign_in: &'static str,
         next: Option<String>,
         clear_cookie: Option<HeaderValue>,
     },
@@ -74,13 +76,17 @@ pub(super) struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, heading, message) = match self {
-            PageError::SignedOut { next, clear_cookie } => {
+            PageError::SignedOut {
+                sign_in,
+                next,
+                clear_cookie,
+            } => {
                 let target = match next {
                     Some(next) => format!(
-                        "/sign-in?next={}",
+                        "{sign_in}?next={}",
                         url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
                     ),
-                    None => "/sign-in".to_owned(),
+                    None => sign_in.to_owned(),
                 };
                 let mut response = Redirect::to(&target).into_response();
                 if let Some(cookie) = clear_cookie {

@@ -5,6 +5,8 @@
 //! - [`WebServerFlow`]: a person authorises once; the refresh token then yields new
 //!   access tokens. Refresh responses may omit `instance_url`: the previous one is kept.
 //! - [`ClientCredentials`]: an integration user, posted to the My Domain host.
+//! - [`userinfo`] and [`revoke`]: who signed in through the web-server flow, and
+//!   giving the token back once that is known.
 //! - [`RefreshingTokenProvider`]: a [`crm_http::TokenProvider`] over any of these that
 //!   refreshes single-flight within the process (Salesforce rejects concurrent
 //!   refreshes of one token).
@@ -13,12 +15,14 @@
 //! a My Domain, or a local simulator).
 
 mod client_credentials;
+mod identity;
 mod jwt;
 mod provider;
 mod response;
 mod web_server;
 
 pub use client_credentials::ClientCredentials;
+pub use identity::{UserInfo, revoke, userinfo};
 pub use jwt::{ASSERTION_LIFETIME, JwtBearer};
 pub use provider::{Grant, RefreshingTokenProvider, TokenSource};
 pub use response::TokenResponse;

@@ -10,13 +10,14 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::csrf::{CsrfForm, NoFields};
 use super::file_type::FileType;
 use super::routes::{Access, PortalRoute};
+use super::session::CsrfForm;
 use super::session::Customer;
 use super::tasks::{Action, Rejected, load_task, render_task};
 use super::upload::{self, UploadPolicy};
 use crate::WebState;
+use crate::csrf::NoFields;
 use crate::page_error::{PageError, PageResult};
 use handoff_domain::TaskKind;
 use handoff_domain::people::Actor;
@@ -156,7 +157,7 @@ pub(super) async fn hand_in(
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<NoFields>,
 ) -> PageResult<Response> {
-    let me = &form.customer;
+    let me = &form.who;
     let loaded = load_task(&state, me, &id, &key).await?;
     if !matches!(loaded.task().kind, TaskKind::Upload { .. }) {
         return Err(PageError::BadRequest("This task does not take files.".into()));

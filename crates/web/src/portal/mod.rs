@@ -3,7 +3,7 @@
 //!
 //! - [`session`]: the session cookie and the [`Customer`] extractor (the signed-in
 //!   person); pages take it, so none can be reached signed out.
-//! - [`csrf`]: [`CsrfForm`], the extractor every state-changing form goes through.
+//! - [`CsrfForm`] (from [`crate::csrf`]): the extractor every state-changing form goes through.
 //! - [`error`]: [`PageError`], the one mapping of failures to pages.
 //! - [`pages`]: the Tera templates and the layout's frame.
 //! - [`sign_in`], [`projects`]: the pages themselves.
@@ -11,11 +11,9 @@
 //!   every portal route with its declared access, and [`router`] is built from it.
 
 mod access;
-pub mod csrf;
 
 pub mod file_type;
 mod files;
-pub mod form_token;
 pub mod page_cache;
 pub mod pages;
 pub mod profile;
@@ -35,9 +33,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 
 pub use crate::page_error::{PageError, PageResult};
-pub use csrf::CsrfForm;
 pub use page_cache::PageCache;
 pub use routes::{Access, PortalRoute};
+pub use session::CsrfForm;
 pub use session::Customer;
 
 use crate::WebState;
@@ -111,7 +109,7 @@ async fn not_found() -> PageError {
 
 /// Cached for a year: its URL carries a hash of its content.
 async fn stylesheet() -> Response {
-    css(pages::CSS.to_owned())
+    css(crate::templates::CSS.to_owned())
 }
 
 /// The branding colours; its URL carries the colour, so it is cached like the stylesheet.

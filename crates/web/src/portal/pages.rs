@@ -1,8 +1,6 @@
 //! The portal's Tera pages (templates/web/, built into the binary) and the frame every
 //! page shares: branding, the signed-in person, the form token.
 
-use std::sync::LazyLock;
-
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
@@ -13,55 +11,6 @@ use axum::middleware::Next;
 use super::session::Customer;
 use crate::WebState;
 use crate::page_error::{ErrorPage, PageError};
-
-/// Names end in `.html`, so Tera escapes every value in them (autoescape by suffix).
-static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
-    let mut tera = tera::Tera::new();
-    tera.add_raw_templates([
-        ("layout.html", include_str!("../../../../templates/web/layout.html")),
-        ("error.html", include_str!("../../../../templates/web/error.html")),
-        ("sign_in.html", include_str!("../../../../templates/web/sign_in.html")),
-        ("link_sent.html", include_str!("../../../../templates/web/link_sent.html")),
-        ("invite.html", include_str!("../../../../templates/web/invite.html")),
-        ("projects.html", include_str!("../../../../templates/web/projects.html")),
-        ("project.html", include_str!("../../../../templates/web/project.html")),
-        ("_task_row.html", include_str!("../../../../templates/web/_task_row.html")),
-        ("task.html", include_str!("../../../../templates/web/task.html")),
-        ("team.html", include_str!("../../../../templates/web/team.html")),
-        ("_person.html", include_str!("../../../../templates/web/_person.html")),
-        ("profile.html", include_str!("../../../../templates/web/profile.html")),
-    ])
-    .map_err(|e| e.to_string())?;
-    tera.set_escape_fn(escape_html);
-    Ok(tera)
-});
-
-/// HTML escaping for every value the templates print. Tera's own writes byte by byte
-/// through `dyn Write`, which was a tenth of a project page's cost; this writes each
-/// run of ordinary bytes at once. Same five characters, same entities.
-fn escape_html(input: &str, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let bytes = input.as_bytes();
-    let mut start = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        let entity: &[u8] = match b {
-            b'&' => b"&amp;",
-            b'<' => b"&lt;",
-            b'>' => b"&gt;",
-            b'"' => b"&quot;",
-            b'\'' => b"&#39;",
-            _ => continue,
-        };
-        out.write_all(&bytes[start..i])?;
-        out.write_all(entity)?;
-        start = i + 1;
-    }
-    out.write_all(&bytes[start..])
-}
-
-/// The stylesheet, and a short hash of it for its URL: the file is cached for a year
-/// and a new build changes the URL.
-pub(super) const CSS: &str = include_str!("../../../../templates/web/portal.css");
-pub(super) static CSS_VERSION: LazyLock<String> = LazyLock::new(|| handoff_engine::invite::token_hash(CSS)[..12].to_owned());
 
 /// What the layout shows around every page.
 #[derive(Serialize)]
@@ -106,7 +55,7 @@ pub fn render_with<const N: usize>(
         title,
         product_name: &branding.product_name,
         logo_url: branding.logo_url.as_deref(),
-        css_url: format!("/static/portal.css?v={}", *CSS_VERSION),
+        css_url: format!("/static/portal.css?v={}", *crate::templates::CSS_VERSION),
         brand_css_url: format!("/static/brand.css?v={}", branding.accent_color.trim_start_matches('#')),
         me: who.map(|c| Me {
             name: c.user.display_name(),
@@ -116,7 +65,7 @@ pub fn render_with<const N: usize>(
         csrf: who.map(Customer::csrf_token),
     };
     let fail = |e: String| PageError::Internal(anyhow::anyhow!("rendering {template}: {e}"));
-    let tera = TEMPLATES.as_ref().map_err(|e| fail(e.clone()))?;
+    let tera = crate::templates::tera().map_err(fail)?;
     let mut context = tera::Context::from_serialize(body).map_err(|e| fail(e.to_string()))?;
     context.insert("site", &site);
     for (name, value) in built {
@@ -191,27 +140,6 @@ pub(super) async fn render_error_pages(State(state): State<WebState>, request: R
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_templates_compile() {
-        assert!(TEMPLATES.is_ok(), "{:?}", TEMPLATES.as_ref().err());
-    }
-
-    #[test]
-    fn values_are_escaped_for_html() {
-        let escape = |s: &str| {
-            let mut out = Vec::new();
-            escape_html(s, &mut out).unwrap();
-            String::from_utf8(out).unwrap()
-        };
-        assert_eq!(
-            escape(r#"<a href="x">Tom & 'Jerry'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;"
-        );
-        assert_eq!(escape("Zoë — ok"), "Zoë — ok");
-        assert_eq!(escape("&"), "&amp;");
-        assert_eq!(escape(""), "");
-    }
 
     #[test]
     fn text_on_the_accent_keeps_its_contrast() {

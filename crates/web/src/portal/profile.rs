@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
-use super::csrf::CsrfForm;
 use super::pages::render;
+use super::session::CsrfForm;
 use super::session::Customer;
 use crate::WebState;
 use crate::page_error::{PageError, PageResult};
@@ -156,7 +156,7 @@ pub(super) async fn view(State(state): State<WebState>, me: Customer, Query(q): 
 
 /// `POST /profile`: the text fields. Email and company, if posted, are ignored.
 pub(super) async fn save(State(state): State<WebState>, form: CsrfForm<ProfileForm>) -> PageResult<Response> {
-    let CsrfForm { customer: me, form } = form;
+    let CsrfForm { who: me, form } = form;
     match Profile::parse(&form.input(), me.user.timezone.as_deref()) {
         Ok(profile) => {
             state.store.update_profile(me.user.id, &profile).await?;
@@ -294,11 +294,11 @@ pub(super) async fn upload_picture(
     headers: HeaderMap,
     multipart: axum::extract::Multipart,
 ) -> PageResult<Response> {
-    if !super::csrf::same_site(&headers) {
+    if !crate::csrf::same_site(&headers) {
         return Err(PageError::Forbidden);
     }
     let form = read_picture_form(multipart).await?;
-    if !form.csrf.is_some_and(|t| super::form_token::verify(&me.session_secret, &t)) {
+    if !form.csrf.is_some_and(|t| crate::form_token::verify(&me.session_secret, &t)) {
         tracing::info!("a picture upload without a valid form token was refused");
         return Err(PageError::Forbidden);
     }
@@ -330,8 +330,8 @@ async fn refuse_picture(state: &WebState, me: &Customer, status: StatusCode, mes
 }
 
 /// `POST /profile/remove-picture`.
-pub(super) async fn remove_picture(State(state): State<WebState>, form: CsrfForm<super::csrf::NoFields>) -> PageResult<Response> {
-    state.store.remove_picture(form.customer.user.id).await?;
+pub(super) async fn remove_picture(State(state): State<WebState>, form: CsrfForm<crate::csrf::NoFields>) -> PageResult<Response> {
+    state.store.remove_picture(form.who.user.id).await?;
     Ok(Redirect::to("/profile?saved=picture-removed").into_response())
 }
 

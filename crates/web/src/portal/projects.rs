@@ -10,11 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use super::access::load;
-use super::csrf::{CsrfForm, NoFields};
 use super::page_cache::ProjectPage;
 use super::pages::{paragraphs, render, render_with};
+use super::session::CsrfForm;
 use super::session::Customer;
 use crate::WebState;
+use crate::csrf::NoFields;
 use crate::page_error::{PageError, PageResult};
 use handoff_domain::people::{Actor, ProjectRole};
 use handoff_domain::project::{ProjectDetails, Task};
@@ -312,7 +313,7 @@ pub(super) async fn complete(
     Path((id, key)): Path<(String, String)>,
     form: CsrfForm<NoFields>,
 ) -> PageResult<Response> {
-    let me = &form.customer;
+    let me = &form.who;
     let (page, role) = load(&state, me, &id).await?;
     let details = &page.details;
     let task = details

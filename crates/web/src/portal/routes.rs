@@ -14,12 +14,6 @@
 //! `PortalRoute::get("/projects/{id}/files/{file}", ProjectMember, files::download)`.
 //! A new path parameter (`{file}`) also needs a value in the test's `fill`.
 
-use axum::handler::Handler;
-use axum::http::Method;
-use axum::routing::MethodRouter;
-
-use crate::WebState;
-
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -37,56 +31,8 @@ pub enum Access {
     ProjectEditor,
 }
 
-/// One method on one path, with its declared access and its handler.
-pub struct PortalRoute {
-    pub method: Method,
-    /// axum's pattern, `{name}` for a parameter.
-    pub path: &'static str,
-    pub access: Access,
-    pub(super) handler: MethodRouter<WebState>,
-}
-
-impl std::fmt::Debug for PortalRoute {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} ({:?})", self.method, self.path, self.access)
-    }
-}
-
-impl PortalRoute {
-    pub fn get<H, T>(path: &'static str, access: Access, handler: H) -> Self
-    where
-        H: Handler<T, WebState>,
-        T: 'static,
-    {
-        Self {
-            method: Method::GET,
-            path,
-            access,
-            handler: axum::routing::get(handler),
-        }
-    }
-
-    pub fn post<H, T>(path: &'static str, access: Access, handler: H) -> Self
-    where
-        H: Handler<T, WebState>,
-        T: 'static,
-    {
-        Self {
-            method: Method::POST,
-            path,
-            access,
-            handler: axum::routing::post(handler),
-        }
-    }
-
-    /// The path's parameters, in order (`/projects/{id}/tasks/{key}` → `id`, `key`).
-    pub fn params(&self) -> impl Iterator<Item = &'static str> {
-        self.path
-            .split('/')
-            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|s| s.trim_start_matches('*'))
-    }
-}
+/// One portal route: method, path, declared access, handler.
+pub type PortalRoute = crate::route::Route<Access>;
 
 #[cfg(test)]
 mod tests {

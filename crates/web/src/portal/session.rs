@@ -6,22 +6,30 @@
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
-use base64::Engine;
 use chrono::Utc;
-use ring::rand::{SecureRandom, SystemRandom};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::WebState;
+use crate::cookie::SessionCookie;
 use crate::page_error::{PageError, PageResult};
 use handoff_domain::ProjectId;
 use handoff_domain::people::{ProjectRole, User};
 use handoff_engine::invite::token_hash;
 use handoff_store::ProjectAccess;
 
-/// A session id: 32 random bytes, base64url without padding.
-const ID_LEN: usize = 43;
+/// Where a signed-out customer is sent.
+const SIGN_IN: &str = "/sign-in";
+
+/// A form posted by the signed-in customer with the right token (see [`crate::csrf`]).
+pub type CsrfForm<T> = crate::csrf::SessionForm<Customer, T>;
+
+impl crate::csrf::FormSession for Customer {
+    fn session_secret(&self) -> &SecretString {
+        &self.session_secret
+    }
+}
 
 /// The signed-in person. Extracting it checks the session cookie against the store
 /// (idle and absolute timeouts included); without a live session the request is sent
@@ -41,9 +49,9 @@ impl std::fmt::Debug for Customer {
 }
 
 impl Customer {
-    /// The token the session's forms carry (see [`super::csrf`]).
+    /// The token the session's forms carry (see [`crate::csrf`]).
     pub fn csrf_token(&self) -> String {
-        super::form_token::token_for(&self.session_secret)
+        crate::form_token::token_for(&self.session_secret)
     }
 
     /// The person's role in `project`, or not found — for projects they do not belong
@@ -78,8 +86,12 @@ impl FromRequestParts<WebState> for Customer {
         let next = matches!(parts.method, Method::GET | Method::HEAD)
             .then(|| parts.uri.path_and_query().map(|pq| pq.as_str().to_owned()))
             .flatten();
-        let Some(secret) = read_cookie(&parts.headers, cookie_name(state)) else {
-            return Err(PageError::SignedOut { next, clear_cookie: None });
+        let Some(secret) = COOKIE.read(&parts.headers, state) else {
+            return Err(PageError::SignedOut {
+                sign_in: SIGN_IN,
+                next,
+                clear_cookie: None,
+            });
         };
         let idle = state.config.portal.session_idle_timeout;
         let Some(session) = state
@@ -88,8 +100,9 @@ impl FromRequestParts<WebState> for Customer {
             .await?
         else {
             return Err(PageError::SignedOut {
+                sign_in: SIGN_IN,
                 next,
-                clear_cookie: Some(clear_cookie(state)),
+                clear_cookie: Some(COOKIE.clear(state)),
             });
         };
         let customer = Customer {
@@ -115,86 +128,5 @@ impl OptionalFromRequestParts<WebState> for Customer {
     }
 }
 
-fn secure(state: &WebState) -> bool {
-    state.config.server.base_url.scheme() == "https"
-}
-
-/// `__Host-` makes browsers insist on Secure, Path=/ and no Domain: a sibling
-/// subdomain cannot plant or overwrite it. It needs https, so plain http (local use,
-/// the demo) uses the bare name.
-pub(super) fn cookie_name(state: &WebState) -> &'static str {
-    if secure(state) {
-        "__Host-handoff_session"
-    } else {
-        "handoff_session"
-    }
-}
-
-/// A fresh session id.
-pub(super) fn new_session_id() -> PageResult<SecretString> {
-    let mut bytes = [0u8; 32];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| PageError::Internal(anyhow::anyhow!("no randomness for a session id")))?;
-    Ok(SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)))
-}
-
-/// The cookie that carries `id`. It lives as long as the session may (the absolute
-/// timeout), so closing the browser does not cost the person another email round trip;
-/// the server enforces both timeouts whatever the browser keeps.
-pub(super) fn session_cookie(state: &WebState, id: &SecretString) -> PageResult<HeaderValue> {
-    let max_age = state.config.portal.session_absolute_timeout.num_seconds();
-    let value = format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        cookie_name(state),
-        id.expose_secret(),
-        if secure(state) { "; Secure" } else { "" }
-    );
-    HeaderValue::from_str(&value).map_err(|e| PageError::Internal(e.into()))
-}
-
-/// A cookie that makes the browser forget the session cookie.
-pub(super) fn clear_cookie(state: &WebState) -> HeaderValue {
-    let value = format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        cookie_name(state),
-        if secure(state) { "; Secure" } else { "" }
-    );
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("handoff_session=; Path=/; Max-Age=0"))
-}
-
-/// The session id the request carries, if it is shaped like one.
-pub(super) fn read_cookie(headers: &HeaderMap, name: &str) -> Option<SecretString> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
-        .filter(|v| v.len() == ID_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-        .map(|v| SecretString::from(v.to_owned()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(cookie: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_str(cookie).unwrap());
-        h
-    }
-
-    #[test]
-    fn the_session_cookie_is_found_among_others_and_must_be_well_formed() {
-        let id = "a".repeat(ID_LEN);
-        let found = read_cookie(&headers(&format!("theme=dark; handoff_session={id}; x=y")), "handoff_session");
-        assert_eq!(found.map(|s| s.expose_secret().to_owned()), Some(id.clone()));
-        assert!(read_cookie(&headers("handoff_session=short"), "handoff_session").is_none());
-        assert!(read_cookie(&headers(&format!("handoff_session={}", "a/".repeat(22))), "handoff_session").is_none());
-        assert!(read_cookie(&headers(&format!("other={id}")), "handoff_session").is_none());
-        assert!(read_cookie(&HeaderMap::new(), "handoff_session").is_none());
-    }
-}
+/// The portal's session cookie.
+pub(super) const COOKIE: SessionCookie = crate::cookie::PORTAL;

@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::csrf::{CsrfForm, NoFields, same_site};
 use super::pages::render;
-use super::session::{Customer, clear_cookie, cookie_name, new_session_id, read_cookie, session_cookie};
+use super::session::CsrfForm;
+use super::session::{COOKIE, Customer};
 use crate::WebState;
+use crate::csrf::{NoFields, same_site};
 use crate::page_error::{PageError, PageResult};
 use handoff_domain::{Email, ProjectId};
 use handoff_engine::invite::token_hash;
@@ -91,9 +92,11 @@ pub(super) async fn sign_in(State(state): State<WebState>, headers: HeaderMap, P
         return link_problem_page(&state, LinkProblem::Unknown);
     }
     let now = Utc::now();
-    let id = new_session_id()?;
+    let id = crate::cookie::new_id()?;
     let id_hash = token_hash(secrecy::ExposeSecret::expose_secret(&id));
-    let replacing = read_cookie(&headers, cookie_name(&state)).map(|old| token_hash(secrecy::ExposeSecret::expose_secret(&old)));
+    let replacing = COOKIE
+        .read(&headers, &state)
+        .map(|old| token_hash(secrecy::ExposeSecret::expose_secret(&old)));
     let session = NewSession {
         id_hash: &id_hash,
         now,
@@ -113,7 +116,10 @@ pub(super) async fn sign_in(State(state): State<WebState>, headers: HeaderMap, P
         tracing::warn!(error = %e, "purging expired portal sessions failed");
     }
     let mut response = Redirect::to(&format!("/projects/{}", invitation.project_id)).into_response();
-    response.headers_mut().append(header::SET_COOKIE, session_cookie(&state, &id)?);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        COOKIE.set(&state, &id, state.config.portal.session_absolute_timeout.num_seconds())?,
+    );
     Ok(response)
 }
 
@@ -190,10 +196,10 @@ pub(super) async fn request_link(
 
 /// `POST /sign-out`: ends the session and forgets the cookie.
 pub(super) async fn sign_out(State(state): State<WebState>, form: CsrfForm<NoFields>) -> PageResult<Response> {
-    state.store.end_session(&form.customer.id_hash()).await?;
-    tracing::info!(user = %form.customer.user.id, "signed out of the portal");
+    state.store.end_session(&form.who.id_hash()).await?;
+    tracing::info!(user = %form.who.user.id, "signed out of the portal");
     let mut response = Redirect::to("/sign-in").into_response();
-    response.headers_mut().append(header::SET_COOKIE, clear_cookie(&state));
+    response.headers_mut().append(header::SET_COOKIE, COOKIE.clear(&state));
     Ok(response)
 }
 

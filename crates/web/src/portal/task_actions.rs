@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::csrf::CsrfForm;
+use super::session::CsrfForm;
 use super::session::Customer;
 use super::tasks::{Action, Loaded, Rejected, load_task, render_task, teammates};
 use crate::WebState;
@@ -48,7 +48,7 @@ impl TaskPost {
     /// The task `key` of project `id` for the sender of `form` ([`load_task`]: not found
     /// unless they may see it), and the rest of the form.
     async fn open<T>(state: WebState, id: &str, key: &str, form: CsrfForm<T>) -> PageResult<(Self, T)> {
-        let CsrfForm { customer: me, form } = form;
+        let CsrfForm { who: me, form } = form;
         let loaded = load_task(&state, &me, id, key).await?;
         Ok((TaskPost { state, me, loaded }, form))
     }

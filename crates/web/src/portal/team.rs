@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
-use super::csrf::CsrfForm;
 use super::pages::render;
+use super::session::CsrfForm;
 use super::session::Customer;
 use crate::WebState;
 use crate::page_error::{PageError, PageResult};
@@ -222,7 +222,7 @@ pub(super) async fn view(
 
 /// `POST /projects/{id}/team/invite`.
 pub(super) async fn invite(State(state): State<WebState>, Path(id): Path<String>, form: CsrfForm<InviteForm>) -> PageResult<Response> {
-    let CsrfForm { customer: me, form } = form;
+    let CsrfForm { who: me, form } = form;
     let project = project_id(&id)?;
     let role = me.role_in(project)?;
     if role.invitable_roles().is_empty() {

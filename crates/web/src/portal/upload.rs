@@ -366,7 +366,7 @@ pub async fn download(dir: &Path, storage_name: &str, name: &str, content_type: 
 /// Reads the form's first field, which must be the session's `csrf` token, and refuses
 /// the request otherwise (403, nothing read further, nothing kept).
 pub async fn check_csrf(multipart: &mut Multipart, me: &Customer, headers: &axum::http::HeaderMap) -> PageResult<()> {
-    if !super::csrf::same_site(headers) {
+    if !crate::csrf::same_site(headers) {
         return Err(PageError::Forbidden);
     }
     let field = multipart.next_field().await.map_err(|e| PageError::BadRequest(e.body_text()))?;
@@ -382,7 +382,7 @@ pub async fn check_csrf(multipart: &mut Multipart, me: &Customer, headers: &axum
         }
     }
     let token = String::from_utf8_lossy(&token);
-    if !super::form_token::verify(&me.session_secret, token.trim()) {
+    if !crate::form_token::verify(&me.session_secret, token.trim()) {
         tracing::info!("a portal upload without a valid token was refused");
         return Err(PageError::Forbidden);
     }

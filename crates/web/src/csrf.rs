@@ -11,12 +11,20 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::form_token::verify;
-use super::session::Customer;
+use secrecy::SecretString;
+
 use crate::WebState;
+use crate::form_token::verify;
 use crate::page_error::PageError;
 
-/// The largest form body a portal form without uploads has any reason to send.
+/// A signed-in person whose session keys the form token: the portal's customer, the
+/// console's staff member. Signed out, its extractor rejects with `PageError::SignedOut`.
+pub trait FormSession: FromRequestParts<WebState, Rejection = PageError> + Send {
+    /// The session's secret id, which keys its form token.
+    fn session_secret(&self) -> &SecretString;
+}
+
+/// The largest form body a form without uploads has any reason to send.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// False when the browser says the request comes from another site. Browsers that do
@@ -30,23 +38,23 @@ pub fn same_site(headers: &HeaderMap) -> bool {
         .is_none_or(|v| !v.eq_ignore_ascii_case("cross-site"))
 }
 
-/// A form posted by the signed-in customer with the right token: the extractor every
-/// state-changing portal handler takes, so none can forget the check. `T` is the rest
+/// A form posted by the signed-in `S` with the right token: the extractor every
+/// state-changing page handler takes, so none can forget the check. `T` is the rest
 /// of the form (unknown fields, the token included, are ignored).
 ///
 /// Without a session: to sign-in. Without the token, with a wrong one or from another
 /// site: 403, before the handler runs, so nothing changes.
-pub struct CsrfForm<T> {
-    pub customer: Customer,
+pub struct SessionForm<S, T> {
+    pub who: S,
     pub form: T,
 }
 
-impl<T: DeserializeOwned + Send> FromRequest<WebState> for CsrfForm<T> {
+impl<S: FormSession, T: DeserializeOwned + Send> FromRequest<WebState> for SessionForm<S, T> {
     type Rejection = PageError;
 
     async fn from_request(request: Request, state: &WebState) -> Result<Self, PageError> {
         let (mut parts, body) = request.into_parts();
-        let customer = signed_in_for_post(&mut parts, state).await?;
+        let who = signed_in_for_post::<S>(&mut parts, state).await?;
         if !same_site(&parts.headers) {
             return Err(PageError::Forbidden);
         }
@@ -56,28 +64,32 @@ impl<T: DeserializeOwned + Send> FromRequest<WebState> for CsrfForm<T> {
         let presented = url::form_urlencoded::parse(&bytes)
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.into_owned());
-        if !presented.is_some_and(|t| verify(&customer.session_secret, &t)) {
+        if !presented.is_some_and(|t| verify(who.session_secret(), &t)) {
             // The route template, not the path: no path of this log line may carry a token.
             let route = parts
                 .extensions
                 .get::<axum::extract::MatchedPath>()
                 .map_or("(no route)", axum::extract::MatchedPath::as_str);
-            tracing::info!(route, "a portal form without a valid token was refused");
+            tracing::info!(route, "a form without a valid token was refused");
             return Err(PageError::Forbidden);
         }
         let request = Request::from_parts(parts, axum::body::Body::from(bytes));
         let axum::Form(form) = axum::Form::<T>::from_request(request, state)
             .await
             .map_err(|e| PageError::BadRequest(e.body_text()))?;
-        Ok(CsrfForm { customer, form })
+        Ok(SessionForm { who, form })
     }
 }
 
-/// The customer behind a POST. A signed-out POST is sent to sign-in without a way
-/// back (going back would be a GET of a POST-only URL).
-async fn signed_in_for_post(parts: &mut Parts, state: &WebState) -> Result<Customer, PageError> {
-    match Customer::from_request_parts(parts, state).await {
-        Err(PageError::SignedOut { clear_cookie, .. }) => Err(PageError::SignedOut { next: None, clear_cookie }),
+/// The person behind a POST. A signed-out POST is sent to sign-in without a way back
+/// (going back would be a GET of a POST-only URL).
+async fn signed_in_for_post<S: FormSession>(parts: &mut Parts, state: &WebState) -> Result<S, PageError> {
+    match S::from_request_parts(parts, state).await {
+        Err(PageError::SignedOut { sign_in, clear_cookie, .. }) => Err(PageError::SignedOut {
+            sign_in,
+            next: None,
+            clear_cookie,
+        }),
         other => other,
     }
 }

@@ -1,0 +1,155 @@
+//! The staff console: server-rendered pages (templates/web/console/) for staff, who
+//! sign in with their CRM identity or an emailed link.
+//!
+//! - [`session`]: the console's own session cookie and table, and the [`Staff`] and
+//!   [`Admin`] extractors; a customer's portal session never opens the console.
+//! - [`sign_in`]: signing in (with the CRM, or by email) and out.
+//! - [`pages`]: the console's frame and its error pages.
+//! - [`routes()`]: every console route with its declared access; [`router`] is built
+//!   from that table alone, and the authorization matrix test holds every entry to it.
+
+pub mod pages;
+pub mod session;
+mod sign_in;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+
+pub use session::{Admin, Staff, StaffForm};
+
+use crate::WebState;
+use crate::page_error::{PageError, PageResult};
+use pages::{Section, render};
+
+/// Who may use a console route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (sign-in pages, the console's stylesheet and script).
+    Public,
+    /// Any signed-in staff member, admin or staff.
+    Staff,
+    /// Admins only.
+    Admin,
+}
+
+/// One console route: method, path, declared access, handler.
+pub type ConsoleRoute = crate::route::Route<Access>;
+
+/// Every console route. The router is built from this table alone; add a route here,
+/// one line, and nowhere else.
+pub fn routes() -> Vec<ConsoleRoute> {
+    use Access::{Public, Staff as StaffOnly};
+    type R = ConsoleRoute;
+    vec![
+        R::get("/console", StaffOnly, dashboard),
+        R::get("/console/sign-in", Public, sign_in::page),
+        R::post("/console/sign-in/email", Public, sign_in::request_link),
+        R::get("/console/sign-in/{connection}", Public, sign_in::start_crm),
+        R::get("/console/oauth/callback", Public, sign_in::callback),
+        R::get("/console/link/{token}", Public, sign_in::link_page),
+        R::post("/console/link/{token}", Public, sign_in::use_link),
+        R::post("/console/sign-out", StaffOnly, sign_in::sign_out),
+        R::get("/console/static/console.css", Public, stylesheet),
+        R::get("/console/static/console.js", Public, script),
+        // Anything else under /console is not found, in the console's layout.
+        R::get("/console/{*rest}", Public, not_found),
+    ]
+}
+
+pub fn router(state: &WebState) -> Router<WebState> {
+    router_from(state, routes())
+}
+
+/// The console's router from a table of routes: [`routes()`] in the application; tests
+/// add deliberately broken entries to prove the authorization matrix notices them.
+pub fn router_from(state: &WebState, routes: Vec<ConsoleRoute>) -> Router<WebState> {
+    routes
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler))
+        .layer(middleware::from_fn_with_state(state.clone(), pages::render_error_pages))
+        .layer(middleware::from_fn(security_headers))
+}
+
+/// `/console`: the dashboard.
+async fn dashboard(State(state): State<WebState>, me: Staff) -> PageResult<Response> {
+    render(
+        &state,
+        "console/dashboard.html",
+        "Dashboard",
+        Some(&me),
+        Section::Dashboard,
+        &serde_json::json!({}),
+    )
+}
+
+/// Not found, in the console's layout.
+async fn not_found() -> PageError {
+    PageError::NotFound
+}
+
+async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", crate::templates::CONSOLE_CSS)
+}
+
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", crate::templates::CONSOLE_JS)
+}
+
+/// Cached for a year: the URLs carry a hash of the content.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Headers every console response carries unless it set its own. Like the portal's,
+/// with one difference: the console's own script may run (`script-src 'self'`), and
+/// nothing else — no inline script, no other origin.
+async fn security_headers(request: Request, next: Next) -> Response {
+    const HEADERS: [(&str, &str); 4] = [
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("x-frame-options", "DENY"),
+    ];
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in HEADERS {
+        headers
+            .entry(HeaderName::from_static(name))
+            .or_insert(HeaderValue::from_static(value));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_names_each_method_and_path_once_and_every_page_sits_under_console() {
+        let table = routes();
+        let mut seen = std::collections::HashSet::new();
+        for route in &table {
+            assert!(seen.insert((route.method.clone(), route.path)), "{route:?} is in the table twice");
+            assert!(route.path.starts_with("/console"), "{route:?}");
+            if route.path.starts_with("/console/static/") {
+                assert_eq!(route.access, Access::Public, "{route:?}: static files are public");
+            }
+        }
+    }
+}
