@@ -32,6 +32,10 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
             "console/dashboard.html",
             include_str!("../../../templates/web/console/dashboard.html"),
         ),
+        (
+            "console/project_tabs.html",
+            include_str!("../../../templates/web/console/project_tabs.html"),
+        ),
     ])
     .map_err(|e| e.to_string())?;
     tera.set_escape_fn(escape_html);

@@ -9,6 +9,7 @@
 //!   from that table alone, and the authorization matrix test holds every entry to it.
 
 pub mod pages;
+pub mod project_frame;
 pub mod session;
 mod sign_in;
 
