@@ -93,7 +93,14 @@ pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
         "\nCustomer portal: open an invitation link above in a browser and press its button to sign in as that \
          customer (each link works once)."
     );
-    println!("\nhandoff            http://{address}  (portal: /projects; health: /healthz, readiness: /readyz)");
+    let console = console_link(&state, &smtp, &address)
+        .await
+        .context("emailing the staff console link")?;
+    println!(
+        "\nStaff console: open this link (it works once, for 30 minutes) to sign in as Maria Lopez, an admin:\n  {console}\n\
+         (a fresh one: http://{address}/console/sign-in, \"Email me a sign-in link\", {SALESFORCE_OWNER_EMAIL})"
+    );
+    println!("\nhandoff            http://{address}  (portal: /projects; console: /console; health: /healthz, readiness: /readyz)");
     println!(
         "Salesforce sandbox {}  (JWT user {}, org {})",
         salesforce.base_url(),
@@ -209,6 +216,33 @@ async fn add_staff(state: &AppState, sf: &sandbox_salesforce::Sandbox) -> anyhow
         state.engine.add_staff(&new, "demo").await?;
     }
     Ok(maria)
+}
+
+/// Asks for an emailed console sign-in link for Maria, as the sign-in page's "Email me
+/// a link" does, and returns it as the SMTP capture received it.
+async fn console_link(state: &AppState, smtp: &SmtpCapture, address: &std::net::SocketAddr) -> anyhow::Result<String> {
+    let email = handoff_domain::Email::parse(SALESFORCE_OWNER_EMAIL)?;
+    let asked = state.engine.request_console_link(&email).await?;
+    anyhow::ensure!(
+        matches!(asked, handoff_engine::staff::ConsoleLinkRequest::Sent { .. }),
+        "no console link was sent: {asked:?}"
+    );
+    let prefix = format!("http://{address}/console/link/");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = smtp.messages().iter().find_map(|message| {
+            // Quoted-printable soft line breaks would split the link.
+            let body = message.raw.replace("=\r\n", "");
+            body.split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+                .find(|w| w.starts_with(&prefix))
+                .map(str::to_owned)
+        });
+        if let Some(link) = found {
+            return Ok(link);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the console sign-in email did not arrive within 30 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// An account, two contacts with contact roles and an opportunity owned by `owner`,
