@@ -14,3 +14,4 @@ mod mail_support;
 mod portal_support;
 
 mod frame;
+mod sign_in;

@@ -243,12 +243,13 @@ impl Portal {
         let prefix = format!("{}/invite/", self.app.base_url);
         for message in &messages[self.seen..] {
             let body = message.raw.replace("=\r\n", "");
-            let link = body
+            // Staff sign-in emails carry a console link instead; the console tests read those.
+            if let Some(link) = body
                 .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
                 .find(|w| w.starts_with(&prefix))
-                .expect("an invitation email carries a link")
-                .to_owned();
-            self.links.insert(message.rcpt_to[0].clone(), link);
+            {
+                self.links.insert(message.rcpt_to[0].clone(), link.to_owned());
+            }
         }
         self.seen = messages.len();
         sent
