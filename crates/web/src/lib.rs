@@ -9,6 +9,7 @@ pub mod error;
 pub mod form_token;
 mod health;
 pub mod page_error;
+mod page_headers;
 pub mod portal;
 pub mod route;
 mod templates;

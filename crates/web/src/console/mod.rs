@@ -15,9 +15,8 @@ mod sign_in;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 pub use session::{Admin, Staff, StaffForm};
 
@@ -99,42 +98,15 @@ async fn script() -> Response {
     asset("text/javascript; charset=utf-8", crate::templates::CONSOLE_JS)
 }
 
-/// Cached for a year: the URLs carry a hash of the content.
 fn asset(content_type: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+    crate::page_headers::immutable_asset(content_type, body)
 }
 
-/// Headers every console response carries unless it set its own. Like the portal's,
-/// with one difference: the console's own script may run (`script-src 'self'`), and
-/// nothing else — no inline script, no other origin.
+/// Like the portal's, with one difference: the console's own script may run
+/// (`script-src 'self'`), and nothing else — no inline script, no other origin.
 async fn security_headers(request: Request, next: Next) -> Response {
-    const HEADERS: [(&str, &str); 4] = [
-        (
-            "content-security-policy",
-            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "same-origin"),
-        ("x-frame-options", "DENY"),
-    ];
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    for (name, value) in HEADERS {
-        headers
-            .entry(HeaderName::from_static(name))
-            .or_insert(HeaderValue::from_static(value));
-    }
-    response
+    const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    crate::page_headers::secure(next.run(request).await, CSP)
 }
 
 #[cfg(test)]

@@ -28,9 +28,8 @@ pub mod upload;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 
 pub use crate::page_error::{PageError, PageResult};
 pub use page_cache::PageCache;
@@ -118,40 +117,14 @@ async fn brand_stylesheet(State(state): State<WebState>) -> Response {
 }
 
 fn css(body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+    crate::page_headers::immutable_asset("text/css; charset=utf-8", body)
 }
 
-/// Headers every portal response carries unless it set its own: no framing, no
-/// sniffing, no referrer to other sites (invitation URLs hold tokens), and a content
-/// policy that allows no script and no inline style at all.
+/// The portal's content policy allows no script and no inline style at all.
 async fn security_headers(request: Request, next: Next) -> Response {
-    const HEADERS: [(&str, &str); 4] = [
-        (
-            "content-security-policy",
-            "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "same-origin"),
-        ("x-frame-options", "DENY"),
-    ];
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    for (name, value) in HEADERS {
-        headers
-            .entry(HeaderName::from_static(name))
-            .or_insert(HeaderValue::from_static(value));
-    }
-    response
+    const CSP: &str =
+        "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    crate::page_headers::secure(next.run(request).await, CSP)
 }
 
 #[cfg(test)]
