@@ -98,7 +98,8 @@ pub async fn run(mut config: Config) -> anyhow::Result<ExitCode> {
         .context("emailing the staff console link")?;
     println!(
         "\nStaff console: open this link (it works once, for 30 minutes) to sign in as Maria Lopez, an admin:\n  {console}\n\
-         (a fresh one: http://{address}/console/sign-in, \"Email me a sign-in link\", {SALESFORCE_OWNER_EMAIL})"
+         (or http://{address}/console/sign-in: \"Sign in with Salesforce\" as Maria Lopez, \"Sign in with HubSpot\" \
+         as Ava Lindqvist, or \"Email me a sign-in link\" for {SALESFORCE_OWNER_EMAIL})"
     );
     println!("\nhandoff            http://{address}  (portal: /projects; console: /console; health: /healthz, readiness: /readyz)");
     println!(
@@ -156,7 +157,8 @@ fn connections(
                     client_id: sandbox_salesforce::DEFAULT_CLIENT_ID.into(),
                     username: sandbox_salesforce::DEFAULT_USERNAME.into(),
                     private_key: SecretString::from(sandbox_salesforce::TEST_JWT_PRIVATE_KEY_PEM),
-                    client_secret: None,
+                    // The connected app's secret also lets staff "Sign in with Salesforce".
+                    client_secret: Some(SecretString::from(sandbox_salesforce::DEFAULT_CLIENT_SECRET)),
                 },
                 organization_id: sf.organization_id().to_owned(),
                 webhook_secret: SecretString::from(OUTBOUND_SECRET),
@@ -167,7 +169,8 @@ fn connections(
             poll_interval,
             crm: CrmSettings::Hubspot(HubspotSettings {
                 base_url: hs.base_url().parse()?,
-                client_id: None,
+                // The public app beside the private-app token: "Sign in with HubSpot".
+                client_id: Some(sandbox_hubspot::DEFAULT_CLIENT_ID.into()),
                 auth: HubspotAuth::PrivateApp {
                     token: SecretString::from(sandbox_hubspot::DEFAULT_PRIVATE_APP_TOKEN),
                 },
@@ -182,11 +185,14 @@ fn connections(
 
 /// The sandbox HubSpot owner who owns the demo's deal (seeded: Ava Lindqvist).
 const HUBSPOT_OWNER: &str = "81000001";
+/// Ava's HubSpot user id: signing in with HubSpot names the user, not the owner.
+const HUBSPOT_USER: &str = "91000001";
 /// The sandbox Salesforce user who owns the demo's opportunity.
 const SALESFORCE_OWNER_EMAIL: &str = "maria.lopez@sandbox.example.com";
 
 /// Staff accounts for the deals' owners, as an admin would add them with `handoff users
-/// add-staff`: Maria matched by her email, Ava linked by her HubSpot owner id. Returns
+/// add-staff`: Maria matched by her email, Ava linked by her HubSpot owner id (deals
+/// name owners) and user id (sign-in names users). Returns
 /// Maria's Salesforce user id.
 async fn add_staff(state: &AppState, sf: &sandbox_salesforce::Sandbox) -> anyhow::Result<Option<String>> {
     use handoff_domain::Email;
@@ -196,12 +202,15 @@ async fn add_staff(state: &AppState, sf: &sandbox_salesforce::Sandbox) -> anyhow
             .is_some_and(|u| u.get("Email").and_then(|e| e.as_str()) == Some(SALESFORCE_OWNER_EMAIL))
     });
     let staff = [
-        ("Maria", "Lopez", SALESFORCE_OWNER_EMAIL, None),
+        ("Maria", "Lopez", SALESFORCE_OWNER_EMAIL, Vec::new()),
         (
             "Ava",
             "Lindqvist",
             "ava@handoff-demo.example",
-            Some(("hubspot".to_owned(), HUBSPOT_OWNER.to_owned())),
+            vec![
+                ("hubspot".to_owned(), HUBSPOT_OWNER.to_owned()),
+                ("hubspot".to_owned(), HUBSPOT_USER.to_owned()),
+            ],
         ),
     ];
     for (first, last, email, link) in staff {
@@ -209,7 +218,7 @@ async fn add_staff(state: &AppState, sf: &sandbox_salesforce::Sandbox) -> anyhow
             email: Email::parse(email)?,
             first_name: Some(first.into()),
             last_name: Some(last.into()),
-            crm_users: link.into_iter().collect(),
+            crm_users: link,
             // The demo's staff can reach everything, the admin pages included.
             role: handoff_domain::people::StaffRole::Admin,
         };

@@ -14,4 +14,5 @@ mod mail_support;
 mod portal_support;
 
 mod frame;
+mod oauth;
 mod sign_in;

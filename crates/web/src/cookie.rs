@@ -73,7 +73,7 @@ fn secure(state: &WebState) -> bool {
     state.config.server.base_url.scheme() == "https"
 }
 
-/// A fresh random id: for sessions, OAuth states.
+/// A fresh random id: for sessions.
 pub fn new_id() -> PageResult<SecretString> {
     let mut bytes = [0u8; 32];
     SystemRandom::new()
@@ -82,8 +82,19 @@ pub fn new_id() -> PageResult<SecretString> {
     Ok(SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)))
 }
 
-/// The value of cookie `name`, if it is shaped like an id.
+/// The value of cookie `name`, if it is shaped like an id ([`new_id`]).
 pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<SecretString> {
+    read_shaped(headers, name, ID_LEN..=ID_LEN)
+}
+
+/// The value of cookie `name`, if it is shaped like an OAuth `state`: base64url of a
+/// length the CRMs' client libraries make (the Salesforce and HubSpot connectors'
+/// states are 22 characters, 16 random bytes), never an arbitrary string.
+pub fn read_state_cookie(headers: &HeaderMap, name: &str) -> Option<SecretString> {
+    read_shaped(headers, name, 16..=128)
+}
+
+fn read_shaped(headers: &HeaderMap, name: &str, lengths: std::ops::RangeInclusive<usize>) -> Option<SecretString> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -92,7 +103,7 @@ pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<SecretString> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim())
-        .filter(|v| v.len() == ID_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| lengths.contains(&v.len()) && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
         .map(|v| SecretString::from(v.to_owned()))
 }
 

@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 use super::pages::{Section, render};
 use super::session::{COOKIE, Staff, StaffForm};
 use crate::WebState;
-use crate::cookie::read_cookie;
+use crate::cookie::read_state_cookie;
 use crate::csrf::{NoFields, same_site};
 use crate::page_error::{PageError, PageResult};
 use handoff_domain::Email;
@@ -198,7 +198,8 @@ pub(super) async fn callback(State(state): State<WebState>, headers: HeaderMap, 
     let (Some(code), Some(oauth_state)) = (q.code, q.state) else {
         return refuse(StatusCode::BAD_REQUEST, "The sign-in came back incomplete. Please start again.");
     };
-    let bound = read_cookie(&headers, OAUTH_COOKIE).is_some_and(|c| bool::from(c.expose_secret().as_bytes().ct_eq(oauth_state.as_bytes())));
+    let bound =
+        read_state_cookie(&headers, OAUTH_COOKIE).is_some_and(|c| bool::from(c.expose_secret().as_bytes().ct_eq(oauth_state.as_bytes())));
     let request = match bound {
         true => state.store.take_oauth_request(&token_hash(&oauth_state)).await?,
         false => None,
