@@ -8,11 +8,14 @@
 mod common;
 #[path = "../console_support/mod.rs"]
 mod console_support;
+#[path = "../db_support/mod.rs"]
+mod db_support;
 #[path = "../mail_support/mod.rs"]
 mod mail_support;
 #[path = "../portal_support/mod.rs"]
 mod portal_support;
 
+mod authz;
 mod frame;
 mod oauth;
 mod sign_in;

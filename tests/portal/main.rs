@@ -5,6 +5,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../db_support/mod.rs"]
+mod db_support;
 #[path = "../mail_support/mod.rs"]
 mod mail_support;
 #[path = "../portal_support/mod.rs"]
