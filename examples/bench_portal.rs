@@ -11,7 +11,7 @@
 //! `GET /projects/{id}` with that session cookie over keep-alive connections. The page
 //! is checked once in full (all 50 tasks); after that every answer must be a 200 of
 //! the same length, read to its last byte, or the run fails. The load generator is a
-//! lean HTTP/1.1 client (see [`Connection`]), as a load tool like wrk would be.
+//! lean HTTP/1.1 client (see bench_support/load.rs), as a load tool like wrk would be.
 //!
 //! Two figures:
 //! 1. **throughput**: 32 connections, each sending its next request when the last is
@@ -30,9 +30,7 @@
 #[path = "bench_support/mod.rs"]
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use handoff::app::AppState;
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
@@ -40,6 +38,7 @@ use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectStatus};
 use handoff::store::NewUser;
 use support::BenchDb;
+use support::load::{Target, closed_loop, one_at_a_time, open_loop};
 
 const TEMPLATE: &str = "portal-50";
 const TASKS: usize = 50;
@@ -88,8 +87,8 @@ async fn main() -> anyhow::Result<()> {
         rt.block_on(async move {
             let sequential = one_at_a_time(&target, 500).await?;
             println!("  one at a time: {sequential:.2} ms per page (500 requests on one connection)");
-            let throughput = closed_loop(&target, Duration::from_secs(seconds)).await?;
-            let latency = open_loop(&target, Duration::from_secs(seconds)).await?;
+            let throughput = closed_loop(&target, CONNECTIONS, Duration::from_secs(seconds)).await?;
+            let latency = open_loop(&target, RATE, Duration::from_secs(seconds)).await?;
             anyhow::Ok((sequential, throughput, latency))
         })
     })
@@ -216,208 +215,4 @@ async fn check_page(client: &reqwest::Client, url: &str, cookie: &str) -> anyhow
         "the project page lacks some of its {TASKS} tasks"
     );
     Ok(body.len())
-}
-
-struct Throughput {
-    requests: u64,
-    per_second: f64,
-    p50: f64,
-    p99: f64,
-}
-
-async fn closed_loop(target: &Target, length: Duration) -> anyhow::Result<Throughput> {
-    let mut connections = Vec::with_capacity(CONNECTIONS);
-    for _ in 0..CONNECTIONS {
-        let mut connection = target.connect().await?;
-        // Warm up: connections open, statements prepared, templates cached.
-        for _ in 0..10 {
-            connection.get().await?;
-        }
-        connections.push(connection);
-    }
-    let done = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let deadline = started + length;
-    let mut workers = tokio::task::JoinSet::new();
-    for mut connection in connections {
-        let done = Arc::clone(&done);
-        workers.spawn(async move {
-            let mut latencies = Vec::new();
-            while Instant::now() < deadline {
-                let at = Instant::now();
-                connection.get().await?;
-                latencies.push(at.elapsed().as_secs_f64() * 1000.0);
-                done.fetch_add(1, Ordering::Relaxed);
-            }
-            anyhow::Ok(latencies)
-        });
-    }
-    let mut latencies = Vec::new();
-    while let Some(joined) = workers.join_next().await {
-        latencies.extend(joined??);
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort_by(f64::total_cmp);
-    let requests = done.load(Ordering::Relaxed);
-    Ok(Throughput {
-        requests,
-        per_second: requests as f64 / elapsed,
-        p50: support::pct(&latencies, 0.50),
-        p99: support::pct(&latencies, 0.99),
-    })
-}
-
-struct Latency {
-    requests: u64,
-    late: u64,
-    p50: f64,
-    p95: f64,
-    p99: f64,
-    max: f64,
-}
-
-async fn open_loop(target: &Target, length: Duration) -> anyhow::Result<Latency> {
-    const IN_FLIGHT: usize = 256;
-    let mut idle = Vec::with_capacity(IN_FLIGHT);
-    for _ in 0..IN_FLIGHT {
-        idle.push(target.connect().await?);
-    }
-    // A request takes an idle connection, or waits for one (and is late by as much).
-    let (give_back, mut idle_connections) = tokio::sync::mpsc::channel::<Connection>(IN_FLIGHT);
-    for connection in idle {
-        give_back.send(connection).await?;
-    }
-    let total = RATE * length.as_secs();
-    let interval = Duration::from_secs_f64(1.0 / RATE as f64);
-    let started = tokio::time::Instant::now();
-    let mut requests = tokio::task::JoinSet::new();
-    let mut late = 0;
-    for i in 0..total {
-        let scheduled = started + interval * u32::try_from(i)?;
-        let now = tokio::time::Instant::now();
-        if scheduled > now {
-            tokio::time::sleep_until(scheduled).await;
-        } else if now - scheduled > Duration::from_millis(1) {
-            late += 1;
-        }
-        let mut connection = idle_connections.recv().await.expect("connections come back");
-        let give_back = give_back.clone();
-        requests.spawn(async move {
-            connection.get().await?;
-            let latency = scheduled.elapsed().as_secs_f64() * 1000.0;
-            give_back.send(connection).await?;
-            anyhow::Ok(latency)
-        });
-    }
-    let mut latencies = Vec::with_capacity(usize::try_from(total)?);
-    while let Some(joined) = requests.join_next().await {
-        latencies.push(joined??);
-    }
-    latencies.sort_by(f64::total_cmp);
-    Ok(Latency {
-        requests: total,
-        late,
-        p50: support::pct(&latencies, 0.50),
-        p95: support::pct(&latencies, 0.95),
-        p99: support::pct(&latencies, 0.99),
-        max: latencies.last().copied().unwrap_or_default(),
-    })
-}
-
-/// The mean time for one page with nothing else going on.
-async fn one_at_a_time(target: &Target, requests: u32) -> anyhow::Result<f64> {
-    let mut connection = target.connect().await?;
-    connection.get().await?;
-    let started = Instant::now();
-    for _ in 0..requests {
-        connection.get().await?;
-    }
-    Ok(started.elapsed().as_secs_f64() * 1000.0 / f64::from(requests))
-}
-
-/// The page to load: where, and the request that asks for it.
-struct Target {
-    address: std::net::SocketAddr,
-    request: Arc<[u8]>,
-    /// The length of the page as checked in full: every answer must have it.
-    page_length: usize,
-}
-
-impl Target {
-    fn new(address: std::net::SocketAddr, path: &str, cookie: &str, page_length: usize) -> Self {
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nAccept: text/html\r\n\r\n");
-        Self {
-            address,
-            request: request.into_bytes().into(),
-            page_length,
-        }
-    }
-
-    async fn connect(&self) -> anyhow::Result<Connection> {
-        let stream = tokio::net::TcpStream::connect(self.address).await?;
-        stream.set_nodelay(true)?;
-        Ok(Connection {
-            stream,
-            request: Arc::clone(&self.request),
-            page_length: self.page_length,
-            buffer: Vec::with_capacity(64 * 1024),
-        })
-    }
-}
-
-/// One keep-alive HTTP/1.1 connection that sends the same GET again and again.
-///
-/// The load generator shares the two cores with the server, so it is kept lean, as
-/// wrk or oha would be: the request is written once and reused, and an answer is
-/// read by its Content-Length with no parsing beyond the status line and that header.
-/// A client library costs a sizeable share of the cores at these rates; this leaves
-/// them to the server. The answer is still checked: a 200 whose whole body arrived.
-struct Connection {
-    stream: tokio::net::TcpStream,
-    request: Arc<[u8]>,
-    page_length: usize,
-    buffer: Vec<u8>,
-}
-
-impl Connection {
-    async fn get(&mut self) -> anyhow::Result<usize> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        self.stream.write_all(&self.request).await?;
-        self.buffer.clear();
-        let head_end = loop {
-            if let Some(at) = self.buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at + 4;
-            }
-            anyhow::ensure!(
-                self.stream.read_buf(&mut self.buffer).await? > 0,
-                "the server closed the connection"
-            );
-        };
-        let head = std::str::from_utf8(&self.buffer[..head_end])?;
-        anyhow::ensure!(
-            head.starts_with("HTTP/1.1 200 "),
-            "the project page answered {}",
-            head.lines().next().unwrap_or_default()
-        );
-        let length: usize = head
-            .lines()
-            .find_map(|line| line.split_once(':').filter(|(name, _)| name.eq_ignore_ascii_case("content-length")))
-            .map(|(_, value)| value.trim().parse())
-            .transpose()?
-            .ok_or_else(|| anyhow::anyhow!("the page came without a Content-Length"))?;
-        anyhow::ensure!(
-            length == self.page_length,
-            "a page of {length} bytes, not the {} checked",
-            self.page_length
-        );
-        // The whole body is read: a page only counts once it has arrived.
-        while self.buffer.len() < head_end + length {
-            anyhow::ensure!(
-                self.stream.read_buf(&mut self.buffer).await? > 0,
-                "the server closed the connection"
-            );
-        }
-        anyhow::ensure!(self.buffer.len() == head_end + length, "more bytes than the page");
-        Ok(length)
-    }
 }

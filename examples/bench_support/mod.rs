@@ -4,6 +4,8 @@
 //! examples/*/main.rs).
 #![allow(dead_code)]
 
+pub mod load;
+
 use std::path::{Path, PathBuf};
 
 use handoff::config::Config;
