@@ -14,4 +14,6 @@ mod mail_support;
 mod portal_support;
 
 mod frame;
+// Dashboard, projects list, overview and lifecycle, and their API.
+mod projects;
 mod sign_in;
