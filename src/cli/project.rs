@@ -36,7 +36,8 @@ pub enum ProjectCommand {
     List,
     /// Show a project's phases, tasks, statuses, due dates and progress.
     Show { id: ProjectId },
-    /// Move a project through its lifecycle (active, completed, converted, archived).
+    /// Move a project through its lifecycle (active, completed, converted, archived). A
+    /// project is completed only once none of its tasks is open.
     SetStatus { id: ProjectId, status: ProjectStatus },
 }
 

@@ -414,7 +414,8 @@ async fn unknown_api_paths_wrong_methods_and_bad_bodies_answer_the_json_error_sh
         "/api/v1",
         "/api/v1/",
         "/api/v1/nope",
-        "/api/v1/projects",
+        // `/api/v1/projects` is the project list (docs/API.md); its singular is nothing.
+        "/api/v1/project",
         &format!("/api/v1/projects/{project}/nope"),
         &format!("/api/v1/projects/{project}/tasks/review-deal"),
     ] {

@@ -18,4 +18,6 @@ mod portal_support;
 mod authz;
 mod frame;
 mod oauth;
+// Dashboard, projects list, overview and lifecycle, and their API.
+mod projects;
 mod sign_in;

@@ -313,6 +313,7 @@ async fn members_waiting_for_activation_are_invited_once_when_the_project_goes_l
     assert_eq!((after.invitations, after.outbox_emails, after.awaiting_invitation), (2, 2, 0));
 
     // Completed and reopened: already invited, nobody is invited again.
+    crate::common::complete_every_task(&engine, &store, project).await;
     for to in [ProjectStatus::Completed, ProjectStatus::Active] {
         engine.set_project_status(project, to, system.clone(), "test").await.unwrap();
     }

@@ -69,4 +69,7 @@ pub enum Refusal {
     CustomerEmailForStaff { email: Email },
     #[error("CRM user {connection}:{crm_user} is already linked to another handoff user")]
     CrmUserLinkedElsewhere { connection: String, crm_user: String },
+    /// A project is completed when its work is: none of its tasks may be open.
+    #[error("This project cannot be completed yet: {open} {} open. Complete {} first.", if *open == 1 { "task" } else { "tasks" }, if *open == 1 { "it" } else { "them" })]
+    OpenTasks { open: u64 },
 }

@@ -20,6 +20,8 @@ pub mod definition;
 pub mod error;
 pub mod invitations;
 pub mod invite;
+/// Project lifecycle rules the pages also show (console, #13).
+pub mod lifecycle;
 pub mod outbox;
 pub mod run;
 pub mod staff;

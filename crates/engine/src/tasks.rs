@@ -145,9 +145,11 @@ impl Engine {
     }
 
     /// Moves a project through its lifecycle, refusing the transitions the domain does
-    /// not allow. When it becomes visible to customers, the members whose invitation
-    /// waited for that (invite `now` in a Draft, or `when_active`) are invited; without a
-    /// master key they keep waiting (and are invited by a later activation or resend).
+    /// not allow and completing a project while any of its tasks is open
+    /// ([`super::lifecycle::check`]). When it becomes visible to customers, the members
+    /// whose invitation waited for that (invite `now` in a Draft, or `when_active`) are
+    /// invited; without a master key they keep waiting (and are invited by a later
+    /// activation or resend).
     pub async fn set_project_status(
         &self,
         project: ProjectId,
@@ -160,7 +162,12 @@ impl Engine {
             .project_status(project)
             .await?
             .ok_or_else(|| EngineError::not_found("project", project))?;
-        current.transition(to).map_err(Refusal::from)?;
+        let open = if to == ProjectStatus::Completed {
+            tx.open_task_count(project).await?
+        } else {
+            0
+        };
+        super::lifecycle::check(current, to, open)?;
         tx.set_project_status(project, to).await?;
         let details = serde_json::json!({ "from": current, "to": to });
         record(&mut tx, project, actor.clone(), "project.status_changed", source, details).await?;

@@ -11,6 +11,8 @@ mod activity;
 mod api_tokens;
 mod bulk;
 mod claims;
+// The console's project list, dashboard and assigned tasks (#13).
+mod console_projects;
 mod health;
 pub mod inbound;
 mod invitations;
@@ -36,6 +38,7 @@ pub mod writeback;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_tokens::Revocation;
+pub use console_projects::{AssignedTask, ProjectCursor, ProjectFilter, ProjectListing, ProjectOwner, ProjectPage};
 pub use invitations::{InvitationContext, InvitationInfo, InvitationKey};
 pub use mapping::{CrmStaff, NewStaff, ProjectMapping, StaffAdded};
 pub use members::{NewCustomer, Person};

@@ -2,6 +2,7 @@
 
 mod api;
 mod api_invitations;
+mod api_projects;
 pub mod console;
 pub mod cookie;
 pub mod csrf;
@@ -59,6 +60,7 @@ pub fn router(state: WebState) -> Router {
         .merge(health::router())
         .merge(api::router(&state))
         .merge(api_invitations::router(&state))
+        .merge(api_projects::router(&state))
         .merge(webhooks::router())
         .route("/api/v1", any(error::api_not_found))
         .route("/api/v1/", any(error::api_not_found))

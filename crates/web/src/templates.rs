@@ -36,6 +36,19 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
             "console/project_tabs.html",
             include_str!("../../../templates/web/console/project_tabs.html"),
         ),
+        // Dashboard, projects list, project overview (#13).
+        (
+            "console/_project_rows.html",
+            include_str!("../../../templates/web/console/_project_rows.html"),
+        ),
+        (
+            "console/projects.html",
+            include_str!("../../../templates/web/console/projects.html"),
+        ),
+        (
+            "console/overview.html",
+            include_str!("../../../templates/web/console/overview.html"),
+        ),
     ])
     .map_err(|e| e.to_string())?;
     tera.set_escape_fn(escape_html);

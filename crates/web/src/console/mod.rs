@@ -12,17 +12,20 @@ pub mod pages;
 pub mod project_frame;
 pub mod session;
 mod sign_in;
+// Dashboard, project list, project overview and lifecycle (#13).
+mod dashboard;
+mod overview;
+mod projects;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 
 pub use session::{Admin, Staff, StaffForm};
 
 use crate::WebState;
-use crate::page_error::{PageError, PageResult};
-use pages::{Section, render};
+use crate::page_error::PageError;
 
 /// Who may use a console route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +47,11 @@ pub fn routes() -> Vec<ConsoleRoute> {
     use Access::{Public, Staff as StaffOnly};
     type R = ConsoleRoute;
     vec![
-        R::get("/console", StaffOnly, dashboard),
+        // Dashboard, projects list, a project's overview and lifecycle steps.
+        R::get("/console", StaffOnly, dashboard::page),
+        R::get("/console/projects", StaffOnly, projects::list),
+        R::get("/console/projects/{id}", StaffOnly, overview::page),
+        R::post("/console/projects/{id}/status", StaffOnly, overview::change_status),
         R::get("/console/sign-in", Public, sign_in::page),
         R::post("/console/sign-in/email", Public, sign_in::request_link),
         R::get("/console/sign-in/{connection}", Public, sign_in::start_crm),
@@ -71,18 +78,6 @@ pub fn router_from(state: &WebState, routes: Vec<ConsoleRoute>) -> Router<WebSta
         .fold(Router::new(), |router, r| router.route(r.path, r.handler))
         .layer(middleware::from_fn_with_state(state.clone(), pages::render_error_pages))
         .layer(middleware::from_fn(security_headers))
-}
-
-/// `/console`: the dashboard.
-async fn dashboard(State(state): State<WebState>, me: Staff) -> PageResult<Response> {
-    render(
-        &state,
-        "console/dashboard.html",
-        "Dashboard",
-        Some(&me),
-        Section::Dashboard,
-        &serde_json::json!({}),
-    )
 }
 
 /// Not found, in the console's layout.
