@@ -1,108 +1,27 @@
 // Drives the customer portal in real headless Chromium (Debian's, through
-// playwright-core; no browser is downloaded). tests/browser.rs starts handoff with an
+// playwright-core; no browser is downloaded). tests/portal/browser.rs starts handoff with an
 // SMTP capture and a seeded project, takes the invitation from the capture and runs:
 //
 //   node browser/portal.mjs
 //
-// with PORTAL_INVITE_URL (the emailed /invite/… link), PORTAL_VIEWPORT (desktop =
-// 1280×800, phone = 390×844), PORTAL_SCREENSHOTS (a folder; one PNG per page) and
+// with PORTAL_INVITE_URL (the emailed /invite/… link), BROWSER_VIEWPORT (desktop =
+// 1280×800, phone = 390×844), BROWSER_SCREENSHOTS (a folder; one PNG per page) and
 // CHROMIUM (default /usr/bin/chromium). Pages are found by role and accessible name,
 // as a person (or a screen reader) finds them. Prints one line per step, "SKIPPED: …"
 // for a step whose page does not exist yet, and exits non-zero when a step fails.
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { Skip, check, required, start } from './harness.mjs';
 
 const invite = required('PORTAL_INVITE_URL');
-const viewportName = process.env.PORTAL_VIEWPORT ?? 'desktop';
-const viewport = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } }[viewportName];
-if (!viewport) throw new Error(`PORTAL_VIEWPORT must be desktop or phone, not ${viewportName}`);
-const shots = join(required('PORTAL_SCREENSHOTS'), viewportName);
-// This run's pages only: the last run's are removed first.
-rmSync(shots, { recursive: true, force: true });
-mkdirSync(shots, { recursive: true });
+const viewportName = process.env.BROWSER_VIEWPORT ?? 'desktop';
+const { newPage, screenshot, step, fitsTheScreen, finish } = await start(viewportName, required('BROWSER_SCREENSHOTS'));
+const page = await newPage();
 
-// The seeded project (tests/browser.rs): keep the names in step.
+// The seeded project (tests/portal/browser.rs): keep the names in step.
 const PROJECT = 'Acme rollout';
 const TODO = 'Sign the contract';
 const FORM = 'Name your project team';
 const UPLOAD = 'Upload your logo';
 const TEAMMATE = 'Theo';
-
-function required(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}
-
-class Skip extends Error {}
-const results = [];
-let shot = 0;
-
-async function step(name, body) {
-  try {
-    await body();
-    results.push(['ok', name]);
-    console.log(`ok: ${name}`);
-  } catch (e) {
-    if (e instanceof Skip) {
-      results.push(['skipped', name]);
-      console.log(`SKIPPED: ${name}: ${e.message}`);
-    } else {
-      results.push(['failed', name]);
-      console.log(`FAILED: ${name}: ${e.stack ?? e}`);
-      await screenshot(`FAILED-${name}`).catch(() => {});
-    }
-  }
-}
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  // As root in a container, without the network's background noise.
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-const context = await browser.newContext({ viewport, isMobile: viewportName === 'phone', hasTouch: viewportName === 'phone' });
-context.setDefaultTimeout(10_000);
-const page = await context.newPage();
-const consoleErrors = [];
-// Errors the page itself causes: a refused resource (CSP), a broken stylesheet or
-// picture. A 4xx page is not one (a form error answers 422; Chromium logs it all the
-// same), nor the favicon browsers ask for on their own.
-page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && consoleErrors.push(m.text()));
-page.on('response', (r) => {
-  const request = r.request();
-  if (r.status() >= 400 && request.resourceType() !== 'document' && !request.url().endsWith('/favicon.ico')) {
-    consoleErrors.push(`${r.status()} for ${request.resourceType()} ${request.url()}`);
-  }
-});
-
-async function screenshot(name) {
-  shot += 1;
-  const file = join(shots, `${String(shot).padStart(2, '0')}-${name.replace(/[^a-z0-9-]+/gi, '-').toLowerCase()}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-}
-
-/// Nothing wider than the screen: a phone scrolls down, never sideways.
-async function fitsTheScreen(what) {
-  const { scroll, width } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth,
-    width: window.innerWidth,
-  }));
-  check(scroll <= width, `${what} is ${scroll}px wide on a ${width}px screen`);
-}
 
 async function openProject() {
   await page.getByRole('link', { name: 'Projects', exact: true }).first().click();
@@ -256,12 +175,4 @@ await step('sign out', async () => {
   await screenshot('signed-out');
 });
 
-await browser.close();
-
-if (consoleErrors.length) {
-  console.log(`FAILED: the pages caused errors:\n${consoleErrors.join('\n')}`);
-  results.push(['failed', 'console errors']);
-}
-const count = (what) => results.filter(([r]) => r === what).length;
-console.log(`${viewportName}: ${count('ok')} passed, ${count('skipped')} skipped, ${count('failed')} failed; screenshots in ${shots}`);
-process.exit(count('failed') ? 1 : 0);
+await finish();

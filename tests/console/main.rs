@@ -4,6 +4,8 @@
 //! One test binary for the area: 2 cores link a few large binaries far faster than
 //! many small ones.
 
+#[path = "../browser_support/mod.rs"]
+mod browser_support;
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../console_support/mod.rs"]

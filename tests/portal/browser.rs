@@ -1,19 +1,13 @@
 //! The customer portal in real headless Chromium: starts handoff (SQLite or PostgreSQL,
 //! as the other tests) with an SMTP capture and a seeded project, takes the emailed
 //! invitation from the capture, and runs browser/portal.mjs (playwright-core driving
-//! Debian's /usr/bin/chromium) at a desktop and a phone viewport. Screenshots of every
-//! page go to target/browser-screenshots/{desktop,phone}/.
-//!
-//! Needs node, Chromium (`CHROMIUM`, default /usr/bin/chromium) and `npm ci` in
-//! browser/. Without them it prints a skip note — unless `HANDOFF_BROWSER_TESTS=required`
-//! or `CI=true` (.ci/run installs them and sets the former), where it fails instead.
+//! Debian's /usr/bin/chromium) at a desktop and a phone viewport (see
+//! tests/browser_support). Screenshots of every page go to
+//! target/browser-screenshots/portal/{desktop,phone}/.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common;
+use crate::browser_support::Scripts;
 use crate::portal_support;
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use handoff::domain::people::{Actor, ProjectRole, UserKind};
 use handoff::domain::project::{ProjectSpec, plan_project};
@@ -67,26 +61,6 @@ type = "todo"
 visibility = "internal"
 "#;
 
-/// Whether the browser test can run here; `Err` says what is missing.
-fn prerequisites() -> Result<(PathBuf, PathBuf), String> {
-    let dir = common::repo_path("browser");
-    let chromium = PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
-    if !chromium.exists() {
-        return Err(format!("no Chromium at {} (apt-get install chromium)", chromium.display()));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Err("no node on PATH".into());
-    }
-    if !dir.join("node_modules/playwright-core").exists() {
-        return Err(format!("playwright-core is missing: run `npm ci` in {}", dir.display()));
-    }
-    Ok((dir, chromium))
-}
-
-fn mandatory() -> bool {
-    std::env::var("HANDOFF_BROWSER_TESTS").as_deref() == Ok("required") || std::env::var("CI").as_deref() == Ok("true")
-}
-
 /// Acme's live project with Mia (admin) and Theo (member), invitations emailed.
 async fn seeded(portal: &mut Portal) -> ProjectId {
     let store = portal.app.store();
@@ -130,44 +104,20 @@ async fn seeded(portal: &mut Portal) -> ProjectId {
     id
 }
 
-async fn run_viewport(dir: &Path, chromium: &Path, viewport: &str) {
+async fn run_viewport(scripts: &Scripts, viewport: &str) {
     let mut portal = spawn_portal().await;
     seeded(&mut portal).await;
     // The link as Mia received it: read from the SMTP capture's message.
     let invite = format!("{}{}", portal.base(), portal.link(MIA));
-    let screenshots = common::repo_path("target/browser-screenshots");
-    let (dir, chromium, viewport_name) = (dir.to_owned(), chromium.to_owned(), viewport.to_owned());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg("portal.mjs")
-            .current_dir(&dir)
-            .env("PORTAL_INVITE_URL", invite)
-            .env("PORTAL_VIEWPORT", viewport_name)
-            .env("PORTAL_SCREENSHOTS", screenshots)
-            .env("CHROMIUM", chromium)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("--- {viewport} ---\n{stdout}");
-    assert!(out.status.success(), "browser/portal.mjs failed at {viewport}:\n{stdout}\n{stderr}");
-    assert!(stdout.contains(" passed, "), "the script ran to its summary:\n{stdout}\n{stderr}");
+    scripts
+        .run("portal.mjs", "portal", viewport, vec![("PORTAL_INVITE_URL", invite)])
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_portal_works_in_headless_chromium_on_desktop_and_phone() {
-    let (dir, chromium) = match prerequisites() {
-        Ok(found) => found,
-        Err(missing) => {
-            assert!(!mandatory(), "the browser test is required here (CI) but cannot run: {missing}");
-            eprintln!("SKIPPED: the browser test: {missing}");
-            return;
-        }
-    };
+    let Some(scripts) = Scripts::find() else { return };
     for viewport in ["desktop", "phone"] {
-        run_viewport(&dir, &chromium, viewport).await;
+        run_viewport(&scripts, viewport).await;
     }
 }

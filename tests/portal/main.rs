@@ -3,6 +3,8 @@
 //! One test binary per area: 2 cores link a few large binaries far faster than two dozen
 //! small ones. Each module was its own binary before; their names say what they hold.
 
+#[path = "../browser_support/mod.rs"]
+mod browser_support;
 #[path = "../common/mod.rs"]
 mod common;
 #[path = "../db_support/mod.rs"]
