@@ -18,6 +18,7 @@ mod mail_support;
 mod portal_support;
 
 mod authz;
+mod browser;
 mod frame;
 mod oauth;
 // Dashboard, projects list, overview and lifecycle, and their API.

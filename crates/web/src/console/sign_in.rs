@@ -41,10 +41,14 @@ struct SignInPage<'a> {
     sent: Option<&'a str>,
 }
 
+/// "Sign in with …": a link, not a form. Chromium holds a form's redirects to the
+/// page's `form-action 'self'`, so a form that leads on to the CRM's consent page is
+/// blocked; a link is a plain navigation.
 #[derive(Serialize)]
 struct CrmButton {
     connection: String,
     label: &'static str,
+    href: String,
 }
 
 fn providers(state: &WebState) -> Vec<SignInProvider> {
@@ -62,9 +66,15 @@ fn safe_next(next: Option<&str>) -> &str {
 fn sign_in_page(state: &WebState, next: &str, problem: Option<&str>, sent: Option<&str>) -> PageResult<Response> {
     let crms = providers(state)
         .into_iter()
-        .map(|p| CrmButton {
-            connection: p.connection().to_owned(),
-            label: p.label(),
+        .map(|p| {
+            let query: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", next)
+                .finish();
+            CrmButton {
+                href: format!("/console/sign-in/{}?{query}", p.connection()),
+                connection: p.connection().to_owned(),
+                label: p.label(),
+            }
         })
         .collect();
     let body = SignInPage { crms, next, problem, sent };
