@@ -20,9 +20,12 @@ pub mod definition;
 pub mod error;
 pub mod invitations;
 pub mod invite;
+// The console's Members and Emails tabs (issue #13).
+pub mod members;
 pub mod outbox;
 pub mod run;
 pub mod staff;
+pub mod task_digests;
 pub mod tasks;
 pub mod templates;
 pub mod validate_live;

@@ -15,6 +15,8 @@ mod health;
 pub mod inbound;
 mod invitations;
 mod mapping;
+// The console's Members and Emails tabs (issue #13).
+mod member_admin;
 mod members;
 mod open;
 pub mod outbox;
@@ -28,6 +30,7 @@ pub mod sealed;
 mod sessions;
 mod staff;
 mod sync_state;
+mod task_digests;
 mod task_work;
 mod team;
 mod workflow_outages;
@@ -49,6 +52,8 @@ pub use staff::{ConsoleLinkProblem, ConsoleSession, NewConsoleSession, OAuthRequ
 pub use sync_state::StoredToken;
 pub use task_work::{NewTaskFile, StoredSubmission, TaskComment, TaskFile};
 pub use team::{Picture, TeamMember};
+// The console's Emails tab (issue #13).
+pub use task_digests::SentTaskDigest;
 
 /// Runs `$body` with `$p` bound to the backend's pool.
 macro_rules! on_pool {
