@@ -15,3 +15,6 @@ mod portal_support;
 
 mod frame;
 mod sign_in;
+// Members and Emails tabs (issue #13).
+mod emails;
+mod members;
