@@ -495,3 +495,32 @@ async fn the_api_adds_and_removes_customers_and_staff_and_regenerates_links() {
     assert!(trail.contains(&("member.added".into(), "api:crm-bridge".into())), "{trail:?}");
     assert!(trail.contains(&("member.removed".into(), "api:crm-bridge".into())), "{trail:?}");
 }
+
+#[tokio::test]
+async fn removal_closes_only_that_project_to_a_customer_on_two() {
+    let mut portal = spawn_portal().await;
+    let (acme, _) = portal.two_companies().await;
+    let rollout = portal
+        .project(crate::portal_support::Setup::active(
+            "Acme rollout",
+            "Acme",
+            &[(DANA, ProjectRole::CustomerAdmin)],
+        ))
+        .await;
+    let mut dana = portal.signed_in(DANA).await;
+    assert_eq!(dana.get(&format!("/projects/{acme}")).await.status, 200);
+    let user = portal.user_id(DANA).await;
+    let mut staff = staff_browser(&portal, SAM, StaffRole::Staff).await;
+    let removed = post(&mut staff, acme, &format!("/members/{user}/remove"), &[]).await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    assert_eq!(
+        dana.get(&format!("/projects/{acme}")).await.status,
+        404,
+        "the project is closed to her session at once"
+    );
+    assert_eq!(
+        dana.get(&format!("/projects/{rollout}")).await.status,
+        200,
+        "her other project stays open"
+    );
+}
