@@ -10,7 +10,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use handoff::domain::people::{ProjectRole, StaffRole};
+use handoff::domain::people::{Actor, ProjectRole, StaffRole};
 use handoff::domain::{ProjectId, UserId};
 use handoff::web::WebState;
 use handoff::web::console::{self, Access, ConsoleRoute, Staff};
@@ -86,6 +86,8 @@ struct World {
     staff: UserId,
     /// The file the customer uploaded to the upload task.
     file: String,
+    /// The customer's invitation to the project.
+    invitation: String,
     /// The customers' portal session cookies.
     customer_cookie: String,
     stranger_cookie: String,
@@ -123,9 +125,36 @@ async fn world() -> World {
     let prefix = format!("/projects/{project}/tasks/logo/files/");
     let at = task.body.find(&prefix).expect("the task page links the file") + prefix.len();
     let file = task.body[at..].chars().take_while(|c| c.is_ascii_hexdigit() || *c == '-').collect();
-    // The staff member the console's member routes may name (on the project's team or
-    // not, the route decides).
+    // The staff member the console's team routes name, on the project's team.
     let staff = crate::console_support::add_staff(&portal, "tess@handoff.example", StaffRole::Staff).await;
+    portal
+        .app
+        .state
+        .engine
+        .add_member(project, staff, ProjectRole::Staff, None, Actor::System, "test")
+        .await
+        .unwrap();
+    // A live invitation of the customer's (the first was used to sign in), as the
+    // Members tab links it.
+    portal
+        .app
+        .state
+        .engine
+        .resend_invitation(project, &handoff::domain::Email::parse(CUSTOMER).unwrap(), Actor::System, "test")
+        .await
+        .unwrap();
+    let mut admin = staff_browser(&portal, ADA, StaffRole::Admin).await;
+    let members = admin.get(&format!("/console/projects/{project}/members")).await;
+    let marker = format!("/console/projects/{project}/invitations/");
+    let at = members
+        .body
+        .find(&marker)
+        .expect("the Members tab offers to revoke the customer's link")
+        + marker.len();
+    let invitation = members.body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect();
     let customer_id = portal.user_id(CUSTOMER).await;
     let db = Db::connect(&portal).await;
     World {
@@ -136,6 +165,7 @@ async fn world() -> World {
         customer: customer_id,
         staff,
         file,
+        invitation,
         db,
     }
 }
@@ -147,15 +177,17 @@ fn form_token(session: &str) -> String {
 /// A value for each path parameter a console route may have, pointing at the project
 /// and its things. A route with a parameter not named here fails the matrix until it
 /// is added.
-fn fill(param: &str, world: &World) -> Option<String> {
+fn fill(param: &str, path: &str, world: &World) -> Option<String> {
     Some(match param {
         "id" => world.project.to_string(),
         // A customer-visible task; a staff task where the route is about internal work.
         "key" => "sign-contract".into(),
         "file_id" => world.file.clone(),
-        // Members: the project's customer; staff: a staff member.
-        "user_id" => world.customer.to_string(),
-        "staff_id" => world.staff.to_string(),
+        // Under /staff/ a staff member on the project's team; elsewhere its customer.
+        "user" if path.contains("/staff/") => world.staff.to_string(),
+        "user" | "user_id" => world.customer.to_string(),
+        // The customer's invitation to the project.
+        "invitation" => world.invitation.clone(),
         // Sign-in: a well-formed token that names no link; a connection that is not one.
         "token" => "A".repeat(43),
         "connection" => "no-such-crm".into(),
@@ -242,7 +274,7 @@ impl World {
                 .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             {
                 let name = param.trim_start_matches('*');
-                match fill(name, self) {
+                match fill(name, route.path, self) {
                     Some(value) => path = path.replace(&format!("{{{param}}}"), &value),
                     None => {
                         wrong.push(format!(
@@ -338,7 +370,10 @@ fn judge(route: &Entry, who: Who, page: &Page, changed: bool) -> Result<(), Stri
 async fn every_console_route_and_every_portal_route_answers_only_those_its_access_allows() {
     let world = world().await;
     let base = world.portal.base().to_owned();
-    let console_table = console_entries(&console::routes());
+    let mut console_table = console_entries(&console::routes());
+    // Removals last: the routes after them would find nobody to act on (and rightly
+    // answer 404 for a person no longer in the project).
+    console_table.sort_by_key(|e| e.path.ends_with("/remove"));
     assert!(console_table.len() >= 10, "the whole table is checked");
     let mut wrong = world.matrix(&base, &console_table, &Who::ALL).await;
     wrong.extend(world.matrix(&base, &portal_entries(), &[Who::Staff, Who::Admin]).await);

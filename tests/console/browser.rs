@@ -241,7 +241,16 @@ async fn run_viewport(scripts: &Scripts, viewport: &str) {
         "the reminder reached Mia: {:?}",
         sent.iter().map(|m| &m.rcpt_to).collect::<Vec<_>>()
     );
-    let status = world.portal.app.store().project_details(world.draft).await.unwrap().unwrap().project.status;
+    let status = world
+        .portal
+        .app
+        .store()
+        .project_details(world.draft)
+        .await
+        .unwrap()
+        .unwrap()
+        .project
+        .status;
     assert_eq!(status, ProjectStatus::Active);
     let sam = world.portal.user_id(crate::console_support::SAM).await;
     let details = world.portal.app.store().project_details(world.live).await.unwrap().unwrap();
@@ -251,7 +260,11 @@ async fn run_viewport(scripts: &Scripts, viewport: &str) {
         .filter(|t| t.assignee_id == Some(sam))
         .map(|t| t.key.as_str())
         .collect();
-    assert_eq!(sams, ["kickoff", "provision", "import-data"], "the three reassigned tasks are Sam's");
+    assert_eq!(
+        sams,
+        ["kickoff", "provision", "import-data"],
+        "the three reassigned tasks are Sam's"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,3 +24,6 @@ mod oauth;
 // Dashboard, projects list, overview and lifecycle, and their API.
 mod projects;
 mod sign_in;
+// Members and Emails tabs (issue #13).
+mod emails;
+mod members;

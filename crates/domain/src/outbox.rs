@@ -74,6 +74,41 @@ pub enum EmailJob {
         email: Email,
         sealed_token: String,
     },
+    /// Console emails (issue #13): a customer member's open tasks — all of them, one
+    /// phase's, or a reminder for one task — sent by staff. Which tasks are listed is
+    /// read at delivery, so a task done meanwhile is not asked for again.
+    TaskDigest {
+        project_id: ProjectId,
+        user_id: UserId,
+        email: Email,
+        scope: TaskDigestScope,
+        /// The staff member who sent it, named in the email; `None` from the API.
+        #[serde(default)]
+        sent_by: Option<UserId>,
+    },
+}
+
+/// Which open tasks a [`EmailJob::TaskDigest`] lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "scope", rename_all = "snake_case")]
+pub enum TaskDigestScope {
+    /// Every open task customers can see.
+    AllOpen,
+    /// The open tasks of the phase with this key.
+    Phase { phase: String },
+    /// A reminder for the task with this key.
+    Reminder { task: String },
+}
+
+impl TaskDigestScope {
+    /// The word the activity trail and the API use for the scope.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TaskDigestScope::AllOpen => "all",
+            TaskDigestScope::Phase { .. } => "phase",
+            TaskDigestScope::Reminder { .. } => "reminder",
+        }
+    }
 }
 
 #[cfg(test)]

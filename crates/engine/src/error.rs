@@ -72,4 +72,33 @@ pub enum Refusal {
     /// A project is completed when its work is: none of its tasks may be open.
     #[error("This project cannot be completed yet: {open} {} open. Complete {} first.", if *open == 1 { "task" } else { "tasks" }, if *open == 1 { "it" } else { "them" })]
     OpenTasks { open: u64 },
+    // Members and emails from the console and the API (issue #13).
+    #[error("{email} belongs to a staff user; add them to the onboarding team instead")]
+    StaffAsCustomer { email: Email },
+    #[error("{email} is a customer of another company; they cannot join this project")]
+    OtherCompany { email: Email },
+    #[error("no one has the address {email} yet: give a first name to add them as a new person")]
+    NewPersonNeedsName { email: Email },
+    #[error("{email} is not a staff member with an active account")]
+    NotActiveStaff { email: Email },
+    #[error("this person is not an active customer member of the project")]
+    NotACustomerMember,
+    #[error("this person is not on the project's onboarding team")]
+    NotOnTeam,
+    #[error("the project owner cannot be removed without choosing another owner from the team first")]
+    OwnerNeedsSuccessor,
+    #[error("the new owner must be someone else on the project's onboarding team")]
+    SuccessorNotOnTeam,
+    #[error("choose at least one customer member to email")]
+    NoRecipients,
+    #[error("the form's one-time code is missing or malformed (8 to 64 letters, digits or dashes)")]
+    BadNonce,
+    #[error("the project has no phase `{phase}`")]
+    UnknownPhase { phase: String },
+    #[error("there are no open tasks customers can see here, so there is nothing to email")]
+    NothingOpen,
+    #[error("task `{task}` is completed or not visible to customers; no reminder is sent")]
+    TaskNotOpenForCustomers { task: String },
+    #[error("customers cannot see a project that is {status}, so no email is sent")]
+    HiddenFromCustomers { status: ProjectStatus },
 }

@@ -22,9 +22,12 @@ pub mod invitations;
 pub mod invite;
 /// Project lifecycle rules the pages also show (console, #13).
 pub mod lifecycle;
+// The console's Members and Emails tabs (issue #13).
+pub mod members;
 pub mod outbox;
 pub mod run;
 pub mod staff;
+pub mod task_digests;
 pub mod tasks;
 pub mod templates;
 pub mod validate_live;

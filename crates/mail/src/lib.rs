@@ -13,6 +13,7 @@ mod mailer;
 mod message;
 mod render;
 mod staff_sign_in;
+mod task_digest;
 
 pub use endpoint::Security;
 pub use error::MailError;
@@ -20,3 +21,4 @@ pub use mailer::Mailer;
 pub use message::{MessageId, OutgoingEmail};
 pub use render::{InvitationEmail, render_invitation};
 pub use staff_sign_in::{StaffSignInEmail, render_staff_sign_in};
+pub use task_digest::{DigestKind, DigestTask, TaskDigestEmail, render_task_digest};

@@ -15,6 +15,8 @@ const INVITATION_HTML: &str = "email/invitation.html";
 const INVITATION_TEXT: &str = "email/invitation.txt";
 pub(crate) const STAFF_SIGN_IN_HTML: &str = "email/staff_sign_in.html";
 pub(crate) const STAFF_SIGN_IN_TEXT: &str = "email/staff_sign_in.txt";
+pub(crate) const TASK_DIGEST_HTML: &str = "email/task_digest.html";
+pub(crate) const TASK_DIGEST_TEXT: &str = "email/task_digest.txt";
 
 static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
     let mut tera = tera::Tera::new();
@@ -23,6 +25,8 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
         (INVITATION_TEXT, include_str!("../../../templates/email/invitation.txt.tera")),
         (STAFF_SIGN_IN_HTML, include_str!("../../../templates/email/staff_sign_in.html.tera")),
         (STAFF_SIGN_IN_TEXT, include_str!("../../../templates/email/staff_sign_in.txt.tera")),
+        (TASK_DIGEST_HTML, include_str!("../../../templates/email/task_digest.html.tera")),
+        (TASK_DIGEST_TEXT, include_str!("../../../templates/email/task_digest.txt.tera")),
     ])
     .map_err(|e| e.to_string())?;
     Ok(tera)

@@ -17,6 +17,8 @@ mod health;
 pub mod inbound;
 mod invitations;
 mod mapping;
+// The console's Members and Emails tabs (issue #13).
+mod member_admin;
 mod members;
 mod open;
 pub mod outbox;
@@ -30,6 +32,7 @@ pub mod sealed;
 mod sessions;
 mod staff;
 mod sync_state;
+mod task_digests;
 mod task_work;
 mod team;
 mod workflow_outages;
@@ -52,6 +55,8 @@ pub use staff::{ConsoleLinkProblem, ConsoleSession, NewConsoleSession, OAuthRequ
 pub use sync_state::StoredToken;
 pub use task_work::{NewTaskFile, StoredSubmission, TaskComment, TaskFile};
 pub use team::{Picture, TeamMember};
+// The console's Emails tab (issue #13).
+pub use task_digests::SentTaskDigest;
 
 /// Runs `$body` with `$p` bound to the backend's pool.
 macro_rules! on_pool {

@@ -3,6 +3,8 @@
 mod api;
 mod api_invitations;
 mod api_projects;
+// Members and task emails (issue #13).
+mod api_members;
 pub mod console;
 pub mod cookie;
 pub mod csrf;
@@ -61,6 +63,7 @@ pub fn router(state: WebState) -> Router {
         .merge(api::router(&state))
         .merge(api_invitations::router(&state))
         .merge(api_projects::router(&state))
+        .merge(api_members::router(&state))
         .merge(webhooks::router())
         .route("/api/v1", any(error::api_not_found))
         .route("/api/v1/", any(error::api_not_found))

@@ -49,6 +49,9 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
             "console/overview.html",
             include_str!("../../../templates/web/console/overview.html"),
         ),
+        // Members and Emails tabs (issue #13).
+        ("console/members.html", include_str!("../../../templates/web/console/members.html")),
+        ("console/emails.html", include_str!("../../../templates/web/console/emails.html")),
     ])
     .map_err(|e| e.to_string())?;
     tera.set_escape_fn(escape_html);

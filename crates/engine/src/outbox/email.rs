@@ -95,6 +95,25 @@ async fn send_one(
             })
             .map_err(|e| (e.to_string(), true))?
         }
+        EmailJob::TaskDigest {
+            project_id,
+            user_id,
+            email,
+            scope,
+            sent_by,
+        } => {
+            let to = super::task_digest::Recipient {
+                project: project_id,
+                user: user_id,
+                email: &email,
+            };
+            let rendered = super::task_digest::render(store, base_url, product_name, &to, &scope, sent_by).await?;
+            let Some(message) = rendered else {
+                // The person left, or nothing listed is open any more: nothing to send.
+                return Ok(());
+            };
+            message
+        }
     };
     let message = message.with_message_id(MessageId::for_outbox_row(item.id));
     mailer.send(&message).await.map_err(|e| (e.to_string(), e.is_permanent()))?;

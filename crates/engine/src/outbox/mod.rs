@@ -8,6 +8,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 pub mod email;
+// Console task emails (issue #13).
+mod task_digest;
 pub mod writeback;
 
 /// How long a claimed row is reserved for the worker that claimed it; a worker that

@@ -8,6 +8,9 @@
 //! - [`routes()`]: every console route with its declared access; [`router`] is built
 //!   from that table alone, and the authorization matrix test holds every entry to it.
 
+// Members and Emails tabs of a project (issue #13).
+mod emails;
+mod members;
 pub mod pages;
 pub mod project_frame;
 pub mod session;
@@ -59,6 +62,17 @@ pub fn routes() -> Vec<ConsoleRoute> {
         R::get("/console/link/{token}", Public, sign_in::link_page),
         R::post("/console/link/{token}", Public, sign_in::use_link),
         R::post("/console/sign-out", StaffOnly, sign_in::sign_out),
+        // Members and Emails tabs of a project (issue #13).
+        R::get("/console/projects/{id}/members", StaffOnly, members::view),
+        R::post("/console/projects/{id}/members", StaffOnly, members::add_customer),
+        R::post("/console/projects/{id}/members/{user}/remove", StaffOnly, members::remove_customer),
+        R::post("/console/projects/{id}/members/{user}/resend", StaffOnly, members::resend),
+        R::post("/console/projects/{id}/members/{user}/regenerate", StaffOnly, members::regenerate),
+        R::post("/console/projects/{id}/invitations/{invitation}/revoke", StaffOnly, members::revoke),
+        R::post("/console/projects/{id}/staff", StaffOnly, members::add_staff),
+        R::post("/console/projects/{id}/staff/{user}/remove", StaffOnly, members::remove_staff),
+        R::get("/console/projects/{id}/emails", StaffOnly, emails::view),
+        R::post("/console/projects/{id}/emails", StaffOnly, emails::send),
         R::get("/console/static/console.css", Public, stylesheet),
         R::get("/console/static/console.js", Public, script),
         // Anything else under /console is not found, in the console's layout.
