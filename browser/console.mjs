@@ -74,4 +74,14 @@ await step('activate a Draft', async () => {
   await screenshot('draft-activated');
 });
 
+await step('send a reminder, with a double click', async () => {
+  await openTab(LIVE, 'Emails');
+  await fitsTheScreen('the Emails tab');
+  await page.getByLabel('Task', { exact: true }).selectOption({ label: `${REMINDER_TASK} (Getting started)` });
+  // A double click sends one email (the form's one-time code); the test counts them.
+  await page.getByRole('button', { name: 'Send a reminder' }).dblclick();
+  await page.getByRole('status').first().waitFor();
+  await screenshot('reminder-sent');
+});
+
 await finish();

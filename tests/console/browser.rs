@@ -236,11 +236,11 @@ async fn run_viewport(scripts: &Scripts, viewport: &str) {
             "activating the Draft invited {email}"
         );
     }
-    assert!(
-        sent.iter().any(|m| m.rcpt_to == [MIA] && m.raw.contains("Sign the contract")),
-        "the reminder reached Mia: {:?}",
-        sent.iter().map(|m| &m.rcpt_to).collect::<Vec<_>>()
-    );
+    let reminders = sent
+        .iter()
+        .filter(|m| m.rcpt_to == [MIA] && m.raw.contains("Sign the contract") && !m.raw.contains("/invite/"))
+        .count();
+    assert_eq!(reminders, 1, "the reminder reached Mia once, double click and all");
     let status = world
         .portal
         .app
