@@ -23,6 +23,8 @@ pub mod invite;
 pub mod outbox;
 pub mod run;
 pub mod staff;
+/// Staff changing tasks: status, assignee, due date, comments and notes (#13).
+pub mod staff_tasks;
 pub mod tasks;
 pub mod templates;
 pub mod validate_live;
