@@ -15,3 +15,5 @@ mod portal_support;
 
 mod frame;
 mod sign_in;
+// The Tasks tab (#13).
+mod tasks;

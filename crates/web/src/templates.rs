@@ -36,6 +36,9 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
             "console/project_tabs.html",
             include_str!("../../../templates/web/console/project_tabs.html"),
         ),
+        // The Tasks tab.
+        ("console/tasks.html", include_str!("../../../templates/web/console/tasks.html")),
+        ("console/task.html", include_str!("../../../templates/web/console/task.html")),
     ])
     .map_err(|e| e.to_string())?;
     tera.set_escape_fn(escape_html);

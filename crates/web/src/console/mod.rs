@@ -12,6 +12,9 @@ pub mod pages;
 pub mod project_frame;
 pub mod session;
 mod sign_in;
+// The Tasks tab (#13).
+mod task_detail;
+mod tasks;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -54,6 +57,15 @@ pub fn routes() -> Vec<ConsoleRoute> {
         R::post("/console/sign-out", StaffOnly, sign_in::sign_out),
         R::get("/console/static/console.css", Public, stylesheet),
         R::get("/console/static/console.js", Public, script),
+        // A project's Tasks tab: the list, bulk reassign, one task and its changes.
+        R::get("/console/projects/{id}/tasks", StaffOnly, tasks::list),
+        R::post("/console/projects/{id}/tasks/reassign", StaffOnly, tasks::reassign),
+        R::get("/console/projects/{id}/tasks/{key}", StaffOnly, task_detail::page),
+        R::post("/console/projects/{id}/tasks/{key}/status", StaffOnly, task_detail::set_status),
+        R::post("/console/projects/{id}/tasks/{key}/assignee", StaffOnly, task_detail::set_assignee),
+        R::post("/console/projects/{id}/tasks/{key}/due-date", StaffOnly, task_detail::set_due_date),
+        R::post("/console/projects/{id}/tasks/{key}/comments", StaffOnly, task_detail::add_comment),
+        R::post("/console/projects/{id}/tasks/{key}/notes", StaffOnly, task_detail::add_note),
         // Anything else under /console is not found, in the console's layout.
         R::get("/console/{*rest}", Public, not_found),
     ]
