@@ -74,6 +74,28 @@ await step('activate a Draft', async () => {
   await screenshot('draft-activated');
 });
 
+await step('bulk-reassign three tasks with a shift-click range', async () => {
+  await openTab(LIVE, 'Tasks');
+  await fitsTheScreen('the Tasks tab');
+  await screenshot('tasks');
+  const [first, , last] = REASSIGNED;
+  await page.getByLabel(`Select ${first}`).check();
+  // Shift-click the last: everything between is ticked too (console.js).
+  await page.getByLabel(`Select ${last}`).click({ modifiers: ['Shift'] });
+  for (const title of REASSIGNED) {
+    check(await page.getByLabel(`Select ${title}`).isChecked(), `${title} is ticked by the range`);
+  }
+  check(!(await page.getByLabel(`Select ${UPLOAD_TASK}`).isChecked()), `${UPLOAD_TASK} is outside the range`);
+  await page.getByLabel('Reassign the ticked tasks to').selectOption({ label: `${TEAMMATE} (staff)` });
+  await screenshot('tasks-ticked');
+  await page.getByRole('button', { name: 'Reassign ticked tasks' }).click();
+  await page.getByRole('status').first().waitFor();
+  const rows = await page.locator('main').innerText();
+  check(rows.split(TEAMMATE).length - 1 >= 3, `the three tasks show ${TEAMMATE}`);
+  await fitsTheScreen('the Tasks tab after reassigning');
+  await screenshot('tasks-reassigned');
+});
+
 await step('send a reminder, with a double click', async () => {
   await openTab(LIVE, 'Emails');
   await fitsTheScreen('the Emails tab');

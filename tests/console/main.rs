@@ -27,3 +27,5 @@ mod sign_in;
 // Members and Emails tabs (issue #13).
 mod emails;
 mod members;
+// The Tasks tab (#13).
+mod tasks;

@@ -101,4 +101,31 @@ pub enum Refusal {
     TaskNotOpenForCustomers { task: String },
     #[error("customers cannot see a project that is {status}, so no email is sent")]
     HiddenFromCustomers { status: ProjectStatus },
+    // Staff changing tasks (the console's Tasks tab and its API, #13).
+    #[error("A task's status is pending, in progress or completed; `{given}` is none of them.")]
+    UnknownTaskStatus { given: String },
+    #[error("`{given}` is not a date: write it as YYYY-MM-DD, for example 2027-01-31.")]
+    BadDueDate { given: String },
+    #[error("There is no person with the id `{given}` to assign this task to.")]
+    UnknownAssignee { given: String },
+    #[error("{name} is not a customer admin or member of this project, so tasks here cannot be given to them.")]
+    AssigneeNotOnProject { name: String },
+    #[error("{name}'s staff account is revoked; give the task to someone who can sign in.")]
+    AssigneeRevoked { name: String },
+    #[error("Task `{task}` is internal: customers cannot see it, so only staff can be assigned to it.")]
+    InternalTaskForCustomer { task: String },
+    #[error("Task `{task}` is completed; reopen it before giving it to someone else.")]
+    ReassignCompleted { task: String },
+    #[error("This project is {status}: make it active again before reopening one of its tasks.")]
+    ReopenInClosedProject { status: ProjectStatus },
+    #[error("Task `{task}` is internal: customers cannot see it, so it takes internal notes only.")]
+    SharedCommentOnInternalTask { task: String },
+    #[error("{0}")]
+    BadComment(String),
+    #[error("Choose at least one task to reassign.")]
+    NoTasksChosen,
+    #[error("Reassign at most {max} tasks at once.")]
+    TooManyTasks { max: usize },
+    #[error("Nothing was reassigned: task `{task}` could not be ({reason})")]
+    BulkReassign { task: String, reason: String },
 }

@@ -27,6 +27,8 @@ pub mod members;
 pub mod outbox;
 pub mod run;
 pub mod staff;
+/// Staff changing tasks: status, assignee, due date, comments and notes (#13).
+pub mod staff_tasks;
 pub mod task_digests;
 pub mod tasks;
 pub mod templates;

@@ -31,6 +31,8 @@ mod rows;
 pub mod sealed;
 mod sessions;
 mod staff;
+// The console's Tasks tab and its API (#13).
+mod staff_tasks;
 mod sync_state;
 mod task_digests;
 mod task_work;
@@ -52,6 +54,7 @@ pub use projects::{ProjectSummary, TaskState};
 pub use record_changes::StoredChange;
 pub use sessions::{LinkProblem, NewSession, ProjectAccess, Session, UsableInvitation};
 pub use staff::{ConsoleLinkProblem, ConsoleSession, NewConsoleSession, OAuthRequest, StaffAccount};
+pub use staff_tasks::{Assignable, AssigneeStanding, StaffTaskState};
 pub use sync_state::StoredToken;
 pub use task_work::{NewTaskFile, StoredSubmission, TaskComment, TaskFile};
 pub use team::{Picture, TeamMember};

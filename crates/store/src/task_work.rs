@@ -184,10 +184,12 @@ impl Store {
         Ok(row.map(Into::into))
     }
 
-    /// The task's comments, oldest first.
+    /// The task's comments shared with the customer, oldest first. Internal notes
+    /// (`internal`, staff only) are never among them: the portal shows this list.
     pub async fn task_comments(&self, task: TaskId) -> Result<Vec<TaskComment>, StoreError> {
         const SQL: &str = "SELECT c.id, c.author_id, c.body, c.created_at, u.first_name, u.last_name, u.email \
-                           FROM task_comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.task_id = $1 ORDER BY c.created_at, c.id";
+                           FROM task_comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.task_id = $1 AND NOT c.internal \
+                           ORDER BY c.created_at, c.id";
         type Row = (
             Uuid,
             Option<Uuid>,

@@ -5,6 +5,8 @@ mod api_invitations;
 mod api_projects;
 // Members and task emails (issue #13).
 mod api_members;
+// Staff task changes (#13).
+mod api_tasks;
 pub mod console;
 pub mod cookie;
 pub mod csrf;
@@ -64,6 +66,7 @@ pub fn router(state: WebState) -> Router {
         .merge(api_invitations::router(&state))
         .merge(api_projects::router(&state))
         .merge(api_members::router(&state))
+        .merge(api_tasks::router(&state))
         .merge(webhooks::router())
         .route("/api/v1", any(error::api_not_found))
         .route("/api/v1/", any(error::api_not_found))

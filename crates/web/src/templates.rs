@@ -52,6 +52,9 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
         // Members and Emails tabs (issue #13).
         ("console/members.html", include_str!("../../../templates/web/console/members.html")),
         ("console/emails.html", include_str!("../../../templates/web/console/emails.html")),
+        // The Tasks tab.
+        ("console/tasks.html", include_str!("../../../templates/web/console/tasks.html")),
+        ("console/task.html", include_str!("../../../templates/web/console/task.html")),
     ])
     .map_err(|e| e.to_string())?;
     tera.set_escape_fn(escape_html);

@@ -19,6 +19,9 @@ mod sign_in;
 mod dashboard;
 mod overview;
 mod projects;
+// The Tasks tab (#13).
+mod task_detail;
+mod tasks;
 
 use axum::Router;
 use axum::extract::Request;
@@ -75,6 +78,15 @@ pub fn routes() -> Vec<ConsoleRoute> {
         R::post("/console/projects/{id}/emails", StaffOnly, emails::send),
         R::get("/console/static/console.css", Public, stylesheet),
         R::get("/console/static/console.js", Public, script),
+        // A project's Tasks tab: the list, bulk reassign, one task and its changes.
+        R::get("/console/projects/{id}/tasks", StaffOnly, tasks::list),
+        R::post("/console/projects/{id}/tasks/reassign", StaffOnly, tasks::reassign),
+        R::get("/console/projects/{id}/tasks/{key}", StaffOnly, task_detail::page),
+        R::post("/console/projects/{id}/tasks/{key}/status", StaffOnly, task_detail::set_status),
+        R::post("/console/projects/{id}/tasks/{key}/assignee", StaffOnly, task_detail::set_assignee),
+        R::post("/console/projects/{id}/tasks/{key}/due-date", StaffOnly, task_detail::set_due_date),
+        R::post("/console/projects/{id}/tasks/{key}/comments", StaffOnly, task_detail::add_comment),
+        R::post("/console/projects/{id}/tasks/{key}/notes", StaffOnly, task_detail::add_note),
         // Anything else under /console is not found, in the console's layout.
         R::get("/console/{*rest}", Public, not_found),
     ]
