@@ -13,5 +13,8 @@ mod mail_support;
 #[path = "../portal_support/mod.rs"]
 mod portal_support;
 
+// Documents and activity (#13).
+mod activity;
+mod documents;
 mod frame;
 mod sign_in;

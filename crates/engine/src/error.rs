@@ -69,4 +69,9 @@ pub enum Refusal {
     CustomerEmailForStaff { email: Email },
     #[error("CRM user {connection}:{crm_user} is already linked to another handoff user")]
     CrmUserLinkedElsewhere { connection: String, crm_user: String },
+    // Document review (console, #13).
+    #[error("Say why the file is rejected: the customer reads the note.")]
+    RejectionNeedsNote,
+    #[error("A note is at most {max} characters.")]
+    NoteTooLong { max: usize },
 }

@@ -21,6 +21,8 @@ pub mod error;
 pub mod invitations;
 pub mod invite;
 pub mod outbox;
+// Document review in the staff console (#13).
+pub mod review;
 pub mod run;
 pub mod staff;
 pub mod tasks;

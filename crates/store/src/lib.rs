@@ -8,6 +8,8 @@
 //! UUIDs, dates or JSON natively.)
 
 mod activity;
+// The staff console's activity trail and document review (#13).
+mod activity_trail;
 mod api_tokens;
 mod bulk;
 mod claims;
@@ -23,6 +25,7 @@ mod plan_rows;
 mod portal;
 mod projects;
 mod record_changes;
+mod review;
 mod rows;
 pub mod sealed;
 mod sessions;
@@ -35,6 +38,7 @@ pub mod writeback;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub use activity_trail::{TrailEntry, TrailPage, TrailQuery, search_words};
 pub use api_tokens::Revocation;
 pub use invitations::{InvitationContext, InvitationInfo, InvitationKey};
 pub use mapping::{CrmStaff, NewStaff, ProjectMapping, StaffAdded};
@@ -44,6 +48,7 @@ pub use people::NewUser;
 pub use plan_rows::{CrmMembership, EngineCounts, LinkedMember};
 pub use projects::{ProjectSummary, TaskState};
 pub use record_changes::StoredChange;
+pub use review::{Document, DocumentPage, DocumentQuery, FileUnderReview};
 pub use sessions::{LinkProblem, NewSession, ProjectAccess, Session, UsableInvitation};
 pub use staff::{ConsoleLinkProblem, ConsoleSession, NewConsoleSession, OAuthRequest, StaffAccount};
 pub use sync_state::StoredToken;

@@ -2,6 +2,8 @@
 
 mod api;
 mod api_invitations;
+// Documents and activity (#13).
+mod api_review;
 pub mod console;
 pub mod cookie;
 pub mod csrf;
@@ -59,6 +61,7 @@ pub fn router(state: WebState) -> Router {
         .merge(health::router())
         .merge(api::router(&state))
         .merge(api_invitations::router(&state))
+        .merge(api_review::router(&state))
         .merge(webhooks::router())
         .route("/api/v1", any(error::api_not_found))
         .route("/api/v1/", any(error::api_not_found))

@@ -36,6 +36,15 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
             "console/project_tabs.html",
             include_str!("../../../templates/web/console/project_tabs.html"),
         ),
+        // Documents and activity (#13).
+        (
+            "console/documents.html",
+            include_str!("../../../templates/web/console/documents.html"),
+        ),
+        (
+            "console/activity.html",
+            include_str!("../../../templates/web/console/activity.html"),
+        ),
     ])
     .map_err(|e| e.to_string())?;
     tera.set_escape_fn(escape_html);

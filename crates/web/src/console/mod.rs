@@ -8,6 +8,9 @@
 //! - [`routes()`]: every console route with its declared access; [`router`] is built
 //!   from that table alone, and the authorization matrix test holds every entry to it.
 
+// Documents and activity (#13).
+pub(crate) mod activity;
+mod documents;
 pub mod pages;
 pub mod project_frame;
 pub mod session;
@@ -52,6 +55,13 @@ pub fn routes() -> Vec<ConsoleRoute> {
         R::get("/console/link/{token}", Public, sign_in::link_page),
         R::post("/console/link/{token}", Public, sign_in::use_link),
         R::post("/console/sign-out", StaffOnly, sign_in::sign_out),
+        // Documents (review inbox, approve/reject, download) and activity (#13).
+        R::get("/console/documents", StaffOnly, documents::inbox),
+        R::get("/console/projects/{id}/documents", StaffOnly, documents::project_tab),
+        R::post("/console/projects/{id}/files/{file_id}/review", StaffOnly, documents::review),
+        R::get("/console/projects/{id}/files/{file_id}", StaffOnly, documents::download),
+        R::get("/console/activity", StaffOnly, activity::global),
+        R::get("/console/projects/{id}/activity", StaffOnly, activity::project_tab),
         R::get("/console/static/console.css", Public, stylesheet),
         R::get("/console/static/console.js", Public, script),
         // Anything else under /console is not found, in the console's layout.
