@@ -19,6 +19,9 @@ mod portal_support;
 
 mod authz;
 mod browser;
+// Documents and activity (#13).
+mod activity;
+mod documents;
 mod frame;
 mod oauth;
 // Dashboard, projects list, overview and lifecycle, and their API.

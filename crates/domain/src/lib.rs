@@ -18,6 +18,7 @@ pub mod plan;
 pub mod profile;
 pub mod progress;
 pub mod project;
+pub mod review;
 pub mod schedule;
 pub mod task;
 pub mod template;

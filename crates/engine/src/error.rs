@@ -128,4 +128,9 @@ pub enum Refusal {
     TooManyTasks { max: usize },
     #[error("Nothing was reassigned: task `{task}` could not be ({reason})")]
     BulkReassign { task: String, reason: String },
+    // Document review (console, #13).
+    #[error("Say why the file is rejected: the customer reads the note.")]
+    RejectionNeedsNote,
+    #[error("A note is at most {max} characters.")]
+    NoteTooLong { max: usize },
 }

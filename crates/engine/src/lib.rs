@@ -25,6 +25,8 @@ pub mod lifecycle;
 // The console's Members and Emails tabs (issue #13).
 pub mod members;
 pub mod outbox;
+// Document review in the staff console (#13).
+pub mod review;
 pub mod run;
 pub mod staff;
 /// Staff changing tasks: status, assignee, due date, comments and notes (#13).

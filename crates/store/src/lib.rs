@@ -8,6 +8,8 @@
 //! UUIDs, dates or JSON natively.)
 
 mod activity;
+// The staff console's activity trail and document review (#13).
+mod activity_trail;
 mod api_tokens;
 mod bulk;
 mod claims;
@@ -27,6 +29,7 @@ mod plan_rows;
 mod portal;
 mod projects;
 mod record_changes;
+mod review;
 mod rows;
 pub mod sealed;
 mod sessions;
@@ -42,6 +45,7 @@ pub mod writeback;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub use activity_trail::{TrailEntry, TrailPage, TrailQuery, search_words};
 pub use api_tokens::Revocation;
 pub use console_projects::{AssignedTask, ProjectCursor, ProjectFilter, ProjectListing, ProjectOwner, ProjectPage};
 pub use invitations::{InvitationContext, InvitationInfo, InvitationKey};
@@ -52,6 +56,7 @@ pub use people::NewUser;
 pub use plan_rows::{CrmMembership, EngineCounts, LinkedMember};
 pub use projects::{ProjectSummary, TaskState};
 pub use record_changes::StoredChange;
+pub use review::{Document, DocumentPage, DocumentQuery, FileUnderReview};
 pub use sessions::{LinkProblem, NewSession, ProjectAccess, Session, UsableInvitation};
 pub use staff::{ConsoleLinkProblem, ConsoleSession, NewConsoleSession, OAuthRequest, StaffAccount};
 pub use staff_tasks::{Assignable, AssigneeStanding, StaffTaskState};

@@ -44,6 +44,8 @@ pub struct TaskFile {
     pub uploaded_by_name: Option<String>,
     pub uploaded_at: DateTime<Utc>,
     pub review_status: String,
+    /// Why a reviewer rejected it (shown to the customer).
+    pub review_note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -55,7 +57,7 @@ pub struct TaskComment {
     pub at: DateTime<Utc>,
 }
 
-fn display_name(first: Option<String>, last: Option<String>, email: Option<String>) -> Option<String> {
+pub(crate) fn display_name(first: Option<String>, last: Option<String>, email: Option<String>) -> Option<String> {
     match (first, last) {
         (Some(f), Some(l)) => Some(format!("{f} {l}")),
         (Some(n), None) | (None, Some(n)) => Some(n),
@@ -125,6 +127,7 @@ struct FileRow {
     uploaded_by: Option<Uuid>,
     uploaded_at: DateTime<Utc>,
     review_status: String,
+    review_note: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
     email: Option<String>,
@@ -144,12 +147,13 @@ impl From<FileRow> for TaskFile {
             uploaded_by_name: display_name(r.first_name, r.last_name, r.email),
             uploaded_at: r.uploaded_at,
             review_status: r.review_status,
+            review_note: r.review_note,
         }
     }
 }
 
 const FILE_COLUMNS: &str = "f.id, f.task_id, f.storage_name, f.original_name, f.content_type, f.size_bytes, f.sha256, \
-                            f.uploaded_by, f.uploaded_at, f.review_status, u.first_name, u.last_name, u.email";
+                            f.uploaded_by, f.uploaded_at, f.review_status, f.review_note, u.first_name, u.last_name, u.email";
 
 impl Store {
     /// The task's submissions, oldest first.

@@ -7,6 +7,8 @@ mod api_projects;
 mod api_members;
 // Staff task changes (#13).
 mod api_tasks;
+// Documents and activity (#13).
+mod api_review;
 pub mod console;
 pub mod cookie;
 pub mod csrf;
@@ -67,6 +69,7 @@ pub fn router(state: WebState) -> Router {
         .merge(api_projects::router(&state))
         .merge(api_members::router(&state))
         .merge(api_tasks::router(&state))
+        .merge(api_review::router(&state))
         .merge(webhooks::router())
         .route("/api/v1", any(error::api_not_found))
         .route("/api/v1/", any(error::api_not_found))

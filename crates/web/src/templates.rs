@@ -55,6 +55,15 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
         // The Tasks tab.
         ("console/tasks.html", include_str!("../../../templates/web/console/tasks.html")),
         ("console/task.html", include_str!("../../../templates/web/console/task.html")),
+        // Documents and activity (#13).
+        (
+            "console/documents.html",
+            include_str!("../../../templates/web/console/documents.html"),
+        ),
+        (
+            "console/activity.html",
+            include_str!("../../../templates/web/console/activity.html"),
+        ),
     ])
     .map_err(|e| e.to_string())?;
     tera.set_escape_fn(escape_html);

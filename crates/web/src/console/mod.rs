@@ -11,6 +11,9 @@
 // Members and Emails tabs of a project (issue #13).
 mod emails;
 mod members;
+// Documents and activity (#13).
+pub(crate) mod activity;
+mod documents;
 pub mod pages;
 pub mod project_frame;
 pub mod session;
@@ -76,6 +79,13 @@ pub fn routes() -> Vec<ConsoleRoute> {
         R::post("/console/projects/{id}/staff/{user}/remove", StaffOnly, members::remove_staff),
         R::get("/console/projects/{id}/emails", StaffOnly, emails::view),
         R::post("/console/projects/{id}/emails", StaffOnly, emails::send),
+        // Documents (review inbox, approve/reject, download) and activity (#13).
+        R::get("/console/documents", StaffOnly, documents::inbox),
+        R::get("/console/projects/{id}/documents", StaffOnly, documents::project_tab),
+        R::post("/console/projects/{id}/files/{file_id}/review", StaffOnly, documents::review),
+        R::get("/console/projects/{id}/files/{file_id}", StaffOnly, documents::download),
+        R::get("/console/activity", StaffOnly, activity::global),
+        R::get("/console/projects/{id}/activity", StaffOnly, activity::project_tab),
         R::get("/console/static/console.css", Public, stylesheet),
         R::get("/console/static/console.js", Public, script),
         // A project's Tasks tab: the list, bulk reassign, one task and its changes.

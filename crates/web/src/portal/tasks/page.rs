@@ -435,6 +435,9 @@ struct FileView {
     href: String,
     by: String,
     at: String,
+    /// The staff's review: `pending`, `approved` or `rejected`, and why it was rejected.
+    review: String,
+    review_note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -484,6 +487,8 @@ async fn upload_view(
                 by: who(f.uploaded_by_name),
                 at: when(f.uploaded_at),
                 name: f.original_name,
+                review: f.review_status,
+                review_note: f.review_note,
             })
             .collect(),
     })
