@@ -106,4 +106,39 @@ await step('send a reminder, with a double click', async () => {
   await screenshot('reminder-sent');
 });
 
+await step('reject a document the customer uploaded, with a note', async () => {
+  await openTab(LIVE, 'Documents');
+  await fitsTheScreen('the Documents tab', page);
+  await screenshot('documents', page);
+  const row = page.locator('main tr, main li, main article').filter({ hasText: FILE }).last();
+  await row.getByLabel('Why reject it?').fill(NOTE);
+  await row.getByRole('button', { name: 'Reject' }).click();
+  await page.getByRole('status').first().waitFor();
+  await screenshot('document-rejected', page);
+});
+
+await step('the customer sees the note in the portal', async () => {
+  const customer = await newPage();
+  await customer.goto(customerInvite);
+  await customer.getByRole('button', { name: new RegExp(`^Sign in and open ${LIVE}`) }).click();
+  await customer.getByRole('heading', { level: 1, name: LIVE }).waitFor();
+  await customer.getByRole('link', { name: UPLOAD_TASK }).first().click();
+  await customer.getByRole('heading', { level: 1, name: UPLOAD_TASK }).waitFor();
+  await customer.getByText(NOTE).first().waitFor();
+  await fitsTheScreen('the customer\'s task with the rejection', customer);
+  await screenshot('portal-rejection-note', customer);
+});
+
+await step('find the rejection in the activity search', async () => {
+  await nav('Activity');
+  await page.getByRole('heading', { level: 1, name: 'Activity' }).waitFor();
+  await page.getByLabel('Search', { exact: true }).fill('too small');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/q=too/);
+  const trail = await page.locator('main').innerText();
+  check(trail.includes(FILE) && /reject/i.test(trail), `the search finds the rejection of ${FILE}: ${trail.slice(0, 400)}`);
+  await fitsTheScreen('the activity search', page);
+  await screenshot('activity-search', page);
+});
+
 await finish();

@@ -165,7 +165,7 @@ fn template() -> String {
                 "question" => t.push_str("prompt = \"Anything blocking the next step?\"\n"),
                 _ => {}
             }
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 t.push_str("owner = \"customer\"\n");
             }
             t.push_str(&format!("due_in_business_days = {}\n", 1 + n / 4));
