@@ -15,8 +15,9 @@ use handoff::config::connections::{CrmSettings, SalesforceAuth, SalesforceSettin
 use handoff::domain::people::{Actor, ProjectRole, StaffRole, UserKind};
 use handoff::domain::plan::InviteMode;
 use handoff::domain::project::{ProjectSpec, plan_project};
-use handoff::domain::{Email, ProjectId, ProjectStatus};
-use handoff::store::{NewStaff, NewUser};
+use handoff::domain::review::ReviewStatus;
+use handoff::domain::{Email, ProjectId, ProjectStatus, TaskStatus};
+use handoff::store::{DocumentQuery, NewStaff, NewUser};
 use secrecy::SecretString;
 
 use crate::browser_support::Scripts;
@@ -265,6 +266,25 @@ async fn run_viewport(scripts: &Scripts, viewport: &str) {
         ["kickoff", "provision", "import-data"],
         "the three reassigned tasks are Sam's"
     );
+    // The rejection is stored with its note and gave the logo back to Mia.
+    let logo = details.tasks.iter().find(|t| t.key.as_str() == "logo").unwrap();
+    assert_ne!(logo.status, TaskStatus::Completed, "rejecting the logo reopened its task");
+    let rejected = world
+        .portal
+        .app
+        .store()
+        .documents(&DocumentQuery {
+            project: Some(world.live),
+            status: ReviewStatus::Rejected,
+            search: None,
+            before: None,
+            limit: 10,
+        })
+        .await
+        .unwrap()
+        .documents;
+    assert_eq!(rejected.len(), 1, "one file rejected");
+    assert!(rejected[0].review_note.as_deref().unwrap_or_default().contains("512 pixels"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,18 +17,14 @@ mod mail_support;
 #[path = "../portal_support/mod.rs"]
 mod portal_support;
 
+mod activity;
 mod authz;
 mod browser;
-// Documents and activity (#13).
-mod activity;
 mod documents;
+mod emails;
 mod frame;
+mod members;
 mod oauth;
-// Dashboard, projects list, overview and lifecycle, and their API.
 mod projects;
 mod sign_in;
-// Members and Emails tabs (issue #13).
-mod emails;
-mod members;
-// The Tasks tab (#13).
 mod tasks;

@@ -8,21 +8,17 @@
 //! - [`routes()`]: every console route with its declared access; [`router`] is built
 //!   from that table alone, and the authorization matrix test holds every entry to it.
 
-// Members and Emails tabs of a project (issue #13).
+pub(crate) mod activity;
+mod dashboard;
+mod documents;
 mod emails;
 mod members;
-// Documents and activity (#13).
-pub(crate) mod activity;
-mod documents;
+mod overview;
 pub mod pages;
 pub mod project_frame;
+mod projects;
 pub mod session;
 mod sign_in;
-// Dashboard, project list, project overview and lifecycle (#13).
-mod dashboard;
-mod overview;
-mod projects;
-// The Tasks tab (#13).
 mod task_detail;
 mod tasks;
 
@@ -56,11 +52,7 @@ pub fn routes() -> Vec<ConsoleRoute> {
     use Access::{Public, Staff as StaffOnly};
     type R = ConsoleRoute;
     vec![
-        // Dashboard, projects list, a project's overview and lifecycle steps.
-        R::get("/console", StaffOnly, dashboard::page),
-        R::get("/console/projects", StaffOnly, projects::list),
-        R::get("/console/projects/{id}", StaffOnly, overview::page),
-        R::post("/console/projects/{id}/status", StaffOnly, overview::change_status),
+        // Signing in and out, and the console's own stylesheet and script.
         R::get("/console/sign-in", Public, sign_in::page),
         R::post("/console/sign-in/email", Public, sign_in::request_link),
         R::get("/console/sign-in/{connection}", Public, sign_in::start_crm),
@@ -68,7 +60,23 @@ pub fn routes() -> Vec<ConsoleRoute> {
         R::get("/console/link/{token}", Public, sign_in::link_page),
         R::post("/console/link/{token}", Public, sign_in::use_link),
         R::post("/console/sign-out", StaffOnly, sign_in::sign_out),
-        // Members and Emails tabs of a project (issue #13).
+        R::get("/console/static/console.css", Public, stylesheet),
+        R::get("/console/static/console.js", Public, script),
+        // The dashboard, the projects list, a project's overview and its lifecycle steps.
+        R::get("/console", StaffOnly, dashboard::page),
+        R::get("/console/projects", StaffOnly, projects::list),
+        R::get("/console/projects/{id}", StaffOnly, overview::page),
+        R::post("/console/projects/{id}/status", StaffOnly, overview::change_status),
+        // A project's Tasks tab: the list, bulk reassign, one task and its changes.
+        R::get("/console/projects/{id}/tasks", StaffOnly, tasks::list),
+        R::post("/console/projects/{id}/tasks/reassign", StaffOnly, tasks::reassign),
+        R::get("/console/projects/{id}/tasks/{key}", StaffOnly, task_detail::page),
+        R::post("/console/projects/{id}/tasks/{key}/status", StaffOnly, task_detail::set_status),
+        R::post("/console/projects/{id}/tasks/{key}/assignee", StaffOnly, task_detail::set_assignee),
+        R::post("/console/projects/{id}/tasks/{key}/due-date", StaffOnly, task_detail::set_due_date),
+        R::post("/console/projects/{id}/tasks/{key}/comments", StaffOnly, task_detail::add_comment),
+        R::post("/console/projects/{id}/tasks/{key}/notes", StaffOnly, task_detail::add_note),
+        // A project's Members and Emails tabs.
         R::get("/console/projects/{id}/members", StaffOnly, members::view),
         R::post("/console/projects/{id}/members", StaffOnly, members::add_customer),
         R::post("/console/projects/{id}/members/{user}/remove", StaffOnly, members::remove_customer),
@@ -79,24 +87,13 @@ pub fn routes() -> Vec<ConsoleRoute> {
         R::post("/console/projects/{id}/staff/{user}/remove", StaffOnly, members::remove_staff),
         R::get("/console/projects/{id}/emails", StaffOnly, emails::view),
         R::post("/console/projects/{id}/emails", StaffOnly, emails::send),
-        // Documents (review inbox, approve/reject, download) and activity (#13).
+        // Documents (the review inbox, a decision, a download) and the activity trail.
         R::get("/console/documents", StaffOnly, documents::inbox),
         R::get("/console/projects/{id}/documents", StaffOnly, documents::project_tab),
         R::post("/console/projects/{id}/files/{file_id}/review", StaffOnly, documents::review),
         R::get("/console/projects/{id}/files/{file_id}", StaffOnly, documents::download),
         R::get("/console/activity", StaffOnly, activity::global),
         R::get("/console/projects/{id}/activity", StaffOnly, activity::project_tab),
-        R::get("/console/static/console.css", Public, stylesheet),
-        R::get("/console/static/console.js", Public, script),
-        // A project's Tasks tab: the list, bulk reassign, one task and its changes.
-        R::get("/console/projects/{id}/tasks", StaffOnly, tasks::list),
-        R::post("/console/projects/{id}/tasks/reassign", StaffOnly, tasks::reassign),
-        R::get("/console/projects/{id}/tasks/{key}", StaffOnly, task_detail::page),
-        R::post("/console/projects/{id}/tasks/{key}/status", StaffOnly, task_detail::set_status),
-        R::post("/console/projects/{id}/tasks/{key}/assignee", StaffOnly, task_detail::set_assignee),
-        R::post("/console/projects/{id}/tasks/{key}/due-date", StaffOnly, task_detail::set_due_date),
-        R::post("/console/projects/{id}/tasks/{key}/comments", StaffOnly, task_detail::add_comment),
-        R::post("/console/projects/{id}/tasks/{key}/notes", StaffOnly, task_detail::add_note),
         // Anything else under /console is not found, in the console's layout.
         R::get("/console/{*rest}", Public, not_found),
     ]
