@@ -496,6 +496,23 @@ async fn completing_a_project_with_open_tasks_is_refused_with_the_count_and_chan
     for step in ["Reopen", "Convert", "Archive"] {
         assert!(page.body.contains(&format!(">{step}</button>")), "{step}: {}", page.body);
     }
+
+    // Archiving cannot be undone: without the ticked box it changes nothing.
+    assert!(page.body.contains(r#"name="confirm" value="yes" required"#), "{}", page.body);
+    let unconfirmed = browser
+        .post(&format!("{path}/status"), &[("csrf", &token), ("to", "archived")])
+        .await;
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.body);
+    assert!(unconfirmed.body.contains("it cannot be undone"), "{}", unconfirmed.body);
+    assert_eq!(status_of(&portal, acme).await, ProjectStatus::Completed);
+    let archived = browser
+        .post(
+            &format!("{path}/status"),
+            &[("csrf", &token), ("to", "archived"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(archived.status, 303, "{}", archived.body);
+    assert_eq!(status_of(&portal, acme).await, ProjectStatus::Archived);
 }
 
 #[tokio::test]

@@ -64,6 +64,8 @@ struct Action {
     to: &'static str,
     label: &'static str,
     explanation: &'static str,
+    /// A box to tick before the step is taken (one that cannot be undone).
+    confirm: Option<&'static str>,
     /// Why the step cannot be taken now; the button is disabled.
     refused: Option<String>,
 }
@@ -87,6 +89,7 @@ fn action(from: ProjectStatus, to: ProjectStatus, open_tasks: u64) -> Action {
         to: to.as_str(),
         label,
         explanation,
+        confirm: (to == ProjectStatus::Archived).then_some("Yes, archive it for good"),
         refused: handoff_engine::lifecycle::check(from, to, open_tasks).err().map(|r| r.to_string()),
     }
 }
@@ -195,7 +198,13 @@ pub(super) async fn page(
 pub(super) struct StatusForm {
     #[serde(default)]
     to: String,
+    /// `yes` from the box ticked beside a step that cannot be undone (archiving).
+    confirm: Option<String>,
 }
+
+/// Archiving cannot be undone, so its form asks for a ticked box; without it nothing
+/// changes (a slip of the finger on a phone must not close a project for good).
+const CONFIRM_ARCHIVE: &str = "Tick “Yes, archive it for good” to archive the project: it cannot be undone.";
 
 /// `POST /console/projects/{id}/status` with `to=`: one lifecycle step. Posting the
 /// status the project already has changes nothing (a double submission).
@@ -214,6 +223,11 @@ pub(super) async fn change_status(
     let back = |done: &str| Redirect::to(&format!("{}?done={done}", frame.href)).into_response();
     if from == to {
         return Ok(back("unchanged"));
+    }
+    if to == ProjectStatus::Archived && form.confirm.as_deref() != Some("yes") {
+        let mut response = overview(&state, &me, &id, None, Some(CONFIRM_ARCHIVE.to_owned())).await?;
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(response);
     }
     match state
         .engine
