@@ -73,13 +73,19 @@ async fn the_trail_finds_a_rejection_by_a_word_of_its_note_or_its_file_name_and_
     assert_eq!(page.status, 200, "{}", page.body);
     let body = page.body;
     assert!(body.contains(REJECTION), "{body}");
-    assert!(body.contains("<td>Sam Staff</td>") && body.contains("<td>Console</td>"), "{body}");
+    assert!(
+        body.contains(r#"<td data-label="Who">Sam Staff</td>"#) && body.contains(r#"<td data-label="From">Console</td>"#),
+        "{body}"
+    );
     assert!(body.contains("Acme onboarding"), "the global trail names the project: {body}");
     assert!(!body.contains(UPLOAD), "the upload has no such word: {body}");
 
     let by_name = w.staff.get("/console/activity?q=Signed+contr").await.body;
     assert!(by_name.contains(REJECTION) && by_name.contains(UPLOAD), "{by_name}");
-    assert!(by_name.contains("<td>Portal</td>"), "the upload came from the portal: {by_name}");
+    assert!(
+        by_name.contains(r#"<td data-label="From">Portal</td>"#),
+        "the upload came from the portal: {by_name}"
+    );
     let by_actor = w.staff.get("/console/activity?q=sam").await.body;
     assert!(by_actor.contains(REJECTION), "{by_actor}");
 
@@ -282,5 +288,8 @@ async fn the_api_lists_the_inbox_reviews_a_file_and_reads_the_trail() {
     let token = csrf(&mut w.staff, "/console/activity?q=page").await;
     assert!(!token.is_empty());
     let page = w.staff.get("/console/activity?q=page").await.body;
-    assert!(page.contains("<td>API</td>") && page.contains("<td>handoff</td>"), "{page}");
+    assert!(
+        page.contains(r#"<td data-label="From">API</td>"#) && page.contains(r#"<td data-label="Who">handoff</td>"#),
+        "{page}"
+    );
 }
