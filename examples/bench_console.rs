@@ -270,15 +270,19 @@ async fn activity_search(state: &AppState, http: &reqwest::Client, base: &str, c
         "",
     ];
     let mut latencies = Vec::new();
+    // Per search too, so a tail can be traced to the searches that make it.
+    let mut per_query: Vec<Vec<f64>> = vec![Vec::new(); queries.len()];
     for round in 0..20 {
-        for query in queries {
+        for (i, query) in queries.into_iter().enumerate() {
             let url = format!("{base}/console/activity?{query}");
             let at = Instant::now();
             let response = http.get(&url).header("cookie", cookie).send().await?;
             anyhow::ensure!(response.status() == 200, "{url} answered {}", response.status());
             let body = response.text().await?;
             if round > 0 {
-                latencies.push(at.elapsed().as_secs_f64() * 1000.0);
+                let ms = at.elapsed().as_secs_f64() * 1000.0;
+                latencies.push(ms);
+                per_query[i].push(ms);
             } else {
                 anyhow::ensure!(body.contains("Activity"), "{url} is not the activity page");
             }
@@ -292,5 +296,14 @@ async fn activity_search(state: &AppState, http: &reqwest::Client, base: &str, c
         support::pct(&latencies, 0.95),
         latencies.last().copied().unwrap_or_default()
     );
+    for (query, mut times) in queries.into_iter().zip(per_query) {
+        times.sort_by(f64::total_cmp);
+        let shown = if query.is_empty() { "(no filter)" } else { query };
+        println!(
+            "    {shown:<22} p50 {:6.2} ms, max {:6.2} ms",
+            support::pct(&times, 0.50),
+            times.last().copied().unwrap_or_default()
+        );
+    }
     Ok(())
 }
