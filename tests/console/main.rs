@@ -26,5 +26,6 @@ mod frame;
 mod members;
 mod oauth;
 mod projects;
+mod projects_api;
 mod sign_in;
 mod tasks;

@@ -1,5 +1,5 @@
-//! The dashboard, the projects list, a project's overview and lifecycle steps, and
-//! their JSON API, over HTTP on SQLite or PostgreSQL: my open tasks (overdue first,
+//! The dashboard, the projects list, a project's overview and lifecycle steps, over
+//! HTTP on SQLite or PostgreSQL: my open tasks (overdue first,
 //! nobody else's), filters and keyset pages, phase progress, activating a Draft (its
 //! invitations reach the SMTP capture), completing with open tasks refused with the
 //! count, forms without their token refused.
@@ -8,23 +8,19 @@
 use std::collections::HashSet;
 
 use chrono::{Duration, NaiveDate, Utc};
-use serde_json::Value;
-
-use handoff::domain::api_token::{ApiTokenName, NewApiToken};
 use handoff::domain::people::{Actor, ProjectRole, StaffRole};
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{CompanyId, ProjectId, ProjectStatus, UserId};
-use secrecy::ExposeSecret;
 
 use crate::console_support::{ADA, SAM, add_staff, csrf, staff_browser};
 use crate::portal_support::{DANA, OMAR, Portal, Setup, spawn_portal};
 
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
 /// Gives task `key` of `project` an assignee and a due date, as the tasks tab would.
-async fn set_task(portal: &Portal, project: ProjectId, key: &str, assignee: Option<UserId>, due: Option<NaiveDate>) {
+pub(crate) async fn set_task(portal: &Portal, project: ProjectId, key: &str, assignee: Option<UserId>, due: Option<NaiveDate>) {
     const SQL: &str = "UPDATE tasks SET assignee_id = $1, due_date = $2 WHERE project_id = $3 AND key = $4";
     let db = &portal.app.db;
     let (assignee, id) = (assignee.map(|u| u.as_uuid()), project.as_uuid());
@@ -56,7 +52,7 @@ async fn set_task(portal: &Portal, project: ProjectId, key: &str, assignee: Opti
     assert_eq!(changed, 1, "no task `{key}`");
 }
 
-async fn make_owner(portal: &Portal, project: ProjectId, user: UserId) {
+pub(crate) async fn make_owner(portal: &Portal, project: ProjectId, user: UserId) {
     let added = portal
         .app
         .state
@@ -68,7 +64,7 @@ async fn make_owner(portal: &Portal, project: ProjectId, user: UserId) {
 }
 
 /// A one-task project made straight in the store (fast enough for a hundred).
-async fn quick_project(portal: &Portal, name: &str, company: Option<CompanyId>, status: ProjectStatus) -> ProjectId {
+pub(crate) async fn quick_project(portal: &Portal, name: &str, company: Option<CompanyId>, status: ProjectStatus) -> ProjectId {
     const TEMPLATE: &str = r#"
 name = "Quick"
 [[phases]]
@@ -92,7 +88,7 @@ type = "todo"
     portal.app.store().create_project(&project, Actor::System, "test").await.unwrap()
 }
 
-async fn company(portal: &Portal, name: &str) -> CompanyId {
+pub(crate) async fn company(portal: &Portal, name: &str) -> CompanyId {
     portal.app.store().find_or_create_company(name).await.unwrap().id
 }
 
@@ -112,7 +108,7 @@ fn next_page(body: &str) -> Option<String> {
     Some(body[start..end].replace("&amp;", "&"))
 }
 
-async fn status_of(portal: &Portal, project: ProjectId) -> ProjectStatus {
+pub(crate) async fn status_of(portal: &Portal, project: ProjectId) -> ProjectStatus {
     portal.app.store().project_details(project).await.unwrap().unwrap().project.status
 }
 
@@ -122,7 +118,7 @@ async fn status_writebacks(portal: &Portal) -> i64 {
         .await
 }
 
-async fn status_changes(portal: &Portal, project: ProjectId) -> Vec<handoff::domain::people::Activity> {
+pub(crate) async fn status_changes(portal: &Portal, project: ProjectId) -> Vec<handoff::domain::people::Activity> {
     let all = portal.app.store().project_activity(project).await.unwrap();
     all.into_iter().filter(|a| a.entry.action == "project.status_changed").collect()
 }
@@ -539,151 +535,4 @@ async fn a_status_form_without_its_token_is_refused_and_changes_nothing() {
     assert_eq!(status_of(&portal, acme).await, ProjectStatus::Draft);
     assert!(status_changes(&portal, acme).await.is_empty());
     assert_eq!(portal.deliver().await, 0, "nobody was invited");
-}
-
-async fn api_token(portal: &Portal, name: &str) -> String {
-    let new = NewApiToken::generate().unwrap();
-    portal
-        .app
-        .store()
-        .create_api_token(&ApiTokenName::parse(name).unwrap(), &new)
-        .await
-        .unwrap();
-    new.token.expose_secret().to_owned()
-}
-
-async fn api_get(portal: &Portal, token: &str, path: &str) -> (u16, Value) {
-    let res = portal
-        .app
-        .client
-        .get(format!("{}{path}", portal.base()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
-}
-
-async fn api_status(portal: &Portal, token: &str, project: &str, body: Value) -> (u16, Value) {
-    let res = portal
-        .app
-        .client
-        .post(format!("{}/api/v1/projects/{project}/status", portal.base()))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
-}
-
-#[tokio::test]
-async fn the_api_lists_projects_by_filter_and_cursor() {
-    let portal = spawn_portal().await;
-    let token = api_token(&portal, "reports").await;
-    let sam = add_staff(&portal, SAM, StaffRole::Staff).await;
-    let acme = portal.project(Setup::active("Acme onboarding", "Acme", &[])).await;
-    make_owner(&portal, acme, sam).await;
-    set_task(&portal, acme, "kickoff", None, Some(today() - Duration::days(1))).await;
-    let mut drafts = Vec::new();
-    for i in 0..5 {
-        drafts.push(
-            quick_project(&portal, &format!("Draft {i}"), None, ProjectStatus::Draft)
-                .await
-                .to_string(),
-        );
-    }
-
-    let (status, body) = api_get(&portal, &token, "/api/v1/projects?status=active").await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["next"], Value::Null);
-    let line = &body["projects"][0];
-    assert_eq!(body["projects"].as_array().unwrap().len(), 1);
-    assert_eq!(line["id"], acme.to_string());
-    assert_eq!(line["company"], "Acme");
-    assert_eq!(line["status"], "active");
-    assert_eq!(line["progress"], serde_json::json!({ "completed": 0, "total": 6, "percent": 0 }));
-    assert_eq!(line["owner"], serde_json::json!({ "id": sam.to_string(), "name": "Sam Staff" }));
-    assert_eq!(line["goal_date"], "2027-01-15");
-    assert_eq!(line["overdue_tasks"], 1);
-    let (_, mine) = api_get(&portal, &token, &format!("/api/v1/projects?owner={sam}&q=ACME")).await;
-    assert_eq!(mine["projects"].as_array().unwrap().len(), 1);
-
-    // Two at a time through the drafts: every one once, in name order.
-    let mut seen = Vec::new();
-    let mut path = "/api/v1/projects?status=draft&limit=2".to_owned();
-    loop {
-        let (status, page) = api_get(&portal, &token, &path).await;
-        assert_eq!(status, 200, "{page}");
-        seen.extend(
-            page["projects"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["id"].as_str().unwrap().to_owned()),
-        );
-        match page["next"].as_str() {
-            Some(cursor) => path = format!("/api/v1/projects?status=draft&limit=2&after={cursor}"),
-            None => break,
-        }
-    }
-    assert_eq!(seen, drafts);
-
-    for bad in ["status=live", "owner=x", "after=junk", "limit=0", "limit=201"] {
-        let (status, body) = api_get(&portal, &token, &format!("/api/v1/projects?{bad}")).await;
-        assert_eq!(status, 400, "{bad}: {body}");
-        assert!(body["error"].is_string(), "{body}");
-    }
-    let anonymous = portal.app.get("/api/v1/projects").await;
-    assert_eq!(anonymous.status(), 401);
-}
-
-#[tokio::test]
-async fn the_api_moves_a_project_through_its_lifecycle_and_says_why_not() {
-    let mut portal = spawn_portal().await;
-    let token = api_token(&portal, "zapier").await;
-    let mut setup = Setup::active("Acme onboarding", "Acme", &[(DANA, ProjectRole::CustomerAdmin)]);
-    setup.status = ProjectStatus::Draft;
-    let acme = portal.project(setup).await;
-    portal
-        .exec("UPDATE memberships SET invite = 'now', created_at = $1", Utc::now(), None)
-        .await;
-    let id = acme.to_string();
-
-    let (status, body) = api_status(&portal, &token, &id, serde_json::json!({ "to": "active" })).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body,
-        serde_json::json!({ "project_id": id, "from": "draft", "status": "active", "changed": true })
-    );
-    assert_eq!(portal.deliver().await, 1, "the waiting member is invited");
-    let changes = status_changes(&portal, acme).await;
-    assert_eq!(
-        (changes[0].entry.source.as_str(), &changes[0].entry.actor),
-        ("api:zapier", &Actor::System)
-    );
-
-    let (status, body) = api_status(&portal, &token, &id, serde_json::json!({ "to": "active" })).await;
-    assert_eq!((status, &body["changed"]), (200, &Value::Bool(false)), "a retry changes nothing");
-
-    let (status, body) = api_status(&portal, &token, &id, serde_json::json!({ "to": "completed" })).await;
-    assert_eq!(status, 422, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("6 tasks open"), "{body}");
-    assert_eq!(status_of(&portal, acme).await, ProjectStatus::Active);
-    assert_eq!(status_changes(&portal, acme).await.len(), 1);
-
-    let (status, _) = api_status(&portal, &token, &id, serde_json::json!({ "to": "draft" })).await;
-    assert_eq!(status, 422, "back to draft is not a step");
-    let (status, _) = api_status(&portal, &token, &id, serde_json::json!({ "to": "live" })).await;
-    assert_eq!(status, 400);
-    let (status, _) = api_status(
-        &portal,
-        &token,
-        &ProjectId::new().to_string(),
-        serde_json::json!({ "to": "active" }),
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = api_status(&portal, &token, "nope", serde_json::json!({ "to": "active" })).await;
-    assert_eq!(status, 400);
 }
