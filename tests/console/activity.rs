@@ -6,50 +6,17 @@
 
 use std::collections::HashSet;
 
-use handoff::domain::api_token::{ApiTokenName, NewApiToken};
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::console_support::csrf;
+use crate::console_support::{api_get, api_post, api_token, csrf};
 use crate::documents::{World, pdf, world};
 use crate::portal_support::Portal;
 
-/// A token for the JSON API, made as `handoff api-token create` makes one.
-pub(crate) async fn api_token(portal: &Portal) -> String {
-    let new = NewApiToken::generate().unwrap();
-    portal
-        .app
-        .store()
-        .create_api_token(&ApiTokenName::parse("review-bot").unwrap(), &new)
-        .await
-        .unwrap();
-    new.token.expose_secret().to_owned()
-}
-
-pub(crate) async fn api_get(portal: &Portal, token: &str, path: &str) -> Value {
-    let res = portal
-        .app
-        .client
-        .get(format!("{}{path}", portal.base()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "GET {path}");
-    res.json().await.unwrap()
-}
-
-async fn api_post(portal: &Portal, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let res = portal
-        .app
-        .client
-        .post(format!("{}{path}", portal.base()))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
+/// The JSON API's answer to `GET path`, which must be a 200.
+pub(crate) async fn api_get_ok(portal: &Portal, token: &str, path: &str) -> Value {
+    let (status, body) = api_get(portal, token, path).await;
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body
 }
 
 /// Dana uploads the signed contract and hands it in; Sam rejects it with `note`.
@@ -176,12 +143,12 @@ async fn the_trail_pages_by_keyset_without_repeats_and_a_search_spans_pages() {
     assert_eq!(seen, expected, "every entry once");
 
     // A search, seven entries a page over the API, finds exactly what holds the word.
-    let token = api_token(&w.portal).await;
+    let token = api_token(&w.portal, "review-bot").await;
     let mut found = Vec::new();
     let mut before = String::new();
     loop {
         let path = format!("/api/v1/activity?project={}&q=contract&limit=7{before}", w.acme);
-        let page = api_get(&w.portal, &token, &path).await;
+        let page = api_get_ok(&w.portal, &token, &path).await;
         found.extend(page["entries"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()));
         match page["next_before"].as_i64() {
             Some(id) => before = format!("&before={id}"),
@@ -203,7 +170,7 @@ async fn the_trail_pages_by_keyset_without_repeats_and_a_search_spans_pages() {
     assert_eq!(found.iter().collect::<HashSet<_>>().len(), found.len());
 
     // Type and words together, across every project.
-    let page = api_get(&w.portal, &token, "/api/v1/activity?type=file&q=blurry&limit=200").await;
+    let page = api_get_ok(&w.portal, &token, "/api/v1/activity?type=file&q=blurry&limit=200").await;
     let entries = page["entries"].as_array().unwrap();
     assert!(!entries.is_empty());
     for e in entries {
@@ -219,9 +186,9 @@ async fn the_api_lists_the_inbox_reviews_a_file_and_reads_the_trail() {
     let mut w = world().await;
     let file = w.upload(w.acme, "contract", "Signed contract.pdf", &pdf(3000)).await;
     w.hand_in("contract").await;
-    let token = api_token(&w.portal).await;
+    let token = api_token(&w.portal, "review-bot").await;
 
-    let inbox = api_get(&w.portal, &token, "/api/v1/files?status=pending&q=signed").await;
+    let inbox = api_get_ok(&w.portal, &token, "/api/v1/files?status=pending&q=signed").await;
     let files = inbox["files"].as_array().unwrap();
     assert_eq!(files.len(), 1, "{inbox}");
     assert_eq!(files[0]["id"], file.to_string());
@@ -229,7 +196,7 @@ async fn the_api_lists_the_inbox_reviews_a_file_and_reads_the_trail() {
     assert_eq!(files[0]["phase"], "Legal paperwork");
     assert_eq!(files[0]["review_status"], "pending");
     assert!(
-        api_get(&w.portal, &token, "/api/v1/files?q=zebra").await["files"]
+        api_get_ok(&w.portal, &token, "/api/v1/files?q=zebra").await["files"]
             .as_array()
             .unwrap()
             .is_empty()
@@ -261,7 +228,7 @@ async fn the_api_lists_the_inbox_reviews_a_file_and_reads_the_trail() {
     );
     assert_eq!(w.task_status("contract").await, "pending");
 
-    let trail = api_get(&w.portal, &token, &format!("/api/v1/activity?project={}&type=file&q=page", w.acme)).await;
+    let trail = api_get_ok(&w.portal, &token, &format!("/api/v1/activity?project={}&type=file&q=page", w.acme)).await;
     let entries = trail["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 1, "{trail}");
     assert_eq!(
@@ -272,7 +239,7 @@ async fn the_api_lists_the_inbox_reviews_a_file_and_reads_the_trail() {
         (entries[0]["channel"].as_str(), entries[0]["source"].as_str()),
         (Some("API"), Some("api:review-bot"))
     );
-    let rejected = api_get(&w.portal, &token, "/api/v1/files?status=rejected").await;
+    let rejected = api_get_ok(&w.portal, &token, "/api/v1/files?status=rejected").await;
     assert_eq!(rejected["files"][0]["review_note"], "Please sign page 2");
 
     let anonymous = w

@@ -346,11 +346,11 @@ async fn the_inbox_is_searched_by_file_name_or_phase_and_paged_without_repeats()
     assert_eq!(w.staff.get("/console/documents?status=lost").await.status, 400);
 
     // Keyset pages over the API, one file a page: each file once, newest first.
-    let token = crate::activity::api_token(&w.portal).await;
+    let token = crate::console_support::api_token(&w.portal, "review-bot").await;
     let mut seen = Vec::new();
     let mut before = String::new();
     loop {
-        let page: Value = crate::activity::api_get(&w.portal, &token, &format!("/api/v1/files?limit=1&before={before}")).await;
+        let page: Value = crate::activity::api_get_ok(&w.portal, &token, &format!("/api/v1/files?limit=1&before={before}")).await;
         let files = page["files"].as_array().unwrap();
         seen.extend(files.iter().map(|f| f["name"].as_str().unwrap().to_owned()));
         match page["next_before"].as_str() {

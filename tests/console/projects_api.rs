@@ -5,49 +5,16 @@
 use chrono::{Duration, Utc};
 use serde_json::Value;
 
-use handoff::domain::api_token::{ApiTokenName, NewApiToken};
 use handoff::domain::people::{Actor, ProjectRole, StaffRole};
 use handoff::domain::{ProjectId, ProjectStatus};
-use secrecy::ExposeSecret;
 
-use crate::console_support::{SAM, add_staff};
+use crate::console_support::{SAM, add_staff, api_get, api_post, api_token};
 use crate::portal_support::{DANA, Portal, Setup, spawn_portal};
 use crate::projects::{make_owner, quick_project, set_task, status_changes, status_of, today};
 
-async fn api_token(portal: &Portal, name: &str) -> String {
-    let new = NewApiToken::generate().unwrap();
-    portal
-        .app
-        .store()
-        .create_api_token(&ApiTokenName::parse(name).unwrap(), &new)
-        .await
-        .unwrap();
-    new.token.expose_secret().to_owned()
-}
-
-async fn api_get(portal: &Portal, token: &str, path: &str) -> (u16, Value) {
-    let res = portal
-        .app
-        .client
-        .get(format!("{}{path}", portal.base()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
-}
-
+/// `POST /api/v1/projects/{project}/status` with `body`.
 async fn api_status(portal: &Portal, token: &str, project: &str, body: Value) -> (u16, Value) {
-    let res = portal
-        .app
-        .client
-        .post(format!("{}/api/v1/projects/{project}/status", portal.base()))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
+    api_post(portal, token, &format!("/api/v1/projects/{project}/status"), body).await
 }
 
 #[tokio::test]

@@ -56,3 +56,42 @@ pub async fn csrf(browser: &mut Browser, path: &str) -> String {
     assert_eq!(page.status, 200, "GET {path}: {}", page.body);
     page.csrf()
 }
+
+/// A token for the JSON API named `name`, made as `handoff api-token create` makes one.
+pub async fn api_token(portal: &Portal, name: &str) -> String {
+    let new = handoff::domain::api_token::NewApiToken::generate().unwrap();
+    portal
+        .app
+        .store()
+        .create_api_token(&handoff::domain::api_token::ApiTokenName::parse(name).unwrap(), &new)
+        .await
+        .unwrap();
+    secrecy::ExposeSecret::expose_secret(&new.token).to_owned()
+}
+
+/// `GET path` on the JSON API with `token`: the status and the JSON answer.
+pub async fn api_get(portal: &Portal, token: &str, path: &str) -> (u16, serde_json::Value) {
+    let res = portal
+        .app
+        .client
+        .get(format!("{}{path}", portal.base()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+/// `POST path` with a JSON `body` on the JSON API with `token`: the status and the answer.
+pub async fn api_post(portal: &Portal, token: &str, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let res = portal
+        .app
+        .client
+        .post(format!("{}{path}", portal.base()))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
