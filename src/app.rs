@@ -30,6 +30,8 @@ pub struct AppState {
     pub engine: Engine,
     /// The portal's project page models, shared by every router built from this state.
     pub portal_pages: handoff_web::portal::PageCache,
+    /// The console's rendered Tasks tabs, likewise shared.
+    pub console_tasks: handoff_web::console::TaskListCache,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             workflows: Arc::new(workflows),
             engine,
             portal_pages: handoff_web::portal::PageCache::default(),
+            console_tasks: handoff_web::console::TaskListCache::default(),
         })
     }
 
@@ -65,6 +68,7 @@ impl AppState {
             engine: self.engine.clone(),
             health: self.health.clone(),
             pages: self.portal_pages.clone(),
+            console_tasks: self.console_tasks.clone(),
         }
     }
 

@@ -291,7 +291,9 @@ async fn bulk_reassign_with_one_task_that_cannot_be_reassigned_changes_nothing()
     assert!(refused.body.contains("task `internal-prep` could not be"), "{}", refused.body);
     // The ticks are kept, to correct the choice and send again.
     assert!(
-        refused.body.contains(r#"value="sign-contract" id="pick-sign-contract" checked"#),
+        refused
+            .body
+            .contains(r#"value="sign-contract" aria-label="Select Sign the contract" checked"#),
         "{}",
         refused.body
     );
@@ -510,4 +512,53 @@ async fn the_api_changes_status_assignee_due_date_and_comments_with_the_same_rul
         .await
         .unwrap();
     assert_eq!(unauthenticated.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn the_list_is_rendered_once_and_shows_every_change_made_anywhere() {
+    let mut w = world().await;
+    let state = w.portal.app.state.clone();
+    let path = w.tasks();
+    assert_eq!(w.browser.get(&path).await.status, 200);
+    let renders = state.console_tasks.renders();
+    for _ in 0..3 {
+        assert_eq!(w.browser.get(&path).await.status, 200);
+    }
+    assert_eq!(state.console_tasks.renders(), renders, "an unchanged project is rendered once");
+
+    // A quick completion from the list, through the rows' shared form.
+    let token = w.token.clone();
+    let done = w
+        .browser
+        .post(
+            &format!("{}/status", w.task("sign-contract")),
+            &[("csrf", &token), ("back", "list"), ("value", "completed")],
+        )
+        .await;
+    see_other_to(&done, &path);
+    assert!(!done.location().contains("/tasks/"), "back to the list: {}", done.location());
+    let page = w.browser.get(&path).await;
+    assert!(
+        page.body.contains("Reopen<span class=\"visually-hidden\"> Sign the contract"),
+        "{}",
+        page.body
+    );
+
+    // A task given to a staff member who is no member of the project, who then changes
+    // their name: the list follows (migration 0018), though no task changed.
+    assert_eq!(w.change("kickoff", "assignee", &w.sam.to_string()).await.status, 303);
+    assert!(!w.browser.get(&path).await.body.contains("Samwise Renamed"));
+    let profile = handoff::domain::profile::Profile {
+        first_name: "Samwise".into(),
+        last_name: Some("Renamed".into()),
+        timezone: None,
+        title: None,
+        phone: None,
+    };
+    assert!(state.store.update_profile(w.sam, &profile).await.unwrap());
+    let page = w.browser.get(&path).await;
+    assert!(page.body.contains("Samwise Renamed"), "{}", page.body);
+    let renders = state.console_tasks.renders();
+    w.browser.get(&path).await;
+    assert_eq!(state.console_tasks.renders(), renders);
 }

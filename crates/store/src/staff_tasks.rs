@@ -92,6 +92,15 @@ impl Store {
         Ok(rows.into_iter().map(comment).collect())
     }
 
+    /// The project's page version (bumped by triggers with every change its pages
+    /// show, migrations 0014 and 0018), or `None` if there is no such project: what a
+    /// page kept in memory is checked against.
+    pub async fn project_page_version(&self, project: ProjectId) -> Result<Option<i64>, StoreError> {
+        const SQL: &str = "SELECT page_version FROM projects WHERE id = $1";
+        let row: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(SQL).bind(project.as_uuid()).fetch_optional(pool).await)?;
+        Ok(row.map(|(v,)| v))
+    }
+
     /// Who a task of `project` can be given to: staff who are not revoked, then the
     /// project's active customer admins and members, each by name.
     pub async fn assignable_people(&self, project: ProjectId) -> Result<Vec<Assignable>, StoreError> {

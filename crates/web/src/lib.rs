@@ -20,6 +20,7 @@ mod page_headers;
 pub mod portal;
 pub mod route;
 mod templates;
+mod versioned;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -50,6 +51,8 @@ pub struct WebState {
     /// Project page models the portal keeps in memory (checked against the database's
     /// page version on every use).
     pub pages: portal::PageCache,
+    /// The console's rendered Tasks tabs, checked the same way.
+    pub console_tasks: console::TaskListCache,
 }
 
 impl FromRef<WebState> for portal::PageCache {

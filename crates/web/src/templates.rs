@@ -54,6 +54,10 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
         ("console/emails.html", include_str!("../../../templates/web/console/emails.html")),
         // The Tasks tab.
         ("console/tasks.html", include_str!("../../../templates/web/console/tasks.html")),
+        (
+            "console/_task_phases.html",
+            include_str!("../../../templates/web/console/_task_phases.html"),
+        ),
         ("console/task.html", include_str!("../../../templates/web/console/task.html")),
         // Documents and activity (#13).
         (

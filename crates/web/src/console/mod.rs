@@ -20,6 +20,7 @@ mod projects;
 pub mod session;
 mod sign_in;
 mod task_detail;
+pub mod task_list;
 mod tasks;
 
 use axum::Router;
@@ -28,6 +29,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 
 pub use session::{Admin, Staff, StaffForm};
+pub use task_list::TaskListCache;
 
 use crate::WebState;
 use crate::page_error::PageError;

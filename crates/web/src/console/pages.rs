@@ -109,6 +109,15 @@ pub fn render(
     Ok(response)
 }
 
+/// A part of a page (a template that extends no layout) rendered to HTML on its own,
+/// for a page to keep and insert (console/task_list.rs).
+pub(super) fn render_fragment(template: &str, body: &impl Serialize) -> Result<String, PageError> {
+    let fail = |e: String| PageError::Internal(anyhow::anyhow!("rendering {template}: {e}"));
+    let tera = crate::templates::tera().map_err(fail)?;
+    let context = tera::Context::from_serialize(body).map_err(|e| fail(e.to_string()))?;
+    tera.render(template, &context).map_err(|e| fail(format!("{e:?}")))
+}
+
 /// The layer that renders [`ErrorPage`]s in the console's layout (without the
 /// navigation: the layer runs outside the handler that knew who was signed in). A page
 /// that cannot be rendered keeps its plain-text body.

@@ -8,6 +8,7 @@
 //! refused change shows the page again with the reason and nothing changed.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -16,13 +17,14 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::pages::{Section, render};
-use super::project_frame::{self, ProjectFrame, ProjectTab};
+use super::project_frame::ProjectFrame;
 use super::session::{Staff, StaffForm};
+use super::task_list;
 use crate::WebState;
 use crate::page_error::{PageError, PageResult};
 use handoff_domain::people::Actor;
 use handoff_domain::project::{ProjectDetails, Task};
-use handoff_domain::{TaskStatus, UserId, Visibility};
+use handoff_domain::{ProjectId, TaskStatus, UserId, Visibility};
 use handoff_engine::EngineError;
 use handoff_engine::staff_tasks::parse_assignee;
 use handoff_store::Assignable;
@@ -161,17 +163,9 @@ impl TaskRow {
 }
 
 #[derive(Serialize)]
-struct PhaseView {
-    name: String,
-    completed: usize,
-    total: usize,
-    tasks: Vec<TaskRow>,
-}
-
-#[derive(Serialize)]
-struct ListPage {
-    frame: ProjectFrame,
-    phases: Vec<PhaseView>,
+struct ListPage<'a> {
+    frame: &'a ProjectFrame,
+    phases_html: &'a str,
     assignees: Vec<AssigneeOption>,
     reassign_action: String,
     notice: Option<String>,
@@ -179,6 +173,7 @@ struct ListPage {
 }
 
 /// Renders the list, with `selected` tasks ticked and the `problem` of a refused change.
+/// Without ticks the phases come from [`task_list`]'s cache.
 async fn render_list(
     state: &WebState,
     me: &Staff,
@@ -187,40 +182,26 @@ async fn render_list(
     notice: Option<String>,
     problem: Option<Problem>,
 ) -> PageResult<Response> {
-    let (details, frame) = project_frame::load(state, id, ProjectTab::Tasks).await?;
-    let project = details.project.id;
-    let names = state.store.task_assignee_names(project).await?;
-    let people = state.store.assignable_people(project).await?;
+    let project: ProjectId = id.parse().map_err(|_| PageError::NotFound)?;
     let today = today();
-    let phases = details
-        .phases
-        .iter()
-        .map(|phase| {
-            let progress = details.phase_progress(phase);
-            PhaseView {
-                name: phase.name.clone(),
-                completed: progress.completed,
-                total: progress.total,
-                tasks: details
-                    .tasks_in(phase)
-                    .map(|t| TaskRow {
-                        selected: selected.contains(t.key.as_str()),
-                        ..TaskRow::of(&details, t, &names, today)
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
+    let list = if selected.is_empty() {
+        state.console_tasks.get(state, project, today).await?
+    } else {
+        Arc::new(task_list::render(state, project, today, selected).await?)
+    };
+    // Who can be given a task changes with the staff, which no project version
+    // follows: read every time (one small query).
+    let people = state.store.assignable_people(project).await?;
     let status = problem.as_ref().map_or(StatusCode::OK, |p| p.status);
     let page = ListPage {
-        reassign_action: format!("{}/tasks/reassign", frame.href),
-        frame,
-        phases,
+        reassign_action: format!("{}/tasks/reassign", list.frame.href),
+        frame: &list.frame,
+        phases_html: &list.phases_html,
         assignees: assignee_options(&people, None),
         notice,
         error: problem.map(|p| p.message),
     };
-    let title = format!("Tasks · {}", details.project.name);
+    let title = format!("Tasks · {}", list.project_name);
     let mut response = render(state, "console/tasks.html", &title, Some(me), Section::Projects, &page)?;
     *response.status_mut() = status;
     Ok(response)
