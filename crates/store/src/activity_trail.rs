@@ -4,7 +4,9 @@
 //!
 //! The search reads an index migration 0016 keeps for every entry (triggers fill it
 //! on insert, whoever inserts): on SQLite the FTS5 table `activity_search`, walked by
-//! id descending so a page stops early; on PostgreSQL the `tsvector` column `search`
+//! id descending so a page stops early (each word of three characters or fewer looked
+//! up in its own prefix index, a longer one as the terms it starts: see
+//! [`sqlite_word_match`]); on PostgreSQL the `tsvector` column `search`
 //! under a GIN index, planned per query (the statement is not cached as a generic plan,
 //! so the planner sees the words and picks the GIN index for rare ones and the primary
 //! key backwards for common ones).
@@ -126,8 +128,16 @@ impl Store {
         let (sql, binds) = if q.words.is_empty() {
             listing_sql(q, limit)
         } else {
-            match self.db {
-                Db::Sqlite(_) => sqlite_search_sql(q, limit),
+            match &self.db {
+                Db::Sqlite(pool) => match sqlite_match(pool, q).await? {
+                    Some(expression) => sqlite_search_sql(q, expression, limit),
+                    None => {
+                        return Ok(TrailPage {
+                            entries: Vec::new(),
+                            next_before: None,
+                        });
+                    }
+                },
                 Db::Postgres(_) => postgres_search_sql(q, limit),
             }
         };
@@ -167,10 +177,79 @@ fn listing_sql(q: &TrailQuery, limit: u32) -> (String, Vec<Bind>) {
     (sql, binds)
 }
 
+/// Words of at most this many characters have a prefix index of their own (migration
+/// 0019); longer ones are searched as the terms they start.
+const INDEXED_PREFIX_CHARS: usize = 3;
+/// A longer word that starts more terms than this is searched as a plain prefix.
+const MAX_COMPLETIONS: usize = 16;
+
+/// SQLite: the FTS5 expression for the words, every one required; `None` when a word
+/// starts no term at all, so nothing can match.
+async fn sqlite_match(pool: &sqlx::SqlitePool, q: &TrailQuery) -> Result<Option<Vec<String>>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let mut expression = Vec::with_capacity(q.words.len());
+    for word in &q.words {
+        match sqlite_word_match(&mut conn, word).await? {
+            Some(term) => expression.push(term),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(expression))
+}
+
+/// One word as an FTS5 expression on the body column, chosen so that the search walks
+/// the index lazily, newest first, and stops at its page. FTS5 answers a plain prefix
+/// (`"word"*`) by merging the doclists of every term it starts before the first row,
+/// which for a word in most entries costs tens of milliseconds on a million entries;
+/// a whole term, or an OR of a few, costs a fraction of one. So:
+///
+/// * up to [`INDEXED_PREFIX_CHARS`] characters: the prefix, answered by its own
+///   prefix index as if it were a term;
+/// * longer: the terms it starts, listed from the vocabulary one seek at a time (each
+///   lookup asks for the first term after the last one found), as `("t1" OR "t2")`;
+///   a word that starts more than [`MAX_COMPLETIONS`] terms falls back to the prefix,
+///   correct and only slower;
+/// * not ASCII: the prefix, because the tokenizer folds diacritics (`é` is indexed as
+///   `e`) and FTS5 folds the query's word the same way, which comparing the word with
+///   the vocabulary would not.
+async fn sqlite_word_match(conn: &mut sqlx::SqliteConnection, word: &str) -> Result<Option<String>, StoreError> {
+    let prefix = format!("body : {}*", fts5_string(word));
+    if word.chars().count() <= INDEXED_PREFIX_CHARS || !word.is_ascii() {
+        return Ok(Some(prefix));
+    }
+    // Terms are letters and digits; appending '!' (below every letter and digit) to
+    // one gives the smallest string after it and every term that extends it.
+    const NEXT_TERM: &str = "SELECT term FROM activity_search_terms WHERE term >= $1 LIMIT 1";
+    let mut terms: Vec<String> = Vec::new();
+    let mut from = word.to_owned();
+    while terms.len() <= MAX_COMPLETIONS {
+        let term: Option<String> = sqlx::query_scalar(NEXT_TERM).bind(&from).fetch_optional(&mut *conn).await?;
+        match term {
+            Some(term) if term.starts_with(word) => {
+                from = format!("{term}!");
+                terms.push(term);
+            }
+            _ => break,
+        }
+    }
+    Ok(match terms.len() {
+        0 => None,
+        n if n > MAX_COMPLETIONS => Some(prefix),
+        _ => {
+            let any: Vec<String> = terms.iter().map(|t| fts5_string(t)).collect();
+            Some(format!("body : ({})", any.join(" OR ")))
+        }
+    })
+}
+
+/// `s` as an FTS5 string (quoted, quotes doubled): a term, never query syntax.
+fn fts5_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
 /// SQLite: the FTS5 index answers the words and the filters (type and project are
 /// columns of it) in id order, descending, and stops at the page.
-fn sqlite_search_sql(q: &TrailQuery, limit: u32) -> (String, Vec<Bind>) {
-    let mut terms: Vec<String> = q.words.iter().map(|w| format!("body : \"{w}\"*")).collect();
+fn sqlite_search_sql(q: &TrailQuery, mut terms: Vec<String>, limit: u32) -> (String, Vec<Bind>) {
     if let Some(kind) = &q.kind {
         // A type is a word; anything else finds nothing rather than breaking the query.
         let kind: String = kind.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
