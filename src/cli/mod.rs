@@ -11,8 +11,11 @@ mod project;
 mod sandbox;
 mod sync;
 mod templates;
+mod trace;
 mod users;
 mod workflows;
+
+pub use trace::text as trace_text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +84,9 @@ enum Command {
     ApiToken(api_token::ApiTokenCommand),
     /// The configured CRM connections and their health (last webhook, last poll, errors, API budget).
     Connections,
+    /// What became of a CRM record: every change received, each workflow's decision
+    /// (and which condition failed), the project, members, invitations and writebacks.
+    Trace(trace::TraceArgs),
     /// Read changed records from the CRMs now (what the scheduled poll does), or
     /// everything with --backfill.
     Sync {
@@ -141,6 +147,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Invitations(cmd) => invitations::run(cmd, AppState::build(config).await?).await,
         Command::Users(cmd) => users::run(cmd, AppState::build(config).await?).await,
         Command::Workflows(cmd) => workflows::run(cmd, AppState::build(config).await?).await,
+        Command::Trace(args) => trace::run(args, AppState::build(config).await?).await,
         Command::Sync { connection, backfill } => sync::run(AppState::build(config).await?, connection, backfill).await,
     }
 }

@@ -13,5 +13,6 @@ mod invitations;
 mod live_validation;
 mod mapping;
 mod run;
+mod trace;
 mod workflows;
 mod writebacks;

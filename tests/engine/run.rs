@@ -17,7 +17,7 @@ use handoff::sync::poll::poll_once;
 use sandbox_salesforce as sandbox;
 use secrecy::SecretString;
 
-async fn start() -> (sandbox::Sandbox, TestApp) {
+pub(crate) async fn start() -> (sandbox::Sandbox, TestApp) {
     crm_http::install_crypto_provider();
     let sb = sandbox::start(sandbox::Config::for_tests()).await.unwrap();
     let (base, org) = (sb.base_url(), sb.organization_id().to_owned());
@@ -43,7 +43,7 @@ async fn start() -> (sandbox::Sandbox, TestApp) {
     (sb, app)
 }
 
-async fn sync_and_run(app: &TestApp) -> handoff::engine::run::RunReport {
+pub(crate) async fn sync_and_run(app: &TestApp) -> handoff::engine::run::RunReport {
     let crm = app.state.crms.get("salesforce").unwrap().clone();
     poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
         .await

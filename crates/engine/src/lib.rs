@@ -34,6 +34,7 @@ pub mod staff_tasks;
 pub mod task_digests;
 pub mod tasks;
 pub mod templates;
+pub mod trace;
 pub mod validate_live;
 
 /// What changing a project needs besides the change itself: the database, and what

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::definition::Workflow;
+use super::definition::explain::TriggerVerdict;
 use super::invite::new_invitation;
 use crate::error::EngineError;
 use crate::templates::Templates;
@@ -14,7 +15,7 @@ use handoff_domain::people::ProjectRole;
 use handoff_domain::plan::{InviteMode, Plan, PlannedCompany, PlannedPerson, PlannedStaff};
 use handoff_domain::project::{ProjectSpec, ProjectSpecError, plan_project};
 use handoff_store::sealed::{SealError, Sealer};
-use handoff_store::{Store, StoreError, StoredChange};
+use handoff_store::{NewDecision, Store, StoreError, StoredChange, Verdict};
 
 /// What a plan is made with besides the workflow and the change.
 pub struct Planner<'a> {
@@ -142,24 +143,49 @@ fn crm_user(change: &RecordChange, field: &str) -> Option<CrmUser> {
     (!id.is_empty()).then(|| CrmUser::id_only(&id))
 }
 
-/// Whether a workflow acts on a change: its trigger fires, or the record already has a
-/// project from it (later changes keep that project's mapped fields and members in step).
+/// What a workflow makes of a change before any plan: whether it acts (its trigger
+/// fires, or the record already has a project from it, whose mapped fields and members
+/// later changes keep in step), and if not, why not. `None`: the workflow is not
+/// triggered on the change's connection and object at all, and has nothing to say.
+pub async fn decide(
+    store: &Store,
+    workflow: &Workflow,
+    change: &RecordChange,
+    previous: Option<&RecordChange>,
+) -> Result<Option<(Verdict, Option<String>)>, StoreError> {
+    if workflow.trigger.connection != change.connection || workflow.trigger.object != change.object {
+        return Ok(None);
+    }
+    if change.deleted {
+        return Ok(Some((Verdict::Skips, Some("the record was deleted in the CRM".into()))));
+    }
+    // `matches` decides; `explain` only words the reason (they share their rules).
+    let why_not = || match workflow.explain(change, previous) {
+        TriggerVerdict::DoesNotFire(why) => why,
+        TriggerVerdict::Fires => "the trigger did not fire".into(),
+    };
+    if workflow.matches(change, previous) {
+        return Ok(Some((Verdict::Fires, None)));
+    }
+    let has_project = store
+        .project_for_source(&workflow.name, &change.connection, &change.external_id)
+        .await?
+        .is_some();
+    let verdict = if has_project { Verdict::Keeps } else { Verdict::Skips };
+    Ok(Some((verdict, Some(why_not()))))
+}
+
+/// Whether a workflow acts on a change (see [`decide`]).
 pub async fn applies(
     store: &Store,
     workflow: &Workflow,
     change: &RecordChange,
     previous: Option<&RecordChange>,
 ) -> Result<bool, StoreError> {
-    if change.deleted || workflow.trigger.connection != change.connection || workflow.trigger.object != change.object {
-        return Ok(false);
-    }
-    if workflow.matches(change, previous) {
-        return Ok(true);
-    }
-    Ok(store
-        .project_for_source(&workflow.name, &change.connection, &change.external_id)
-        .await?
-        .is_some())
+    Ok(matches!(
+        decide(store, workflow, change, previous).await?,
+        Some((Verdict::Fires | Verdict::Keeps, _))
+    ))
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -188,9 +214,13 @@ pub async fn run_pending(store: &Store, workflows: &[Workflow], planner: &Planne
     let mut report = RunReport::default();
     let claimed = store.claim_record_changes(limit, CLAIM).await?;
     let mut handled = Vec::new();
-    let outcome = run_claimed(store, workflows, planner, &claimed, &mut handled, &mut report).await;
+    let mut decisions = Vec::new();
+    let outcome = run_claimed(store, workflows, planner, &claimed, &mut handled, &mut decisions, &mut report).await;
     // What was handled stays handled even if a later change hit a database error; the
     // rest is given back at once for the next run rather than when the claim runs out.
+    // The decisions go first: a crash between the two handles the changes again, and
+    // their decisions are written again over these.
+    store.record_decisions(&decisions).await?;
     store.finish_record_changes(&handled).await?;
     if outcome.is_err() {
         let done: std::collections::HashSet<uuid::Uuid> = handled.iter().copied().collect();
@@ -206,6 +236,7 @@ async fn run_claimed(
     planner: &Planner<'_>,
     claimed: &[StoredChange],
     handled: &mut Vec<uuid::Uuid>,
+    decisions: &mut Vec<NewDecision>,
     report: &mut RunReport,
 ) -> Result<(), EngineError> {
     for stored in claimed {
@@ -213,22 +244,39 @@ async fn run_claimed(
         let previous = store.previous_change(change, stored.id).await?;
         let mut error = None;
         for workflow in workflows {
-            if !applies(store, workflow, change, previous.as_ref()).await? {
+            let Some((verdict, reason)) = decide(store, workflow, change, previous.as_ref()).await? else {
+                continue;
+            };
+            let mut decision = NewDecision {
+                change_id: stored.id,
+                workflow: workflow.name.clone(),
+                verdict,
+                reason,
+                project_id: None,
+                outcome: None,
+            };
+            if verdict == Verdict::Skips {
+                decisions.push(decision);
                 continue;
             }
             match plan(workflow, change, planner) {
                 Ok(p) => {
-                    let applied = super::apply::apply_plan(store, &p).await?;
-                    report.projects_created += usize::from(applied.created);
-                    report.members_added += applied.members_added;
-                    report.members_removed += applied.members_removed;
-                    report.invitations += applied.invitations;
+                    let outcome = super::apply::apply_detailed(store, &p).await?;
+                    report.projects_created += usize::from(outcome.created);
+                    report.members_added += outcome.members_added.len();
+                    report.members_removed += outcome.members_removed.len();
+                    report.invitations += outcome.invited.len();
+                    decision.project_id = outcome.project_id;
+                    decision.outcome = serde_json::to_value(&outcome).ok();
                 }
                 Err(e) => {
                     tracing::warn!(workflow = %workflow.name, record = %change.external_id, error = %e, "cannot plan a workflow run");
+                    decision.verdict = Verdict::Fails;
+                    decision.reason = Some(e.to_string());
                     error = Some(e.to_string());
                 }
             }
+            decisions.push(decision);
         }
         match error {
             Some(error) => {

@@ -29,6 +29,7 @@ mod plan_rows;
 mod portal;
 mod projects;
 mod record_changes;
+mod record_trace;
 mod review;
 mod rows;
 pub mod sealed;
@@ -56,6 +57,9 @@ pub use people::NewUser;
 pub use plan_rows::{CrmMembership, EngineCounts, LinkedMember};
 pub use projects::{ProjectSummary, TaskState};
 pub use record_changes::StoredChange;
+pub use record_trace::{
+    NewDecision, TraceRows, TracedChange, TracedDecision, TracedInvitation, TracedProject, TracedWriteback, Verdict,
+};
 pub use review::{Document, DocumentPage, DocumentQuery, FileUnderReview};
 pub use sessions::{LinkProblem, NewSession, ProjectAccess, Session, UsableInvitation};
 pub use staff::{ConsoleLinkProblem, ConsoleSession, NewConsoleSession, OAuthRequest, StaffAccount};

@@ -20,6 +20,8 @@ pub struct Enqueue {
     pub idempotency_key: String,
     /// The CRM connection a writeback is for (its worker batches per connection).
     pub connection: Option<String>,
+    /// The CRM record a writeback writes to (the record trace finds it by this).
+    pub record: Option<String>,
     pub payload: serde_json::Value,
 }
 
@@ -29,6 +31,7 @@ impl Enqueue {
             kind: OutboxKind::Email,
             idempotency_key,
             connection: None,
+            record: None,
             payload: payload(job)?,
         })
     }
@@ -40,6 +43,7 @@ impl Enqueue {
             kind: OutboxKind::Writeback,
             idempotency_key: format!("writeback:{}", Uuid::now_v7()),
             connection: Some(connection.to_owned()),
+            record: Some(row.record_id.clone()),
             payload: payload(row)?,
         })
     }
@@ -53,12 +57,12 @@ impl Tx {
     /// Adds rows to the outbox, due now, in one statement per few thousand; rows whose
     /// key is queued already are skipped. Returns how many were added.
     pub async fn enqueue(&mut self, rows: &[Enqueue]) -> Result<u64, StoreError> {
-        const COLUMNS: usize = 7;
+        const COLUMNS: usize = 8;
         let now = Utc::now();
         let mut added = 0;
         for chunk in rows.chunks(bulk::rows_per_statement(COLUMNS)) {
             let sql = sqlx::AssertSqlSafe(format!(
-                "INSERT INTO outbox (id, kind, idempotency_key, connection, payload, next_attempt_at, created_at) VALUES {} \
+                "INSERT INTO outbox (id, kind, idempotency_key, connection, record, payload, next_attempt_at, created_at) VALUES {} \
                  ON CONFLICT (idempotency_key) DO NOTHING",
                 bulk::values(COLUMNS, chunk.len(), 1)
             ));
@@ -66,7 +70,7 @@ impl Tx {
                 let mut q = sqlx::query(sql);
                 for row in chunk {
                     q = q.bind(Uuid::now_v7()).bind(row.kind.as_str()).bind(&row.idempotency_key).bind(&row.connection)
-                        .bind(Json(&row.payload)).bind(now).bind(now);
+                        .bind(&row.record).bind(Json(&row.payload)).bind(now).bind(now);
                 }
                 q.execute(&mut **c).await.map(|r| r.rows_affected())
             })?;
