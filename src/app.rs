@@ -84,6 +84,7 @@ impl AppState {
             smtp: self.config.smtp.clone(),
             base_url: self.config.server.base_url.clone(),
             product_name: self.config.branding.product_name.clone(),
+            trace_retention: self.config.workflows.trace_retention,
         }
     }
 

@@ -55,7 +55,12 @@ pub fn text(trace: &RecordTrace) -> String {
         );
     }
     if trace.changes_stored > trace.changes.len() as i64 {
-        let _ = writeln!(out, "(the newest {} of {} changes stored)", trace.changes.len(), trace.changes_stored);
+        let _ = writeln!(
+            out,
+            "(the newest {} of {} changes stored)",
+            trace.changes.len(),
+            trace.changes_stored
+        );
     }
     for (n, c) in trace.changes.iter().enumerate() {
         let _ = writeln!(

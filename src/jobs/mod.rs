@@ -164,19 +164,27 @@ async fn resolve_tick(_tick: Tick<CronUtc>, job: Data<ResolveJob>) -> Result<(),
     Ok(())
 }
 
-async fn purge_tick(_tick: Tick<CronUtc>, store: Data<Store>) -> Result<(), BoxDynError> {
-    // Deleting is idempotent, so every node may run this; no lease is needed.
-    match store.purge_inbound_events(chrono::Utc::now()).await {
-        Ok(0) => Ok(()),
-        Ok(n) => {
-            tracing::info!(deleted = n, "purged handled inbound events past their retention");
-            Ok(())
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "purging inbound events failed; retrying on the next tick");
-            Err(e.into())
+/// How long handled record changes are kept for the trace (`workflows.trace_retention`).
+#[derive(Clone, Copy)]
+struct TraceRetention(chrono::Duration);
+
+/// Deletes what has passed its retention: handled inbound events, and handled record
+/// changes with their decisions (the trace's). Deleting is idempotent, so every node
+/// may run this; no lease is needed.
+async fn purge_tick(_tick: Tick<CronUtc>, store: Data<Store>, retention: Data<TraceRetention>) -> Result<(), BoxDynError> {
+    let now = chrono::Utc::now();
+    let events = store.purge_inbound_events(now).await;
+    let changes = store.purge_record_changes(now - (*retention).0).await;
+    for (what, outcome) in [("inbound events", &events), ("record changes", &changes)] {
+        match outcome {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "purged handled {what} past their retention"),
+            Err(e) => tracing::warn!(error = %e, "purging {what} failed; retrying on the next tick"),
         }
     }
+    events?;
+    changes?;
+    Ok(())
 }
 
 /// How often due outbox emails are sent.
@@ -266,6 +274,8 @@ pub struct Setup {
     pub base_url: url::Url,
     /// Signs the emails (branding).
     pub product_name: String,
+    /// How long handled record changes are kept (`workflows.trace_retention`).
+    pub trace_retention: chrono::Duration,
 }
 
 /// Starts the schedules; they stop when `stop` turns true.
@@ -280,6 +290,7 @@ pub fn spawn(setup: Setup, intervals: Vec<(Arc<dyn Crm>, Duration)>, stop: watch
         smtp,
         base_url,
         product_name,
+        trace_retention,
     } = setup;
     let sealer = links.sealer.clone();
     let holder = uuid::Uuid::now_v7().to_string();
@@ -310,6 +321,7 @@ pub fn spawn(setup: Setup, intervals: Vec<(Arc<dyn Crm>, Duration)>, stop: watch
     let purge = WorkerBuilder::new("purge-inbound")
         .backend(CronScheduler::new(Every(PURGE_EVERY)))
         .data(store.clone())
+        .data(TraceRetention(trace_retention))
         .build(purge_tick);
     let signal = until(stop.clone());
     set.spawn(async move {

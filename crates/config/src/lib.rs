@@ -33,6 +33,7 @@ pub const ENV_KEYS: &[(&str, &str)] = &[
     ("HANDOFF_LOG_FORMAT", "log.format"),
     ("HANDOFF_TEMPLATES_DIR", "templates.dir"),
     ("HANDOFF_WORKFLOWS_DIR", "workflows.dir"),
+    ("HANDOFF_TRACE_RETENTION", "workflows.trace_retention"),
     ("HANDOFF_PRODUCT_NAME", "branding.product_name"),
     ("HANDOFF_LOGO_URL", "branding.logo_url"),
     ("HANDOFF_ACCENT_COLOR", "branding.accent_color"),
@@ -141,6 +142,9 @@ pub struct TemplatesConfig {
 #[derive(Debug, Clone)]
 pub struct WorkflowsConfig {
     pub dir: PathBuf,
+    /// How long the record trace keeps handled changes and the workflows' decisions on
+    /// them (each record's newest change is always kept).
+    pub trace_retention: chrono::Duration,
 }
 
 /// A configuration and the warnings found while reading it. Warnings are returned, not
@@ -194,7 +198,7 @@ struct RawConfig {
     smtp: RawSmtp,
     log: LogRaw,
     templates: RawTemplates,
-    workflows: RawTemplates,
+    workflows: RawWorkflows,
     branding: portal::RawBranding,
     portal: portal::RawPortal,
     #[serde(default)]
@@ -234,6 +238,12 @@ struct LogRaw {
 #[derive(Deserialize)]
 struct RawTemplates {
     dir: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct RawWorkflows {
+    dir: PathBuf,
+    trace_retention: String,
 }
 
 impl RawConfig {
@@ -309,7 +319,11 @@ impl RawConfig {
                 format: self.log.format,
             },
             templates: TemplatesConfig { dir: self.templates.dir },
-            workflows: WorkflowsConfig { dir: self.workflows.dir },
+            workflows: WorkflowsConfig {
+                dir: self.workflows.dir,
+                trace_retention: portal::parse_duration(&self.workflows.trace_retention)
+                    .map_err(|m| invalid("workflows.trace_retention", m))?,
+            },
             branding,
             portal,
             connections,

@@ -153,7 +153,11 @@ fn assemble(connection: &str, record_id: &str, rows: TraceRows, now: DateTime<Ut
                 name: p.name,
                 status: p.status.as_str(),
                 linked_at: p.linked_at,
-                invitations: invitations.iter().filter(|i| i.project_id == id).map(|i| invitation(i, now)).collect(),
+                invitations: invitations
+                    .iter()
+                    .filter(|i| i.project_id == id)
+                    .map(|i| invitation(i, now))
+                    .collect(),
             }
         })
         .collect();

@@ -57,9 +57,7 @@ pub use people::NewUser;
 pub use plan_rows::{CrmMembership, EngineCounts, LinkedMember};
 pub use projects::{ProjectSummary, TaskState};
 pub use record_changes::StoredChange;
-pub use record_trace::{
-    NewDecision, TraceRows, TracedChange, TracedDecision, TracedInvitation, TracedProject, TracedWriteback, Verdict,
-};
+pub use record_trace::{NewDecision, TraceRows, TracedChange, TracedDecision, TracedInvitation, TracedProject, TracedWriteback, Verdict};
 pub use review::{Document, DocumentPage, DocumentQuery, FileUnderReview};
 pub use sessions::{LinkProblem, NewSession, ProjectAccess, Session, UsableInvitation};
 pub use staff::{ConsoleLinkProblem, ConsoleSession, NewConsoleSession, OAuthRequest, StaffAccount};

@@ -68,6 +68,8 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
             "console/activity.html",
             include_str!("../../../templates/web/console/activity.html"),
         ),
+        // Administration (#14).
+        ("console/trace.html", include_str!("../../../templates/web/console/trace.html")),
     ])
     .map_err(|e| e.to_string())?;
     tera.set_escape_fn(escape_html);

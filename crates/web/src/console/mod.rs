@@ -22,6 +22,7 @@ mod sign_in;
 mod task_detail;
 pub mod task_list;
 mod tasks;
+mod trace;
 
 use axum::Router;
 use axum::extract::Request;
@@ -51,7 +52,7 @@ pub type ConsoleRoute = crate::route::Route<Access>;
 /// Every console route. The router is built from this table alone; add a route here,
 /// one line, and nowhere else.
 pub fn routes() -> Vec<ConsoleRoute> {
-    use Access::{Public, Staff as StaffOnly};
+    use Access::{Admin as AdminOnly, Public, Staff as StaffOnly};
     type R = ConsoleRoute;
     vec![
         // Signing in and out, and the console's own stylesheet and script.
@@ -96,6 +97,8 @@ pub fn routes() -> Vec<ConsoleRoute> {
         R::get("/console/projects/{id}/files/{file_id}", StaffOnly, documents::download),
         R::get("/console/activity", StaffOnly, activity::global),
         R::get("/console/projects/{id}/activity", StaffOnly, activity::project_tab),
+        // Administration: the trace of a CRM record.
+        R::get("/console/admin/trace", AdminOnly, trace::page),
         // Anything else under /console is not found, in the console's layout.
         R::get("/console/{*rest}", Public, not_found),
     ]

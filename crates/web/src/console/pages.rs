@@ -29,6 +29,7 @@ const NAV: &[(Section, &str, &str)] = &[
     (Section::Projects, "/console/projects", "Projects"),
     (Section::Documents, "/console/documents", "Documents"),
     (Section::Activity, "/console/activity", "Activity"),
+    (Section::Admin, "/console/admin/trace", "Trace"),
 ];
 
 #[derive(Serialize)]
@@ -71,8 +72,10 @@ pub fn render(
 ) -> Result<Response, PageError> {
     let branding = &state.config.branding;
     let nav = match who {
-        Some(_) => NAV
+        // The admin pages are listed for admins only.
+        Some(me) => NAV
             .iter()
+            .filter(|(s, _, _)| *s != Section::Admin || me.is_admin())
             .map(|(s, href, label)| NavItem {
                 href,
                 label,
