@@ -43,6 +43,18 @@ pub(crate) async fn start() -> (sandbox::Sandbox, TestApp) {
     (sb, app)
 }
 
+/// An open opportunity that the shipped workflow's condition accepts (Amount > 0, New
+/// Business): moved to Closed Won, it fires.
+pub(crate) fn open_new_business(sb: &sandbox::Sandbox) -> String {
+    sb.ids("Opportunity")
+        .into_iter()
+        .find(|id| {
+            let r = sb.record("Opportunity", id).unwrap();
+            r["StageName"] != "Closed Won" && r["Amount"].as_f64().unwrap_or(0.0) > 0.0 && r["Type"] == "New Business"
+        })
+        .expect("an open New Business opportunity in the fixture")
+}
+
 pub(crate) async fn sync_and_run(app: &TestApp) -> handoff::engine::run::RunReport {
     let crm = app.state.crms.get("salesforce").unwrap().clone();
     poll_once(app.store(), crm.as_ref(), ObjectKind::Deal, ChangeSource::Poll, &mut |_| {})
@@ -68,14 +80,7 @@ async fn a_deal_moved_to_closed_won_becomes_one_project_with_its_people() {
     let before = app.store().engine_counts().await.unwrap().projects;
 
     // An open opportunity that the workflow's condition accepts, moved to Closed Won.
-    let open = sb
-        .ids("Opportunity")
-        .into_iter()
-        .find(|id| {
-            let r = sb.record("Opportunity", id).unwrap();
-            r["StageName"] != "Closed Won" && r["Amount"].as_f64().unwrap_or(0.0) > 0.0 && r["Type"] == "New Business"
-        })
-        .expect("an open New Business opportunity in the fixture");
+    let open = open_new_business(&sb);
     sb.update_record("Opportunity", &open, &[("StageName", serde_json::json!("Closed Won"))])
         .unwrap();
     let second = sync_and_run(&app).await;

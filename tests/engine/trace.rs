@@ -9,7 +9,7 @@ use handoff::engine::trace::trace_record;
 use handoff::store::Verdict;
 
 use crate::common::TestApp;
-use crate::run::{start, sync_and_run};
+use crate::run::{open_new_business, start, sync_and_run};
 use handoff::domain::Email;
 use handoff::domain::people::StaffRole;
 use handoff::store::{NewConsoleSession, NewStaff};
@@ -53,14 +53,7 @@ async fn get(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
 async fn a_won_deal_traces_its_changes_decisions_project_and_writebacks() {
     let (sb, app) = start().await;
     sync_and_run(&app).await;
-    let open = sb
-        .ids("Opportunity")
-        .into_iter()
-        .find(|id| {
-            let r = sb.record("Opportunity", id).unwrap();
-            r["StageName"] != "Closed Won" && r["Amount"].as_f64().unwrap_or(0.0) > 0.0 && r["Type"] == "New Business"
-        })
-        .expect("an open New Business opportunity in the fixture");
+    let open = open_new_business(&sb);
     let stage = sb.record("Opportunity", &open).unwrap()["StageName"].as_str().unwrap().to_owned();
 
     // Seen open: the workflow did not fire, and says which condition failed.

@@ -175,19 +175,6 @@ pub async fn decide(
     Ok(Some((verdict, Some(why_not()))))
 }
 
-/// Whether a workflow acts on a change (see [`decide`]).
-pub async fn applies(
-    store: &Store,
-    workflow: &Workflow,
-    change: &RecordChange,
-    previous: Option<&RecordChange>,
-) -> Result<bool, StoreError> {
-    Ok(matches!(
-        decide(store, workflow, change, previous).await?,
-        Some((Verdict::Fires | Verdict::Keeps, _))
-    ))
-}
-
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunReport {
     pub changes: usize,
