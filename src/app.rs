@@ -67,6 +67,7 @@ impl AppState {
             store: self.store.clone(),
             engine: self.engine.clone(),
             health: self.health.clone(),
+            crms: self.crms.clone(),
             pages: self.portal_pages.clone(),
             console_tasks: self.console_tasks.clone(),
         }

@@ -19,7 +19,7 @@ use secrecy::SecretString;
 
 use crate::console_support::{ADA, SAM, staff_browser};
 use crate::db_support::Db;
-use crate::portal_support::{Browser, Page, Portal, Setup, spawn_portal};
+use crate::portal_support::{Browser, Page, Portal, Setup, spawn_portal_with};
 
 /// A customer (admin) of the project every path points at.
 const CUSTOMER: &str = "mia@acme.example";
@@ -94,8 +94,33 @@ struct World {
     db: Db,
 }
 
+/// The CRM connection the admin pages' routes name: a HubSpot OAuth app, not yet
+/// connected, at an address nothing listens on (its test read is refused without a
+/// token; nothing here reaches a CRM). Polled once a day, so no poll runs mid-matrix.
+const CONNECTION: &str = "crm";
+
+fn connection() -> handoff::config::ConnectionConfig {
+    use handoff::config::connections::{CrmSettings, HubspotAuth, HubspotSettings};
+    handoff::config::ConnectionConfig {
+        name: CONNECTION.into(),
+        poll_interval: std::time::Duration::from_secs(24 * 3600),
+        crm: CrmSettings::Hubspot(HubspotSettings {
+            base_url: "http://127.0.0.1:9".parse().unwrap(),
+            auth: HubspotAuth::OAuth {
+                client_id: "matrix-app".into(),
+                client_secret: SecretString::from("matrix-secret"),
+                refresh_token: None,
+            },
+            client_id: None,
+            client_secret: Some(SecretString::from("matrix-secret")),
+            portal_id: Some(1),
+            accept_legacy_signatures: false,
+        }),
+    }
+}
+
 async fn world() -> World {
-    let mut portal = spawn_portal().await;
+    let mut portal = spawn_portal_with(|c| c.connections = vec![connection()]).await;
     let project = portal
         .project_from(
             Setup::active(PROJECT_NAME, "Acme", &[(CUSTOMER, ProjectRole::CustomerAdmin)]),
@@ -191,6 +216,8 @@ fn fill(param: &str, path: &str, world: &World) -> Option<String> {
         // Sign-in: a well-formed token that names no link; a connection that is not one.
         "token" => "A".repeat(43),
         "connection" => "no-such-crm".into(),
+        // The admin pages' connection.
+        "name" => CONNECTION.into(),
         "rest" => "no/such/page".into(),
         _ => return None,
     })

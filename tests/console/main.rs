@@ -20,6 +20,7 @@ mod portal_support;
 mod activity;
 mod authz;
 mod browser;
+mod connections;
 mod documents;
 mod emails;
 mod frame;

@@ -67,7 +67,7 @@ pub struct Portal {
     pub app: TestApp,
     pub smtp: SmtpCapture,
     mailer: Mailer,
-    sealer: Sealer,
+    pub sealer: Sealer,
     /// The latest sign-in link emailed to each address.
     links: HashMap<String, String>,
     seen: usize,
@@ -301,6 +301,22 @@ impl Portal {
             let q = if let Some(id) = id { q.bind(id) } else { q };
             q.execute(&pool).await.unwrap();
             pool.close().await;
+        }
+    }
+
+    /// The text column a `SELECT` finds, row by row.
+    pub async fn strings(&self, sql: &'static str) -> Vec<String> {
+        let db = &self.app.db;
+        if db.is_postgres() {
+            let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+            let rows = sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            rows
+        } else {
+            let pool = sqlx::SqlitePool::connect(db.url()).await.unwrap();
+            let rows = sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap();
+            pool.close().await;
+            rows
         }
     }
 

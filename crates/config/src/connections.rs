@@ -141,6 +141,30 @@ impl ConnectionConfig {
         }
     }
 
+    /// How the connection authenticates, in words (the admin pages, `handoff connections`).
+    pub fn auth_flow(&self) -> &'static str {
+        match &self.crm {
+            CrmSettings::Salesforce(s) => match s.auth {
+                SalesforceAuth::JwtBearer { .. } => "JWT bearer (an integration user)",
+                SalesforceAuth::ClientCredentials { .. } => "client credentials",
+                SalesforceAuth::WebServer { .. } => "OAuth web-server flow (an admin connects the org)",
+            },
+            CrmSettings::Hubspot(h) => match h.auth {
+                HubspotAuth::PrivateApp { .. } => "private app token",
+                HubspotAuth::OAuth { .. } => "OAuth app (an admin connects the account)",
+            },
+        }
+    }
+
+    /// The org or account the connection is bound to: Salesforce's organization id,
+    /// HubSpot's portal id (`None`: any account that installed the app).
+    pub fn account_id(&self) -> Option<String> {
+        match &self.crm {
+            CrmSettings::Salesforce(s) => Some(s.organization_id.clone()),
+            CrmSettings::Hubspot(h) => h.portal_id.map(|p| p.to_string()),
+        }
+    }
+
     /// What works as configured but is unsafe: `handoff check` prints these and
     /// `handoff serve` logs them at start. They do not stop either.
     ///

@@ -189,6 +189,9 @@ mod tests {
         fn activity_logged<'a>(&'a self, _: ObjectKind, _: &'a ActivityWrite, _: DateTime<Utc>) -> BoxFuture<'a, Result<bool, CrmError>> {
             unused()
         }
+        fn check_access<'a>(&'a self) -> BoxFuture<'a, Result<String, CrmError>> {
+            unused()
+        }
         fn field_catalog<'a>(&'a self, _: ObjectKind) -> BoxFuture<'a, Result<FieldCatalog, CrmError>> {
             self.catalogs.fetch_add(1, Ordering::SeqCst);
             let down = self.down;

@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Store, StoreError, on_pool};
+use super::{Store, StoreError, on_pool, on_tx};
+use handoff_domain::people::NewActivity;
 
 /// A token as stored: sealed (see `crate::sealed`), with the version it was written at.
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
@@ -45,6 +46,39 @@ impl Store {
                 .execute(pool).await.map(|r| r.rows_affected()))?,
         };
         Ok(written == 1)
+    }
+
+    /// Stores the token an admin just connected, over whatever was there (a token of
+    /// the account it replaces, or an unreadable one), with the admin's activity entry
+    /// in the same transaction. The version still moves on, so a process refreshing the
+    /// old token at that moment loses its conditional write and takes this one.
+    pub async fn replace_connection_token(
+        &self,
+        connection: &str,
+        sealed: &str,
+        expires_at: Option<DateTime<Utc>>,
+        entry: &NewActivity,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO connection_tokens (connection, sealed, expires_at, version, updated_at) VALUES ($1, $2, $3, 1, $4) \
+                           ON CONFLICT (connection) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at, \
+                           version = connection_tokens.version + 1, updated_at = excluded.updated_at";
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, c => sqlx::query(SQL)
+            .bind(connection).bind(sealed).bind(expires_at).bind(Utc::now())
+            .execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        tx.record_activity(entry).await?;
+        tx.commit().await
+    }
+
+    /// Forgets a connection's token (it was revoked at the CRM), with the admin's
+    /// activity entry in the same transaction. Whether there was one to forget.
+    pub async fn forget_connection_token(&self, connection: &str, entry: &NewActivity) -> Result<bool, StoreError> {
+        const SQL: &str = "DELETE FROM connection_tokens WHERE connection = $1";
+        let mut tx = self.begin().await?;
+        let deleted: u64 = on_tx!(&mut tx, c => sqlx::query(SQL).bind(connection).execute(&mut **c).await.map(|r| r.rows_affected()))?;
+        tx.record_activity(entry).await?;
+        tx.commit().await?;
+        Ok(deleted > 0)
     }
 
     /// Takes the named lease for `ttl` if it is free, expired, or already `holder`'s

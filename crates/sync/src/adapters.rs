@@ -237,3 +237,15 @@ pub fn refresh_token_flow(c: &ConnectionConfig) -> Option<bool> {
         CrmSettings::Salesforce(s) => matches!(s.auth, SalesforceAuth::WebServer { .. }).then_some(false),
     }
 }
+
+/// The CRM's short-term request limit for this connection, as its documentation states
+/// it (the daily allowance is read from the CRM's answers: see `Crm::budget`).
+pub fn burst_limit(c: &ConnectionConfig) -> &'static str {
+    match &c.crm {
+        CrmSettings::Salesforce(_) => "no per-second limit; at most 25 requests running longer than 20 s at once (5 on Developer orgs)",
+        CrmSettings::Hubspot(h) => match h.auth {
+            HubspotAuth::OAuth { .. } => "110 requests per 10 s for the account",
+            HubspotAuth::PrivateApp { .. } => "100 requests per 10 s on Free and Starter, 190 on Professional and Enterprise",
+        },
+    }
+}

@@ -149,6 +149,10 @@ pub trait Crm: Send + Sync {
     /// OpportunityContactRole `Role` picklist, HubSpot's deal→contact association labels.
     fn contact_roles_known<'a>(&'a self) -> BoxFuture<'a, Result<Vec<String>, CrmError>>;
 
+    /// One cheap read that shows the credentials work (the admin pages' Test), and what
+    /// it read, in words.
+    fn check_access<'a>(&'a self) -> BoxFuture<'a, Result<String, CrmError>>;
+
     fn budget(&self) -> Budget;
 
     /// API calls made so far, for reporting the cost of a sync.

@@ -2,10 +2,12 @@
 //! turns inbound events and polls into one stream of changes.
 
 pub mod adapters;
+pub mod connect;
 pub mod crm;
 pub mod describe;
 pub mod health;
 pub mod hubspot;
+mod oauth_app;
 pub mod poll;
 pub mod process;
 pub mod reads;

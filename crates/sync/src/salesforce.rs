@@ -524,6 +524,16 @@ impl Crm for SalesforceCrm {
         })
     }
 
+    fn check_access<'a>(&'a self) -> BoxFuture<'a, Result<String, CrmError>> {
+        Box::pin(async move {
+            let limits = self.client.limits().await.map_err(map_error)?;
+            Ok(match limits.daily_api_requests() {
+                Some(u) => format!("read the org’s limits: {} of {} daily API requests used", u.used, u.max),
+                None => "read the org’s limits".to_owned(),
+            })
+        })
+    }
+
     fn budget(&self) -> Budget {
         self.client.budget().map_or_else(Budget::default, |u| Budget {
             used: Some(u.used),

@@ -3,45 +3,19 @@
 //! says who they are (Salesforce UserInfo; HubSpot's access-token information). The
 //! tokens only prove identity: they are given back to the CRM at once and never stored.
 
-use std::time::Duration;
-
 use crm_http::OAuthHttp;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::oauth_app::{AppCrm, CrmApp, Failure, TIMEOUT, USER_AGENT, hubspot_failure, salesforce_failure, same_org};
 use handoff_config::ConnectionConfig;
-use handoff_config::connections::{CrmSettings, OAuthApp};
 use handoff_domain::Email;
 use handoff_domain::people::CrmIdentity;
 
-const USER_AGENT: &str = concat!("handoff/", env!("CARGO_PKG_VERSION"));
-const TIMEOUT: Duration = Duration::from_secs(15);
-/// HubSpot's consent page lives on the app host, not the API host.
-const HUBSPOT_AUTHORIZE_URL: &str = "https://app.hubspot.com/oauth/authorize";
-const HUBSPOT_API_HOST: &str = "api.hubapi.com";
+pub use super::oauth_app::AuthorizeStart as SignInStart;
 
 /// A connection staff can sign in with.
 #[derive(Clone, Debug)]
-pub struct SignInProvider {
-    connection: String,
-    crm: Crm,
-    app: OAuthApp,
-}
-
-#[derive(Clone, Debug)]
-enum Crm {
-    Salesforce { login_url: String, organization_id: String },
-    Hubspot { base_url: String, portal_id: Option<u64> },
-}
-
-/// Where to send the person, and what to keep until the CRM sends them back.
-#[derive(Debug)]
-pub struct SignInStart {
-    pub url: url::Url,
-    /// Compared with the callback's `state` (it is kept as a hash).
-    pub state: SecretString,
-    /// The PKCE verifier, for CRMs that take a challenge (kept sealed).
-    pub pkce_verifier: Option<SecretString>,
-}
+pub struct SignInProvider(CrmApp);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -56,70 +30,39 @@ pub enum SignInError {
     Unavailable(String),
 }
 
+impl From<Failure> for SignInError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Refused(m) => SignInError::Refused(m),
+            Failure::Unavailable(m) => SignInError::Unavailable(m),
+        }
+    }
+}
+
 impl SignInProvider {
     /// The connection's sign-in, when it has an OAuth app (see
     /// [`ConnectionConfig::sign_in_app`]).
     pub fn for_connection(c: &ConnectionConfig) -> Option<Self> {
-        let app = c.sign_in_app()?;
-        let crm = match &c.crm {
-            CrmSettings::Salesforce(s) => Crm::Salesforce {
-                login_url: s.login_url.as_str().trim_end_matches('/').to_owned(),
-                organization_id: s.organization_id.clone(),
-            },
-            CrmSettings::Hubspot(h) => Crm::Hubspot {
-                base_url: h.base_url.as_str().trim_end_matches('/').to_owned(),
-                portal_id: h.portal_id,
-            },
-        };
-        Some(Self {
-            connection: c.name.clone(),
-            crm,
-            app,
-        })
+        Some(Self(CrmApp::new(c, c.sign_in_app()?)))
     }
 
     pub fn connection(&self) -> &str {
-        &self.connection
+        &self.0.connection
     }
 
     /// "Salesforce" or "HubSpot", for the button.
     pub fn label(&self) -> &'static str {
-        match self.crm {
-            Crm::Salesforce { .. } => "Salesforce",
-            Crm::Hubspot { .. } => "HubSpot",
-        }
+        self.0.label()
     }
 
     /// `salesforce:<connection>` or `hubspot:<connection>`, as sessions record it.
     pub fn method(&self) -> String {
-        format!("{}:{}", self.label().to_lowercase(), self.connection)
+        format!("{}:{}", self.label().to_lowercase(), self.0.connection)
     }
 
-    /// The authorize URL for this sign-in, with a fresh random state (and a PKCE S256
-    /// challenge on Salesforce, which takes one; HubSpot's v1 flow does not).
+    /// The authorize URL for this sign-in: identity scopes only.
     pub fn start(&self, redirect_uri: &str) -> Result<SignInStart, SignInError> {
-        match &self.crm {
-            Crm::Salesforce { login_url, .. } => {
-                let flow = self.salesforce_flow(login_url, redirect_uri)?;
-                let request = flow.authorize_url(&["openid", "id"], true);
-                Ok(SignInStart {
-                    url: request.url,
-                    state: SecretString::from(request.state),
-                    pkce_verifier: request.pkce_verifier,
-                })
-            }
-            Crm::Hubspot { base_url, .. } => {
-                let oauth = self.hubspot_config(base_url, redirect_uri);
-                let request = oauth
-                    .authorize_url(&["oauth"], &[], None)
-                    .map_err(|e| SignInError::Unavailable(e.to_string()))?;
-                Ok(SignInStart {
-                    url: request.url,
-                    state: SecretString::from(request.state),
-                    pkce_verifier: None,
-                })
-            }
-        }
+        Ok(self.0.authorize(redirect_uri, &["openid", "id"], &["oauth"])?)
     }
 
     /// Trades the callback's code for a token, asks the CRM whose it is, checks it is
@@ -130,21 +73,22 @@ impl SignInProvider {
         code: &SecretString,
         pkce_verifier: Option<&SecretString>,
     ) -> Result<CrmIdentity, SignInError> {
-        match &self.crm {
-            Crm::Salesforce {
+        let connection = &self.0.connection;
+        match &self.0.crm {
+            AppCrm::Salesforce {
                 login_url,
                 organization_id,
             } => {
                 let http = OAuthHttp::new(USER_AGENT, TIMEOUT).map_err(|e| SignInError::Unavailable(e.to_string()))?;
-                let flow = self.salesforce_flow(login_url, redirect_uri)?;
-                let issued = flow.exchange_code(&http, code, pkce_verifier).await.map_err(salesforce_error)?;
+                let flow = self.0.salesforce_flow(login_url, redirect_uri)?;
+                let issued = flow.exchange_code(&http, code, pkce_verifier).await.map_err(salesforce_failure)?;
                 let host = issued.access_token.instance_url.clone().unwrap_or_else(|| login_url.clone());
                 let info = crm_salesforce::auth::userinfo(&http, &host, &issued.access_token.secret)
                     .await
-                    .map_err(salesforce_error);
+                    .map_err(salesforce_failure);
                 // Only identity was needed: the token goes back whatever the answer.
                 if let Err(e) = crm_salesforce::auth::revoke(&http, login_url, &issued.access_token.secret).await {
-                    tracing::debug!(connection = %self.connection, error = %e, "cannot revoke the sign-in token");
+                    tracing::debug!(%connection, error = %e, "cannot revoke the sign-in token");
                 }
                 let info = info?;
                 if !same_org(&info.organization_id, organization_id) {
@@ -154,22 +98,21 @@ impl SignInProvider {
                     });
                 }
                 Ok(CrmIdentity {
-                    connection: self.connection.clone(),
+                    connection: connection.clone(),
                     crm_user_id: info.user_id,
                     email: info.email.as_deref().and_then(|e| Email::parse(e).ok()),
                     email_verified: info.email_verified,
                     name: info.name,
                 })
             }
-            Crm::Hubspot { base_url, portal_id } => {
-                let config = self.hubspot_config(base_url, redirect_uri);
-                let oauth = crm_hubspot::auth::OAuth::new(config, TIMEOUT).map_err(|e| SignInError::Unavailable(e.to_string()))?;
-                let tokens = oauth.exchange_code(code.expose_secret()).await.map_err(hubspot_error)?;
-                let info = oauth.access_token_info(&tokens.access_token).await.map_err(hubspot_error);
+            AppCrm::Hubspot { base_url, portal_id } => {
+                let oauth = self.0.hubspot(base_url, redirect_uri)?;
+                let tokens = oauth.exchange_code(code.expose_secret()).await.map_err(hubspot_failure)?;
+                let info = oauth.access_token_info(&tokens.access_token).await.map_err(hubspot_failure);
                 if let Some(refresh) = &tokens.refresh_token
                     && let Err(e) = oauth.revoke(refresh).await
                 {
-                    tracing::debug!(connection = %self.connection, error = %e, "cannot revoke the sign-in token");
+                    tracing::debug!(%connection, error = %e, "cannot revoke the sign-in token");
                 }
                 let info = info?;
                 if let Some(expected) = portal_id
@@ -184,7 +127,7 @@ impl SignInProvider {
                     .user_id
                     .ok_or_else(|| SignInError::Refused("HubSpot did not say which user signed in".into()))?;
                 Ok(CrmIdentity {
-                    connection: self.connection.clone(),
+                    connection: connection.clone(),
                     crm_user_id: user_id.to_string(),
                     // HubSpot's user is their login email, which HubSpot verified.
                     email: info.user.as_deref().and_then(|e| Email::parse(e).ok()),
@@ -193,52 +136,5 @@ impl SignInProvider {
                 })
             }
         }
-    }
-
-    fn salesforce_flow(&self, login_url: &str, redirect_uri: &str) -> Result<crm_salesforce::auth::WebServerFlow, SignInError> {
-        crm_salesforce::auth::WebServerFlow::new(login_url, &self.app.client_id, &self.app.client_secret, redirect_uri)
-            .map_err(|e| SignInError::Unavailable(e.to_string()))
-    }
-
-    fn hubspot_config(&self, base_url: &str, redirect_uri: &str) -> crm_hubspot::auth::OAuthConfig {
-        let authorize = match url::Url::parse(base_url).ok().and_then(|u| u.host_str().map(str::to_owned)) {
-            Some(host) if host == HUBSPOT_API_HOST => HUBSPOT_AUTHORIZE_URL.to_owned(),
-            // The sandbox (and any stand-in) serves the consent page on its own host.
-            _ => format!("{base_url}/oauth/authorize"),
-        };
-        crm_hubspot::auth::OAuthConfig::new(self.app.client_id.clone(), self.app.client_secret.clone(), redirect_uri)
-            .with_api(base_url, &crm_hubspot::ApiPaths::legacy())
-            .with_authorize_url(authorize)
-    }
-}
-
-/// Salesforce ids come in 15- and 18-character forms; the first 15 characters are the id.
-fn same_org(a: &str, b: &str) -> bool {
-    a.get(..15).is_some_and(|x| b.get(..15) == Some(x))
-}
-
-fn salesforce_error(e: crm_salesforce::auth::AuthError) -> SignInError {
-    match e {
-        crm_salesforce::auth::AuthError::Unavailable(m) => SignInError::Unavailable(m),
-        other => SignInError::Refused(other.to_string()),
-    }
-}
-
-fn hubspot_error(e: crm_http::TokenError) -> SignInError {
-    match e {
-        crm_http::TokenError::Unavailable(m) => SignInError::Unavailable(m),
-        other => SignInError::Refused(other.to_string()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn org_ids_match_in_either_length() {
-        assert!(same_org("00D000000000001AAA", "00D000000000001"));
-        assert!(!same_org("00D000000000002AAA", "00D000000000001AAA"));
-        assert!(!same_org("short", "short"));
     }
 }

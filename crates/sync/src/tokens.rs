@@ -14,6 +14,9 @@
 //!   bearer, client credentials) simply fetch a new one; a refresh-token flow can only
 //!   use a configured refresh token, and otherwise says the connection needs
 //!   reconnecting. Before, such a row failed every call until someone deleted it.
+//! - A token kept in memory is checked against the database every [`RECHECK`]: an
+//!   admin who connects another account or disconnects this one (`connect`) changes
+//!   what every process uses within that time, not at its next restart.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -33,6 +36,9 @@ const EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 const LEASE: chrono::Duration = chrono::Duration::seconds(30);
 /// How long a process waits for another one's refresh before trying itself.
 const WAIT_FOR_OTHER: Duration = Duration::from_secs(20);
+/// How long a process uses its in-memory token before reading the stored one again
+/// (one primary-key read).
+pub const RECHECK: Duration = Duration::from_secs(15);
 
 /// What a grant hands back.
 #[derive(Clone, Debug)]
@@ -120,6 +126,65 @@ struct Current {
     token: AccessToken,
     refresh_token: Option<SecretString>,
     version: Option<i64>,
+    /// When this was read from or written to the database.
+    checked_at: std::time::Instant,
+}
+
+impl Current {
+    /// Usable without asking the database again.
+    fn usable_in_memory(&self, rejected: Option<&AccessToken>) -> bool {
+        self.checked_at.elapsed() < RECHECK && usable(&self.token, rejected)
+    }
+}
+
+/// What a connection's stored token holds, opened (for disconnecting it).
+pub struct OpenedToken {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+}
+
+/// `connection`'s stored token, if there is one this sealer opens.
+pub async fn open_stored_token(store: &Store, sealer: &Sealer, connection: &str) -> Result<Option<OpenedToken>, handoff_store::StoreError> {
+    Ok(store
+        .connection_token(connection)
+        .await?
+        .and_then(|row| open_row(sealer, connection, &row.sealed))
+        .map(|s| OpenedToken {
+            access_token: SecretString::from(s.access_token),
+            refresh_token: s.refresh_token.map(SecretString::from),
+        }))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveTokenError {
+    #[error("cannot seal the token: {0}")]
+    Seal(#[from] handoff_store::sealed::SealError),
+    #[error(transparent)]
+    Store(#[from] handoff_store::StoreError),
+}
+
+/// Stores a token an admin just obtained by connecting the account, over whatever was
+/// stored, with their activity entry; every process picks it up within [`RECHECK`].
+pub async fn save_connected_token(
+    store: &Store,
+    sealer: &Sealer,
+    connection: &str,
+    granted: &GrantedToken,
+    entry: &handoff_domain::people::NewActivity,
+) -> Result<(), SaveTokenError> {
+    let sealed = Sealed {
+        access_token: granted.access_token.expose_secret().to_owned(),
+        refresh_token: granted.refresh_token.as_ref().map(|r| r.expose_secret().to_owned()),
+        instance_url: granted.instance_url.clone(),
+    };
+    let json = SecretString::from(serde_json::to_string(&sealed).map_err(|e| handoff_store::StoreError::Corrupt(e.to_string()))?);
+    let sealed = sealer.seal(&purpose_of(connection), &json)?;
+    let expires_at = granted
+        .expires_in
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .map(|d| Utc::now() + d);
+    store.replace_connection_token(connection, &sealed, expires_at, entry).await?;
+    Ok(())
 }
 
 pub struct DbTokenProvider {
@@ -174,6 +239,7 @@ impl DbTokenProvider {
             token,
             refresh_token: sealed.refresh_token.map(SecretString::from),
             version: Some(row.version),
+            checked_at: std::time::Instant::now(),
         }))
     }
 
@@ -238,6 +304,7 @@ impl DbTokenProvider {
             token,
             refresh_token,
             version: expected.map_or(Some(1), |v| Some(v + 1)),
+            checked_at: std::time::Instant::now(),
         }))
     }
 
@@ -247,7 +314,7 @@ impl DbTokenProvider {
         let mut current = self.current.lock().await;
         // Another caller in this process may have replaced it while we waited.
         if let Some(c) = current.as_ref()
-            && usable(&c.token, rejected)
+            && c.usable_in_memory(rejected)
         {
             return Ok(c.token.clone());
         }
@@ -316,7 +383,7 @@ impl TokenProvider for DbTokenProvider {
     fn token(&self) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
         Box::pin(async move {
             if let Some(c) = self.current.lock().await.as_ref()
-                && usable(&c.token, None)
+                && c.usable_in_memory(None)
             {
                 return Ok(c.token.clone());
             }

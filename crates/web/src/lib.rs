@@ -48,6 +48,8 @@ pub struct WebState {
     pub engine: Engine,
     /// Webhook arrivals are noted here.
     pub health: Health,
+    /// Each connection's CRM, for the admin pages' test read.
+    pub crms: handoff_sync::process::Crms,
     /// Project page models the portal keeps in memory (checked against the database's
     /// page version on every use).
     pub pages: portal::PageCache,

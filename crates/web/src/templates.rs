@@ -70,6 +70,10 @@ static TEMPLATES: LazyLock<Result<tera::Tera, String>> = LazyLock::new(|| {
         ),
         // Administration (#14).
         ("console/trace.html", include_str!("../../../templates/web/console/trace.html")),
+        (
+            "console/connections.html",
+            include_str!("../../../templates/web/console/connections.html"),
+        ),
     ])
     .map_err(|e| e.to_string())?;
     tera.set_escape_fn(escape_html);

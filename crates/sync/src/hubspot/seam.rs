@@ -61,6 +61,13 @@ impl Crm for HubspotCrm {
         Box::pin(self.deal_contact_labels_defined())
     }
 
+    fn check_access<'a>(&'a self) -> BoxFuture<'a, Result<String, CrmError>> {
+        Box::pin(async move {
+            let labels = self.deal_contact_labels_defined().await?;
+            Ok(format!("read the deal–contact association labels ({} defined)", labels.len()))
+        })
+    }
+
     fn budget(&self) -> Budget {
         let b = self.client.budget();
         Budget {

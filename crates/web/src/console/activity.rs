@@ -227,6 +227,15 @@ pub(crate) fn sentence(e: &TrailEntry) -> String {
         "profile.updated" => "updated their profile".to_owned(),
         "profile.picture_changed" => "changed their picture".to_owned(),
         "profile.picture_removed" => "removed their picture".to_owned(),
+        "connection.connected" => match (text("connection"), text("account")) {
+            (Some(c), Some(a)) => format!("connected the CRM account {a} to connection {c}"),
+            (Some(c), None) => format!("connected a CRM account to connection {c}"),
+            _ => "connected a CRM account".to_owned(),
+        },
+        "connection.disconnected" => match text("connection") {
+            Some(c) => format!("disconnected connection {c} (its tokens revoked at the CRM)"),
+            None => "disconnected a CRM connection".to_owned(),
+        },
         other => other.replace(['.', '_'], " "),
     }
 }

@@ -9,6 +9,7 @@
 //!   from that table alone, and the authorization matrix test holds every entry to it.
 
 pub(crate) mod activity;
+mod connections;
 mod dashboard;
 mod documents;
 mod emails;
@@ -97,7 +98,11 @@ pub fn routes() -> Vec<ConsoleRoute> {
         R::get("/console/projects/{id}/files/{file_id}", StaffOnly, documents::download),
         R::get("/console/activity", StaffOnly, activity::global),
         R::get("/console/projects/{id}/activity", StaffOnly, activity::project_tab),
-        // Administration: the trace of a CRM record.
+        // Administration: connections (connect, test, disconnect) and the trace of a CRM record.
+        R::get("/console/admin/connections", AdminOnly, connections::page),
+        R::get("/console/admin/connections/{name}/connect", AdminOnly, connections::start),
+        R::post("/console/admin/connections/{name}/test", AdminOnly, connections::test),
+        R::post("/console/admin/connections/{name}/disconnect", AdminOnly, connections::disconnect),
         R::get("/console/admin/trace", AdminOnly, trace::page),
         // Anything else under /console is not found, in the console's layout.
         R::get("/console/{*rest}", Public, not_found),

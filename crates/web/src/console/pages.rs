@@ -19,9 +19,18 @@ pub enum Section {
     Projects,
     Documents,
     Activity,
+    /// Administration: admins only.
+    Connections,
     Admin,
     /// Sign-in and other pages outside the navigation.
     None,
+}
+
+impl Section {
+    /// Whether only admins see it in the navigation.
+    fn admin_only(self) -> bool {
+        matches!(self, Section::Connections | Section::Admin)
+    }
 }
 
 const NAV: &[(Section, &str, &str)] = &[
@@ -29,6 +38,7 @@ const NAV: &[(Section, &str, &str)] = &[
     (Section::Projects, "/console/projects", "Projects"),
     (Section::Documents, "/console/documents", "Documents"),
     (Section::Activity, "/console/activity", "Activity"),
+    (Section::Connections, "/console/admin/connections", "Connections"),
     (Section::Admin, "/console/admin/trace", "Trace"),
 ];
 
@@ -75,7 +85,7 @@ pub fn render(
         // The admin pages are listed for admins only.
         Some(me) => NAV
             .iter()
-            .filter(|(s, _, _)| *s != Section::Admin || me.is_admin())
+            .filter(|(s, _, _)| !s.admin_only() || me.is_admin())
             .map(|(s, href, label)| NavItem {
                 href,
                 label,

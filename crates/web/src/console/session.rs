@@ -131,3 +131,12 @@ impl FromRequestParts<WebState> for Admin {
         Ok(Admin(staff))
     }
 }
+
+impl crate::csrf::FormSession for Admin {
+    fn session_secret(&self) -> &SecretString {
+        &self.0.session_secret
+    }
+}
+
+/// A form posted by a signed-in admin with the right token; staff get 403.
+pub type AdminForm<T> = crate::csrf::SessionForm<Admin, T>;

@@ -28,9 +28,9 @@ use handoff_sync::sign_in::SignInProvider;
 /// The cookie binding an OAuth sign-in to the browser that started it: the callback's
 /// `state` must equal it, so a code obtained elsewhere cannot be replayed into
 /// someone's browser (login CSRF). Scoped to the callback's path.
-const OAUTH_COOKIE: &str = "handoff_console_oauth";
+pub(super) const OAUTH_COOKIE: &str = "handoff_console_oauth";
 /// How long a sign-in may take at the CRM.
-const OAUTH_VALIDITY: chrono::Duration = chrono::Duration::minutes(10);
+pub(super) const OAUTH_VALIDITY: chrono::Duration = chrono::Duration::minutes(10);
 const CALLBACK_PATH: &str = "/console/oauth/callback";
 
 #[derive(Serialize)]
@@ -161,16 +161,16 @@ pub(super) async fn start_crm(
 }
 
 /// The verifier is sealed for its own state, so it opens for no other request.
-fn verifier_purpose(state: &str) -> String {
+pub(super) fn verifier_purpose(state: &str) -> String {
     format!("oauth-verifier:{}", token_hash(state))
 }
 
-fn redirect_uri(state: &WebState) -> String {
+pub(super) fn redirect_uri(state: &WebState) -> String {
     format!("{}{CALLBACK_PATH}", state.config.server.base_url.as_str().trim_end_matches('/'))
 }
 
 /// The browser-binding cookie (`None`: the one that clears it).
-fn oauth_cookie(state: &WebState, value: Option<&SecretString>) -> PageResult<HeaderValue> {
+pub(super) fn oauth_cookie(state: &WebState, value: Option<&SecretString>) -> PageResult<HeaderValue> {
     let secure = state.config.server.base_url.scheme() == "https";
     let (value, max_age) = match value {
         Some(v) => (v.expose_secret().to_owned(), OAUTH_VALIDITY.num_seconds()),
@@ -194,25 +194,45 @@ pub(super) struct Callback {
 /// `GET /console/oauth/callback`: the CRM sends the person back with a code. The state
 /// must be the one this browser started (single use, unexpired); the CRM then says who
 /// signed in, and only a staff account already made for them signs them in.
-pub(super) async fn callback(State(state): State<WebState>, headers: HeaderMap, Query(q): Query<Callback>) -> PageResult<Response> {
+///
+/// The same callback ends an admin's connecting of a CRM account (one redirect URI to
+/// register with the CRM's app, not two): a request made for that is handed on.
+pub(super) async fn callback(
+    State(state): State<WebState>,
+    me: Option<Staff>,
+    headers: HeaderMap,
+    Query(q): Query<Callback>,
+) -> PageResult<Response> {
     let refuse = |status: StatusCode, message: &str| -> PageResult<Response> {
         let mut page = sign_in_page(&state, "/console", Some(message), None)?;
         *page.status_mut() = status;
         page.headers_mut().append(header::SET_COOKIE, oauth_cookie(&state, None)?);
         Ok(page)
     };
+    // The state binds the callback to this browser (the cookie) and names the request.
+    let request = match q.state.as_deref() {
+        Some(oauth_state)
+            if read_state_cookie(&headers, OAUTH_COOKIE)
+                .is_some_and(|c| bool::from(c.expose_secret().as_bytes().ct_eq(oauth_state.as_bytes()))) =>
+        {
+            state.store.take_oauth_request(&token_hash(oauth_state)).await?
+        }
+        _ => None,
+    };
+    if let Some(request) = request.as_ref().filter(|r| r.purpose == super::connections::PURPOSE) {
+        let answer = match (q.error.as_deref(), q.code, q.state.as_deref()) {
+            (Some(error), _, _) => Err(q.error_description.as_deref().unwrap_or(error).to_owned()),
+            (None, Some(code), Some(oauth_state)) => Ok((SecretString::from(code), oauth_state)),
+            _ => Err("the CRM sent no code".to_owned()),
+        };
+        return super::connections::finish_connect(&state, me, request, answer).await;
+    }
     if let Some(error) = q.error.as_deref() {
         let why = q.error_description.as_deref().unwrap_or(error);
         return refuse(StatusCode::BAD_REQUEST, &format!("The CRM did not sign you in: {why}."));
     }
     let (Some(code), Some(oauth_state)) = (q.code, q.state) else {
         return refuse(StatusCode::BAD_REQUEST, "The sign-in came back incomplete. Please start again.");
-    };
-    let bound =
-        read_state_cookie(&headers, OAUTH_COOKIE).is_some_and(|c| bool::from(c.expose_secret().as_bytes().ct_eq(oauth_state.as_bytes())));
-    let request = match bound {
-        true => state.store.take_oauth_request(&token_hash(&oauth_state)).await?,
-        false => None,
     };
     let Some(request) = request.filter(|r| r.purpose == "console_sign_in") else {
         tracing::info!("a console sign-in callback with an unknown, used, expired or foreign state was refused");
