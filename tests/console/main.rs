@@ -18,6 +18,7 @@ mod mail_support;
 mod portal_support;
 
 mod activity;
+mod admin_browser;
 mod authz;
 mod browser;
 mod connections;
