@@ -32,7 +32,6 @@ use handoff::domain::people::{Actor, ProjectRole, StaffRole, UserKind};
 use handoff::domain::project::{ProjectSpec, plan_project};
 use handoff::domain::{Email, ProjectId, ProjectStatus};
 use handoff::store::{NewStaff, NewUser};
-use secrecy::ExposeSecret;
 use support::BenchDb;
 use support::load::{Target, closed_loop, one_at_a_time, open_loop};
 
@@ -60,7 +59,7 @@ async fn main() -> anyhow::Result<()> {
     let state = AppState::build(config).await?;
 
     let project = seed(&state).await?;
-    let customer_token = link_token(&state, "invitation_id", handoff::engine::invite::LinkKind::Invitation).await?;
+    let customer_token = support::link_token(&state, "invitation_id", handoff::engine::invite::LinkKind::Invitation).await?;
     state
         .engine
         .add_staff(
@@ -75,15 +74,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     state.engine.request_console_link(&Email::parse(STAFF)?).await?;
-    let staff_token = link_token(&state, "link_id", handoff::engine::invite::LinkKind::ConsoleSignIn).await?;
+    let staff_token = support::link_token(&state, "link_id", handoff::engine::invite::LinkKind::ConsoleSignIn).await?;
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(handoff::app::serve(listener, state.clone(), async {
         let _ = stopped.await;
     }));
     let base = format!("http://{address}");
-    let staff_cookie = sign_in(&base, &format!("/console/link/{staff_token}"), "handoff_console").await?;
-    let customer_cookie = sign_in(&base, &format!("/invite/{customer_token}"), "handoff_session").await?;
+    let staff_cookie = support::sign_in(&base, &format!("/console/link/{staff_token}"), "handoff_console").await?;
+    let customer_cookie = support::sign_in(&base, &format!("/invite/{customer_token}"), "handoff_session").await?;
     let console_path = format!("/console/projects/{project}/tasks");
     let portal_path = format!("/projects/{project}");
     let http = reqwest::Client::new();
@@ -200,38 +199,6 @@ async fn seed(state: &AppState) -> anyhow::Result<ProjectId> {
         .await?;
     state.engine.resend_invitation(id, &email, Actor::System, "bench").await?;
     Ok(id)
-}
-
-/// The token of the link in the email just queued, as the email would carry it
-/// (`id_field` names the link's id in the outbox payload).
-async fn link_token(state: &AppState, id_field: &str, kind: handoff::engine::invite::LinkKind) -> anyhow::Result<String> {
-    let item = state
-        .store
-        .claim_outbox(handoff::domain::outbox::OutboxKind::Email, 1, chrono::Duration::minutes(5))
-        .await?
-        .pop()
-        .expect("the email is queued");
-    let id: uuid::Uuid = serde_json::from_value(item.payload[id_field].clone())?;
-    let sealed = item.payload["sealed_token"].as_str().expect("a sealed token");
-    let sealer = handoff::store::sealed::Sealer::new(state.config.secrets.master_key.as_ref())?;
-    Ok(handoff::engine::invite::unseal_link(kind, &sealer, id, sealed)?
-        .expose_secret()
-        .to_owned())
-}
-
-/// Signs in with a link (its confirmation page's POST); returns the session cookie.
-async fn sign_in(base: &str, path: &str, cookie_name: &str) -> anyhow::Result<String> {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
-    let response = client.post(format!("{base}{path}")).send().await?;
-    anyhow::ensure!(response.status() == 303, "signing in at {path} answered {}", response.status());
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{cookie_name}=")))
-        .expect("a session cookie");
-    Ok(cookie.split(';').next().unwrap_or_default().to_owned())
 }
 
 /// The page answers 200 with every task on it; its length.

@@ -213,3 +213,18 @@ impl Connection {
         Ok(length)
     }
 }
+
+/// Each of `requests` pages alone, one after another on one connection: their times in
+/// milliseconds, sorted (after one unmeasured warm-up).
+pub async fn each_alone(target: &Target, requests: u32) -> anyhow::Result<Vec<f64>> {
+    let mut connection = target.connect().await?;
+    connection.get().await?;
+    let mut times = Vec::with_capacity(requests as usize);
+    for _ in 0..requests {
+        let at = Instant::now();
+        connection.get().await?;
+        times.push(at.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times)
+}

@@ -1,4 +1,4 @@
-//! Shared by the issue #5 benchmarks (bench_projects, bench_writebacks): a fresh database
+//! Shared by the benchmarks (bench_projects, bench_writebacks, bench_console, bench_trace): a fresh database
 //! per scenario, a 50-task project template, the shipped workflows pointed at it, and
 //! percentiles. Not an example of its own (Cargo only builds examples/*.rs and
 //! examples/*/main.rs).
@@ -9,6 +9,7 @@ pub mod load;
 use std::path::{Path, PathBuf};
 
 use handoff::config::Config;
+use secrecy::ExposeSecret;
 use sqlx::Connection;
 
 /// The fixed master key of the benchmarks: invitations need one, and the databases are
@@ -207,4 +208,38 @@ pub fn temp_dir() -> anyhow::Result<(tempfile::TempDir, PathBuf)> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().to_owned();
     Ok((dir, path))
+}
+
+/// The token of the link in a queued email, as the email would carry it (`id_field`
+/// names the link's id in the outbox payload: the first queued email that has one).
+/// Nothing sends the emails in a benchmark; the ones looked at stay claimed.
+pub async fn link_token(state: &handoff::app::AppState, id_field: &str, kind: handoff::engine::invite::LinkKind) -> anyhow::Result<String> {
+    let item = state
+        .store
+        .claim_outbox(handoff::domain::outbox::OutboxKind::Email, 1_000, chrono::Duration::minutes(5))
+        .await?
+        .into_iter()
+        .find(|item| !item.payload[id_field].is_null())
+        .ok_or_else(|| anyhow::anyhow!("no queued email has a {id_field}"))?;
+    let id: uuid::Uuid = serde_json::from_value(item.payload[id_field].clone())?;
+    let sealed = item.payload["sealed_token"].as_str().expect("a sealed token");
+    let sealer = handoff::store::sealed::Sealer::new(state.config.secrets.master_key.as_ref())?;
+    Ok(handoff::engine::invite::unseal_link(kind, &sealer, id, sealed)?
+        .expose_secret()
+        .to_owned())
+}
+
+/// Signs in with a link (its confirmation page's POST); returns the session cookie.
+pub async fn sign_in(base: &str, path: &str, cookie_name: &str) -> anyhow::Result<String> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let response = client.post(format!("{base}{path}")).send().await?;
+    anyhow::ensure!(response.status() == 303, "signing in at {path} answered {}", response.status());
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{cookie_name}=")))
+        .expect("a session cookie");
+    Ok(cookie.split(';').next().unwrap_or_default().to_owned())
 }
